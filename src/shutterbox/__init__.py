@@ -1,0 +1,3 @@
+"""shutterbox: self-hostable image sharing."""
+
+__version__ = "0.1.0"

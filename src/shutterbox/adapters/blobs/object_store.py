@@ -1,0 +1,189 @@
+"""A BlobStore over any obstore store (in-memory, S3-compatible, GCS, Azure, local)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import anyio
+import obstore
+from obstore.exceptions import NotFoundError
+
+from shutterbox.ports import BlobInfo
+
+
+class ObjectBlobStore:
+    def __init__(self, store: Any, *, description: str) -> None:
+        self.store = store
+        self.description = description
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.description})"
+
+    async def put_file(self, key: str, path: Path) -> None:
+        try:
+            with open(path, "rb") as handle:
+                await obstore.put_async(self.store, key, handle)
+        finally:
+            path.unlink(missing_ok=True)
+
+    async def put_bytes(self, key: str, data: bytes) -> None:
+        await obstore.put_async(self.store, key, data)
+
+    async def get_bytes(self, key: str) -> bytes:
+        try:
+            result = await obstore.get_async(self.store, key)
+            return bytes(await result.bytes_async())
+        except (NotFoundError, FileNotFoundError) as exc:
+            raise KeyError(key) from exc
+
+    async def get_range(self, key: str, start: int, end: int) -> bytes:
+        if end <= start:
+            return b""
+        try:
+            return bytes(await obstore.get_range_async(self.store, key, start=start, end=end))
+        except (NotFoundError, FileNotFoundError) as exc:
+            raise KeyError(key) from exc
+
+    async def download(self, key: str, path: Path) -> None:
+        try:
+            result = await obstore.get_async(self.store, key)
+            async with await anyio.open_file(path, "wb") as out:
+                async for chunk in result.stream():
+                    await out.write(bytes(chunk))
+        except (NotFoundError, FileNotFoundError) as exc:
+            raise KeyError(key) from exc
+
+    async def info(self, key: str) -> BlobInfo | None:
+        try:
+            meta = await obstore.head_async(self.store, key)
+        except (NotFoundError, FileNotFoundError):
+            return None
+        return BlobInfo(key=key, size=meta["size"], last_modified=meta["last_modified"])
+
+    async def delete(self, key: str) -> None:
+        try:
+            await obstore.delete_async(self.store, key)
+        except (NotFoundError, FileNotFoundError):
+            pass
+
+    async def list(self, prefix: str) -> AsyncIterator[BlobInfo]:
+        async for batch in obstore.list(self.store, prefix=prefix or None):
+            for meta in batch:
+                yield BlobInfo(meta["path"], meta["size"], meta["last_modified"])
+
+    def local_path(self, key: str) -> Path | None:
+        return None
+
+    async def check(self) -> None:
+        async for _ in self.list("health-check/"):
+            break
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class LocalBlobStore(ObjectBlobStore):
+    """Blobs as files under ``root``, read through obstore's LocalStore.
+
+    Writes do not go through obstore: its local put does not fsync. Here a put
+    writes a temporary file next to the target, fsyncs it, renames it into place
+    and fsyncs the directories it created, so a blob that was put survives a
+    crash or power loss, and a reader never sees a half-written one.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._tmp = self.root / ".tmp"
+        self._tmp.mkdir(exist_ok=True)
+        super().__init__(obstore.store.LocalStore(self.root), description=str(self.root))
+
+    def _path(self, key: str) -> Path:
+        if not key or key.startswith("/") or ".." in key.split("/") or key.startswith(".tmp"):
+            raise ValueError(f"invalid blob key {key!r}")
+        return self.root / key
+
+    def local_path(self, key: str) -> Path | None:
+        path = self._path(key)
+        return path if path.is_file() else None
+
+    def _publish(self, source: Path, key: str) -> None:
+        target = self._path(key)
+        created = []
+        parent = target.parent
+        while not parent.exists():
+            created.append(parent)
+            parent = parent.parent
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with open(source, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(source, target)
+        _fsync_dir(target.parent)
+        for directory in created:
+            _fsync_dir(directory.parent)
+
+    async def put_file(self, key: str, path: Path) -> None:
+        path = Path(path)
+        try:
+            same_device = path.stat().st_dev == self.root.stat().st_dev
+        except FileNotFoundError:
+            raise
+        if not same_device:
+            await self.put_bytes(key, await anyio.Path(path).read_bytes())
+            path.unlink(missing_ok=True)
+            return
+        try:
+            await anyio.to_thread.run_sync(self._publish, path, key)
+        finally:
+            path.unlink(missing_ok=True)
+
+    async def put_bytes(self, key: str, data: bytes) -> None:
+        def write() -> None:
+            fd, name = _mkstemp(self._tmp)
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(data)
+                self._publish(Path(name), key)
+            finally:
+                Path(name).unlink(missing_ok=True)
+
+        await anyio.to_thread.run_sync(write)
+
+    async def download(self, key: str, path: Path) -> None:
+        source = self.local_path(key)
+        if source is None:
+            raise KeyError(key)
+        await anyio.to_thread.run_sync(_copy, source, path)
+
+    async def list(self, prefix: str) -> AsyncIterator[BlobInfo]:
+        async for info in super().list(prefix):
+            if not info.key.startswith(".tmp/"):
+                yield info
+
+    async def check(self) -> None:
+        if not os.access(self.root, os.W_OK):
+            raise OSError(f"blob directory {self.root} is not writable")
+
+    def staging_dir(self) -> Path:
+        """A directory on the store's filesystem: files put from there are renamed, not copied."""
+        return self._tmp
+
+
+def _mkstemp(directory: Path) -> tuple[int, str]:
+    import tempfile
+
+    return tempfile.mkstemp(dir=directory, prefix="put-")
+
+
+def _copy(source: Path, target: Path) -> None:
+    import shutil
+
+    shutil.copyfile(source, target)

@@ -1,0 +1,68 @@
+"""Async engines for the metadata database, with SQLite tuned for durability and concurrency."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine.url import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+
+@dataclass
+class Database:
+    """``writer`` runs transactions that write; ``reader`` runs read-only queries.
+
+    On SQLite the writer opens every transaction with ``BEGIN IMMEDIATE`` so that
+    concurrent writers queue on the busy timeout instead of failing with
+    "database is locked" on a read-to-write upgrade; readers use WAL snapshots and
+    never wait. On other databases both are the same engine.
+    """
+
+    writer: AsyncEngine
+    reader: AsyncEngine
+    url: str
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.writer.dialect.name == "sqlite"
+
+    async def dispose(self) -> None:
+        await self.writer.dispose()
+        if self.reader is not self.writer:
+            await self.reader.dispose()
+
+
+def _sqlite_engine(url: str, begin: str) -> AsyncEngine:
+    engine = create_async_engine(url, connect_args={"timeout": 30})
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")  # a commit survives power loss
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql(begin)
+
+    return engine
+
+
+def open_database(url: str) -> Database:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database:
+            from pathlib import Path
+
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        writer = _sqlite_engine(url, "BEGIN IMMEDIATE")
+        reader = _sqlite_engine(url, "BEGIN")
+        return Database(writer=writer, reader=reader, url=url)
+    engine = create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return Database(writer=engine, reader=engine, url=url)

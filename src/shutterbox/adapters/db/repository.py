@@ -1,0 +1,192 @@
+"""Queries over the metadata tables, returning domain objects."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from shutterbox.adapters.db.tables import image_tags, images, users, variants
+from shutterbox.domain.images import Image, Status, Variant, Visibility
+from shutterbox.domain.users import User
+
+_image_columns = [*images.c, users.c.username.label("owner_username")]
+
+
+def _image_from_row(row: Any, variant_rows: Sequence[Any]) -> Image:
+    return Image(
+        id=row.id,
+        owner_id=row.owner_id,
+        owner_username=row.owner_username,
+        status=Status(row.status),
+        visibility=Visibility(row.visibility),
+        created_at=row.created_at,
+        original_key=row.original_key,
+        original_media_type=row.original_media_type,
+        original_bytes=row.original_bytes,
+        original_sha256=row.original_sha256,
+        caption=row.caption,
+        tags=list(row.tags or []),
+        location_name=row.location_name,
+        lat=row.lat,
+        lon=row.lon,
+        width=row.width,
+        height=row.height,
+        failure_reason=row.failure_reason,
+        taken_at=row.taken_at,
+        camera_make=row.camera_make,
+        camera_model=row.camera_model,
+        processed_at=row.processed_at,
+        deleted_at=row.deleted_at,
+        variants={
+            v.name: Variant(v.name, v.key, v.media_type, v.width, v.height, v.bytes, v.sha256)
+            for v in variant_rows
+        },
+    )
+
+
+async def _attach_variants(conn: AsyncConnection, rows: Sequence[Any]) -> list[Image]:
+    if not rows:
+        return []
+    ids = [row.id for row in rows]
+    by_image: dict[str, list[Any]] = {i: [] for i in ids}
+    for v in await conn.execute(select(variants).where(variants.c.image_id.in_(ids))):
+        by_image[v.image_id].append(v)
+    return [_image_from_row(row, by_image[row.id]) for row in rows]
+
+
+async def get_image(conn: AsyncConnection, image_id: str) -> Image | None:
+    row = (
+        await conn.execute(
+            select(*_image_columns)
+            .join(users, users.c.id == images.c.owner_id)
+            .where(images.c.id == image_id)
+        )
+    ).first()
+    if row is None:
+        return None
+    return (await _attach_variants(conn, [row]))[0]
+
+
+async def insert_image(conn: AsyncConnection, image: Image) -> None:
+    await conn.execute(
+        images.insert().values(
+            id=image.id,
+            owner_id=image.owner_id,
+            status=image.status.value,
+            visibility=image.visibility.value,
+            caption=image.caption,
+            tags=image.tags,
+            location_name=image.location_name,
+            lat=image.lat,
+            lon=image.lon,
+            original_key=image.original_key,
+            original_media_type=image.original_media_type,
+            original_bytes=image.original_bytes,
+            original_sha256=image.original_sha256,
+            created_at=image.created_at,
+        )
+    )
+    if image.tags:
+        await conn.execute(
+            image_tags.insert(),
+            [{"image_id": image.id, "tag": t, "created_at": image.created_at} for t in image.tags],
+        )
+
+
+async def save_processed(
+    conn: AsyncConnection, image_id: str, fields: dict[str, Any], new_variants: list[Variant]
+) -> bool:
+    """Mark the image ready with its variants; False if it was deleted meanwhile."""
+    result = await conn.execute(
+        update(images)
+        .where(images.c.id == image_id, images.c.deleted_at.is_(None))
+        .values(status=Status.READY.value, failure_reason=None, **fields)
+    )
+    if result.rowcount != 1:
+        return False
+    await conn.execute(delete(variants).where(variants.c.image_id == image_id))
+    await conn.execute(
+        variants.insert(),
+        [
+            {
+                "image_id": image_id,
+                "name": v.name,
+                "key": v.key,
+                "media_type": v.media_type,
+                "width": v.width,
+                "height": v.height,
+                "bytes": v.bytes,
+                "sha256": v.sha256,
+            }
+            for v in new_variants
+        ],
+    )
+    return True
+
+
+async def mark_failed(conn: AsyncConnection, image_id: str, reason: str, when: datetime) -> None:
+    await conn.execute(
+        update(images)
+        .where(images.c.id == image_id, images.c.status != Status.READY.value)
+        .values(status=Status.FAILED.value, failure_reason=reason[:500], processed_at=when)
+    )
+
+
+async def mark_deleted(conn: AsyncConnection, image_id: str, when: datetime) -> None:
+    await conn.execute(
+        update(images)
+        .where(images.c.id == image_id, images.c.deleted_at.is_(None))
+        .values(deleted_at=when)
+    )
+
+
+async def remove_image(conn: AsyncConnection, image_id: str) -> None:
+    await conn.execute(delete(images).where(images.c.id == image_id))
+
+
+def _before(cursor: tuple[datetime, str] | None, created: Any, ident: Any) -> Any:
+    if cursor is None:
+        return True
+    at, image_id = cursor
+    return or_(created < at, and_(created == at, ident < image_id))
+
+
+async def list_images(
+    conn: AsyncConnection,
+    *,
+    limit: int,
+    cursor: tuple[datetime, str] | None,
+    owner_id: int | None = None,
+    tag: str | None = None,
+    include_private: bool = False,
+) -> list[Image]:
+    """Ready, undeleted images, newest first, strictly after ``cursor`` (keyset pagination)."""
+    query = select(*_image_columns).join(users, users.c.id == images.c.owner_id)
+    conditions = [images.c.status == Status.READY.value, images.c.deleted_at.is_(None)]
+    if not include_private:
+        conditions.append(images.c.visibility == Visibility.PUBLIC.value)
+    if owner_id is not None:
+        conditions.append(images.c.owner_id == owner_id)
+    if tag is not None:
+        query = query.join(image_tags, image_tags.c.image_id == images.c.id)
+        conditions.append(image_tags.c.tag == tag)
+        conditions.append(_before(cursor, image_tags.c.created_at, image_tags.c.image_id))
+        order = [image_tags.c.created_at.desc(), image_tags.c.image_id.desc()]
+    else:
+        conditions.append(_before(cursor, images.c.created_at, images.c.id))
+        order = [images.c.created_at.desc(), images.c.id.desc()]
+    rows = (await conn.execute(query.where(*conditions).order_by(*order).limit(limit))).all()
+    return await _attach_variants(conn, rows)
+
+
+async def get_user_by_name(conn: AsyncConnection, username: str) -> User | None:
+    row = (await conn.execute(select(users).where(users.c.username == username))).first()
+    return _user(row) if row else None
+
+
+def _user(row: Any) -> User:
+    return User(id=row.id, username=row.username, is_admin=row.is_admin, created_at=row.created_at)

@@ -1,0 +1,129 @@
+"""SQLAlchemy Core tables: one schema for SQLite and PostgreSQL. No image bytes here."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(30), nullable=False, unique=True),
+    Column("password_hash", String(200), nullable=False),
+    Column("is_admin", Boolean, nullable=False, default=False),
+    Column("created_at", DateTime, nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("token_sha256", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("expires_at", DateTime, nullable=False),
+    Column("revoked_at", DateTime, nullable=True),
+)
+
+images = Table(
+    "images",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("owner_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("failure_reason", Text, nullable=True),
+    Column("visibility", String(16), nullable=False),
+    Column("caption", Text, nullable=False, default=""),
+    Column("tags", JSON, nullable=False),
+    Column("location_name", String(200), nullable=True),
+    Column("lat", Float, nullable=True),
+    Column("lon", Float, nullable=True),
+    Column("width", Integer, nullable=True),
+    Column("height", Integer, nullable=True),
+    Column("taken_at", DateTime, nullable=True),
+    Column("camera_make", String(100), nullable=True),
+    Column("camera_model", String(100), nullable=True),
+    Column("original_key", String(300), nullable=False),
+    Column("original_media_type", String(50), nullable=False),
+    Column("original_bytes", BigInteger, nullable=False),
+    Column("original_sha256", String(64), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("processed_at", DateTime, nullable=True),
+    Column("deleted_at", DateTime, nullable=True),
+    Index("ix_images_feed", "status", "visibility", "created_at", "id"),
+    Index("ix_images_owner", "owner_id", "created_at", "id"),
+)
+
+variants = Table(
+    "variants",
+    metadata,
+    Column("image_id", String(32), ForeignKey("images.id", ondelete="CASCADE"), primary_key=True),
+    Column("name", String(20), primary_key=True),
+    Column("key", String(300), nullable=False),
+    Column("media_type", String(50), nullable=False),
+    Column("width", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+    Column("bytes", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),
+)
+
+image_tags = Table(
+    "image_tags",
+    metadata,
+    Column("image_id", String(32), ForeignKey("images.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag", String(50), primary_key=True),
+    Column("created_at", DateTime, nullable=False),
+    Index("ix_image_tags_tag", "tag", "created_at", "image_id"),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("image_id", String(32), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+)
+
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(40), nullable=False),
+    Column("image_id", String(32), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("run_at", DateTime, nullable=False),
+    Column("lease_expires_at", DateTime, nullable=True),
+    Column("worker_id", String(100), nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Index("ix_jobs_ready", "state", "run_at"),
+    Index("ix_jobs_image", "image_id"),
+    UniqueConstraint("kind", "image_id", name="uq_jobs_kind_image"),
+)

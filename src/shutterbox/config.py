@@ -1,0 +1,91 @@
+"""Settings, read from ``SHUTTERBOX_*`` environment variables.
+
+Every setting has a default (the embedded, zero-setup mode) and a description;
+``docs/configuration.md`` lists them all and a test keeps it in step.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SHUTTERBOX_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path("shutterbox-data"),
+        description="Directory for the embedded database, blobs and staging files.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy async URL of the metadata database; "
+        "default: a SQLite file inside the data directory.",
+    )
+    storage_url: str | None = Field(
+        default=None,
+        description="Where blobs live: file:///path, memory://; "
+        "default: the 'blobs' directory inside the data directory.",
+    )
+    queue_url: str = Field(
+        default="db://",
+        description="Job queue: db:// keeps jobs in the metadata database.",
+    )
+    public_base_url: str = Field(
+        default="",
+        description="Absolute base for URLs handed out by the API (empty: relative URLs).",
+    )
+    max_upload_bytes: int = Field(
+        default=50 * 1024 * 1024, description="Largest accepted upload in bytes (413 above)."
+    )
+    max_pixels: int = Field(
+        default=100_000_000,
+        description="Largest accepted width x height, checked from the header before decoding.",
+    )
+    max_caption_chars: int = Field(default=2200, description="Longest accepted caption.")
+    max_tags: int = Field(default=30, description="Most tags on one image.")
+    jpeg_quality: int = Field(default=82, description="JPEG quality of the variants (1-100).")
+    workers: int = Field(
+        default_factory=lambda: os.cpu_count() or 1,
+        description="Background workers run inside `shutterbox serve` (0 disables them).",
+    )
+    job_lease_seconds: float = Field(
+        default=60.0,
+        description="How long a claimed job stays leased; a job whose worker died is "
+        "claimed again after this.",
+    )
+    job_max_attempts: int = Field(
+        default=5, description="Attempts before a job that keeps failing marks the image failed."
+    )
+    job_retry_base_seconds: float = Field(
+        default=2.0, description="First retry delay; doubles with every attempt."
+    )
+    job_poll_seconds: float = Field(
+        default=1.0, description="How often an idle worker looks for jobs from other processes."
+    )
+    trash_retention_seconds: float = Field(
+        default=0.0,
+        description="How long a deleted image's bytes are kept before a background job "
+        "reclaims them.",
+    )
+    token_ttl_days: int = Field(default=30, description="Lifetime of an API bearer token.")
+    idempotency_ttl_hours: int = Field(
+        default=24, description="How long an Idempotency-Key keeps answering with its first result."
+    )
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'shutterbox.db').resolve()}"
+
+    def resolved_storage_url(self) -> str:
+        if self.storage_url:
+            return self.storage_url
+        return (self.data_dir / "blobs").resolve().as_uri()
+
+    @property
+    def staging_dir(self) -> Path:
+        return self.data_dir / "staging"

@@ -1,0 +1,121 @@
+"""Images, their variants and the rules about them. No framework imports."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    PROCESSING = "processing"
+    READY = "ready"
+    FAILED = "failed"
+
+
+class Visibility(StrEnum):
+    PUBLIC = "public"
+    PRIVATE = "private"
+
+
+@dataclass(frozen=True)
+class VariantSpec:
+    name: str
+    max_side: int
+
+
+# Largest first: variants cascade from the biggest one so the file is decoded once.
+VARIANT_SPECS: tuple[VariantSpec, ...] = (
+    VariantSpec("full", 2048),
+    VariantSpec("medium", 1080),
+    VariantSpec("thumb", 320),
+)
+VARIANT_NAMES = tuple(spec.name for spec in VARIANT_SPECS)
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    key: str
+    media_type: str
+    width: int
+    height: int
+    bytes: int
+    sha256: str
+
+
+@dataclass
+class Image:
+    id: str
+    owner_id: int
+    owner_username: str
+    status: Status
+    visibility: Visibility
+    created_at: datetime
+    original_key: str
+    original_media_type: str
+    original_bytes: int
+    original_sha256: str
+    caption: str = ""
+    tags: list[str] = field(default_factory=list)
+    location_name: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    width: int | None = None
+    height: int | None = None
+    failure_reason: str | None = None
+    taken_at: datetime | None = None
+    camera_make: str | None = None
+    camera_model: str | None = None
+    processed_at: datetime | None = None
+    deleted_at: datetime | None = None
+    variants: dict[str, Variant] = field(default_factory=dict)
+
+    def visible_to(self, user_id: int | None) -> bool:
+        if self.deleted_at is not None:
+            return False
+        return self.visibility == Visibility.PUBLIC or user_id == self.owner_id
+
+
+def new_image_id() -> str:
+    """16 lowercase base32 characters (80 random bits)."""
+    return base64.b32encode(secrets.token_bytes(10)).decode().lower()
+
+
+def _date_path(created_at: datetime) -> str:
+    return created_at.strftime("%Y/%m/%d")
+
+
+def original_key(image_id: str, created_at: datetime, extension: str) -> str:
+    return f"originals/{_date_path(created_at)}/{image_id}.{extension}"
+
+
+def variant_key(image_id: str, created_at: datetime, variant: str, extension: str = "jpg") -> str:
+    return f"variants/{_date_path(created_at)}/{image_id}-{variant}.{extension}"
+
+
+def fit_within(width: int, height: int, max_side: int) -> tuple[int, int]:
+    """Size of ``width x height`` scaled down (never up) to fit a ``max_side`` square."""
+    scale = min(1.0, max_side / max(width, height))
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def normalise_tags(raw: str | list[str] | None, max_tags: int) -> list[str]:
+    """Tags from a comma/space separated string: lowercase, no '#', unique, in order."""
+    if raw is None:
+        return []
+    parts = raw if isinstance(raw, list) else raw.replace(",", " ").split()
+    tags: list[str] = []
+    for part in parts:
+        tag = part.strip().lstrip("#").lower()
+        if not tag:
+            continue
+        if len(tag) > 50 or not all(c.isalnum() or c in "_-" for c in tag):
+            raise ValueError(f"tag {part!r} must be 1-50 letters, digits, '_' or '-'")
+        if tag not in tags:
+            tags.append(tag)
+    if len(tags) > max_tags:
+        raise ValueError(f"at most {max_tags} tags are allowed, got {len(tags)}")
+    return tags

@@ -1,0 +1,95 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shutterbox import __version__
+from shutterbox.bootstrap import bootstrap
+from shutterbox.config import Settings
+from shutterbox.domain.errors import ShutterboxError
+from shutterbox.entrypoints.api.routers import feed, images, media, ops, users
+from shutterbox.entrypoints.worker import WorkerPool
+from shutterbox.services import metrics
+
+
+class RequestMetrics:
+    """Request latency by route template (not by raw path, which would explode the labels)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def capture(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, capture)
+        finally:
+            route = getattr(scope.get("route"), "path", "unmatched")
+            metrics.REQUEST_SECONDS.labels(scope["method"], route, str(status)).observe(
+                time.perf_counter() - started
+            )
+
+
+def create_app(settings: Settings | None = None, *, workers: int | None = None) -> FastAPI:
+    settings = settings or Settings()
+    worker_count = settings.workers if workers is None else workers
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        services = await bootstrap(settings)
+        app.state.services = services
+        pool = WorkerPool(services, worker_count) if worker_count > 0 else None
+        if pool:
+            pool.start()
+        try:
+            yield
+        finally:
+            if pool:
+                await pool.stop()
+            await services.close()
+
+    app = FastAPI(
+        title="shutterbox",
+        version=__version__,
+        description="Self-hostable image sharing: durable uploads, background variants, "
+        "cache-friendly delivery.",
+        lifespan=lifespan,
+    )
+
+    @app.exception_handler(ShutterboxError)
+    async def domain_error(_request: Request, exc: ShutterboxError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return JSONResponse({"detail": exc.message, "code": exc.code}, exc.status, headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems: list[str] = []
+        for error in exc.errors():
+            where = ".".join(str(p) for p in error.get("loc", ()) if p != "body")
+            problems.append(f"{where}: {error.get('msg')}" if where else str(error.get("msg")))
+        body: dict[str, Any] = {"detail": "; ".join(problems), "code": "invalid_input"}
+        return JSONResponse(body, 422)
+
+    for router in (users.router, images.router, feed.router, media.router, ops.router):
+        app.include_router(router)
+    app.add_middleware(RequestMetrics)
+    return app

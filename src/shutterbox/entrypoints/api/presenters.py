@@ -1,0 +1,74 @@
+"""Turning domain images into API JSON, with the URLs their bytes are served from."""
+
+from __future__ import annotations
+
+from shutterbox.domain.images import Image
+from shutterbox.domain.users import User
+from shutterbox.entrypoints.api.schemas import (
+    Camera,
+    ImagePublic,
+    Location,
+    OriginalPublic,
+    VariantPublic,
+)
+
+_EXTENSIONS = {
+    "image/jpeg": "jpg",
+    "image/png": "png",
+    "image/gif": "gif",
+    "image/webp": "webp",
+    "image/avif": "avif",
+    "image/heic": "heic",
+    "image/tiff": "tiff",
+}
+HASH_CHARS = 16
+
+
+def media_path(image_id: str, name: str, sha256: str, media_type: str) -> str:
+    """Immutable: the path changes whenever the bytes do."""
+    return f"/media/{image_id}/{name}-{sha256[:HASH_CHARS]}.{_EXTENSIONS.get(media_type, 'bin')}"
+
+
+def image_public(image: Image, viewer: User | None, base_url: str = "") -> ImagePublic:
+    is_owner = viewer is not None and viewer.id == image.owner_id
+    location = None
+    if image.location_name or image.lat is not None:
+        location = Location(name=image.location_name, lat=image.lat, lon=image.lon)
+    camera = None
+    if image.camera_make or image.camera_model:
+        camera = Camera(make=image.camera_make, model=image.camera_model)
+    return ImagePublic(
+        id=image.id,
+        owner=image.owner_username,
+        status=image.status.value,
+        failure_reason=image.failure_reason,
+        visibility=image.visibility.value,
+        caption=image.caption,
+        tags=image.tags,
+        location=location,
+        width=image.width,
+        height=image.height,
+        taken_at=image.taken_at,
+        camera=camera,
+        created_at=image.created_at,
+        processed_at=image.processed_at,
+        variants={
+            name: VariantPublic(
+                url=base_url + media_path(image.id, name, v.sha256, v.media_type),
+                width=v.width,
+                height=v.height,
+                bytes=v.bytes,
+                content_type=v.media_type,
+            )
+            for name, v in sorted(image.variants.items(), key=lambda kv: kv[1].width)
+        },
+        original=OriginalPublic(
+            url=base_url
+            + media_path(image.id, "original", image.original_sha256, image.original_media_type),
+            bytes=image.original_bytes,
+            content_type=image.original_media_type,
+            sha256=image.original_sha256,
+        )
+        if is_owner
+        else None,
+    )

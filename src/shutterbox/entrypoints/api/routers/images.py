@@ -1,0 +1,144 @@
+"""Uploading, reading and deleting images."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Request, Response, status
+
+from shutterbox.adapters.db import repository
+from shutterbox.domain.errors import InvalidInput, NotFound, ShutterboxError
+from shutterbox.domain.images import Visibility, normalise_tags
+from shutterbox.entrypoints.api.deps import CurrentUser, OptionalUser, ServicesDep
+from shutterbox.entrypoints.api.presenters import image_public
+from shutterbox.entrypoints.api.schemas import ErrorBody, ImagePublic
+from shutterbox.entrypoints.api.upload_stream import read_upload
+from shutterbox.services import deletion, metrics, uploads
+
+router = APIRouter(prefix="/api/v1/images", tags=["images"])
+
+_UPLOAD_FORM: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "JPEG, PNG, GIF, WebP, AVIF, HEIC or TIFF",
+                        },
+                        "caption": {"type": "string"},
+                        "tags": {"type": "string", "description": "comma or space separated"},
+                        "location": {"type": "string", "description": "a place name"},
+                        "lat": {"type": "number", "minimum": -90, "maximum": 90},
+                        "lon": {"type": "number", "minimum": -180, "maximum": 180},
+                        "visibility": {"type": "string", "enum": ["public", "private"]},
+                    },
+                }
+            }
+        },
+    }
+}
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorBody} for code in (401, 413, 415, 422)
+}
+
+
+def _details(fields: dict[str, str], max_tags: int) -> uploads.UploadDetails:
+    def number(name: str) -> float | None:
+        raw = fields.get(name, "").strip()
+        if not raw:
+            return None
+        try:
+            return float(raw)
+        except ValueError as exc:
+            raise InvalidInput(f"{name} must be a number") from exc
+
+    try:
+        tags = normalise_tags(fields.get("tags"), max_tags)
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from exc
+    visibility_raw = fields.get("visibility", "public").strip().lower() or "public"
+    try:
+        visibility = Visibility(visibility_raw)
+    except ValueError as exc:
+        raise InvalidInput("visibility must be 'public' or 'private'") from exc
+    return uploads.UploadDetails(
+        caption=fields.get("caption", "").strip(),
+        tags=tags,
+        location_name=fields.get("location", "").strip() or None,
+        lat=number("lat"),
+        lon=number("lon"),
+        visibility=visibility,
+    )
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ImagePublic,
+    openapi_extra=_UPLOAD_FORM,
+    responses=_ERRORS,
+    summary="Upload an image",
+)
+async def create_image(
+    request: Request,
+    response: Response,
+    services: ServicesDep,
+    user: CurrentUser,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> ImagePublic:
+    """Answers once the original is durably stored and the image's row and processing job are
+    committed; the variants are made in the background (`status: processing`)."""
+    if idempotency_key:
+        replay = await uploads.find_idempotent(services, user, idempotency_key)
+        if replay is not None:
+            response.headers["Location"] = f"/api/v1/images/{replay.id}"
+            response.headers["Idempotent-Replayed"] = "true"
+            return image_public(replay, user, services.settings.public_base_url)
+    try:
+        parsed = await read_upload(
+            request, services.staging_dir, services.settings.max_upload_bytes
+        )
+        assert parsed.file is not None
+        try:
+            details = _details(parsed.fields, services.settings.max_tags)
+        except ShutterboxError:
+            parsed.file.path.unlink(missing_ok=True)
+            raise
+        image, created = await uploads.accept_upload(
+            services, user, parsed.file, details, idempotency_key
+        )
+    except ShutterboxError as exc:
+        metrics.UPLOAD_REJECTIONS.labels(status=str(exc.status)).inc()
+        raise
+    if created:
+        metrics.UPLOADS.inc()
+    else:
+        response.headers["Idempotent-Replayed"] = "true"
+    response.headers["Location"] = f"/api/v1/images/{image.id}"
+    return image_public(image, user, services.settings.public_base_url)
+
+
+@router.get("/{image_id}", response_model=ImagePublic, responses={404: {"model": ErrorBody}})
+async def read_image(image_id: str, services: ServicesDep, viewer: OptionalUser) -> ImagePublic:
+    async with services.db.reader.connect() as conn:
+        image = await repository.get_image(conn, image_id)
+    if image is None or not image.visible_to(viewer.id if viewer else None):
+        raise NotFound("no such image")
+    return image_public(image, viewer, services.settings.public_base_url)
+
+
+@router.delete(
+    "/{image_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={code: {"model": ErrorBody} for code in (401, 403, 404)},
+)
+async def delete_image(image_id: str, services: ServicesDep, user: CurrentUser) -> Response:
+    await deletion.delete_image(services, user, image_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

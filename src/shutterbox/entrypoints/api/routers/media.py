@@ -1,0 +1,119 @@
+"""Serving the bytes: variants (public, immutable) and originals (owner only)."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Request, Response
+from starlette.responses import FileResponse
+
+from shutterbox.adapters.db import repository
+from shutterbox.domain.errors import NotFound
+from shutterbox.domain.images import Visibility
+from shutterbox.entrypoints.api.conditional import http_date, not_modified, parse_single_range
+from shutterbox.entrypoints.api.deps import OptionalUser, ServicesDep
+from shutterbox.entrypoints.api.presenters import HASH_CHARS
+
+router = APIRouter(tags=["media"])
+
+_FILENAME = re.compile(r"^(?P<name>[a-z]+)-(?P<hash>[0-9a-f]{%d})\.[a-z0-9]+$" % HASH_CHARS)
+IMMUTABLE = "public, max-age=31536000, immutable"
+PRIVATE = "private, no-store"
+
+
+@router.api_route(
+    "/media/{image_id}/{filename}",
+    methods=["GET", "HEAD"],
+    response_class=Response,
+    responses={404: {}, 304: {}, 206: {}, 416: {}},
+)
+async def read_media(
+    image_id: str,
+    filename: str,
+    request: Request,
+    services: ServicesDep,
+    viewer: OptionalUser,
+    range_header: Annotated[str | None, Header(alias="range")] = None,
+) -> Response:
+    match = _FILENAME.match(filename)
+    if match is None:
+        raise NotFound("no such file")
+    async with services.db.reader.connect() as conn:
+        image = await repository.get_image(conn, image_id)
+    viewer_id = viewer.id if viewer else None
+    if image is None or not image.visible_to(viewer_id):
+        raise NotFound("no such image")
+    name = match["name"]
+    if name == "original":
+        if viewer_id != image.owner_id:
+            raise NotFound("no such file")
+        key, sha256, media_type = (
+            image.original_key,
+            image.original_sha256,
+            image.original_media_type,
+        )
+        cache_control = PRIVATE
+    elif name in image.variants:
+        variant = image.variants[name]
+        key, sha256, media_type = variant.key, variant.sha256, variant.media_type
+        cache_control = IMMUTABLE if image.visibility == Visibility.PUBLIC else PRIVATE
+    else:
+        raise NotFound("no such variant (the image may still be processing)")
+    if not sha256.startswith(match["hash"]):
+        raise NotFound("this URL is out of date: read the image again for the current one")
+
+    last_modified = image.processed_at if name != "original" else image.created_at
+    last_modified = last_modified or image.created_at
+    headers = {
+        "etag": f'"{sha256}"',
+        "last-modified": http_date(last_modified),
+        "cache-control": cache_control,
+        "x-content-type-options": "nosniff",
+        "accept-ranges": "bytes",
+    }
+    if not_modified(dict(request.headers), headers["etag"], last_modified):
+        return Response(status_code=304, headers=headers)
+
+    path = services.store.local_path(key)
+    if path is not None:
+        # Starlette sends the file with sendfile and handles Range, If-Range and HEAD.
+        return FileResponse(path, media_type=media_type, headers=headers)
+    return await _ranged_from_store(
+        services, key, media_type, headers, range_header, request.method == "HEAD"
+    )
+
+
+async def _ranged_from_store(
+    services: ServicesDep,
+    key: str,
+    media_type: str,
+    headers: dict[str, str],
+    range_header: str | None,
+    head_only: bool,
+) -> Response:
+    info = await services.store.info(key)
+    if info is None:
+        raise NotFound("the file is missing from the store")
+    wanted = parse_single_range(range_header, info.size)
+    if wanted == "unsatisfiable":
+        return Response(
+            status_code=416, headers={**headers, "content-range": f"bytes */{info.size}"}
+        )
+    if isinstance(wanted, tuple):
+        start, end = wanted
+        body = b"" if head_only else await services.store.get_range(key, start, end)
+        return Response(
+            body,
+            status_code=206,
+            media_type=media_type,
+            headers={
+                **headers,
+                "content-range": f"bytes {start}-{end - 1}/{info.size}",
+                "content-length": str(end - start),
+            },
+        )
+    body = b"" if head_only else await services.store.get_bytes(key)
+    return Response(
+        body, media_type=media_type, headers={**headers, "content-length": str(info.size)}
+    )

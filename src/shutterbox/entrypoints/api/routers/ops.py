@@ -1,0 +1,55 @@
+"""Health, readiness and metrics for operators."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+
+from shutterbox.entrypoints.api.deps import ServicesDep
+from shutterbox.entrypoints.api.schemas import Health
+from shutterbox.services import metrics
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz", response_model=Health)
+async def read_health() -> Health:
+    """The process is up."""
+    return Health(status="ok")
+
+
+@router.get("/readyz", response_model=Health, responses={503: {"model": Health}})
+async def read_readiness(services: ServicesDep) -> Response:
+    """The database, the blob store and the job queue can all be reached."""
+    checks: dict[str, str] = {}
+    try:
+        async with services.db.reader.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as exc:
+        checks["database"] = f"error: {type(exc).__name__}"
+    try:
+        await services.store.check()
+        checks["store"] = "ok"
+    except Exception as exc:
+        checks["store"] = f"error: {type(exc).__name__}"
+    try:
+        await services.queue.depth()
+        checks["queue"] = "ok"
+    except Exception as exc:
+        checks["queue"] = f"error: {type(exc).__name__}"
+    ok = all(v == "ok" for v in checks.values())
+    body = Health(status="ok" if ok else "unavailable", checks=checks)
+    return JSONResponse(body.model_dump(), status_code=200 if ok else 503)
+
+
+@router.get("/metrics", response_class=Response)
+async def read_metrics(services: ServicesDep) -> Response:
+    """Prometheus text format."""
+    try:
+        metrics.QUEUE_DEPTH.set(await services.queue.depth())
+    except Exception:
+        pass
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

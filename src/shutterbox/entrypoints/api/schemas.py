@@ -1,0 +1,85 @@
+"""The JSON the API speaks."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+
+class ErrorBody(BaseModel):
+    detail: str = Field(description="What was wrong, in words a person understands.")
+    code: str = Field(description="A stable machine-readable error code.")
+
+
+class UserCreate(BaseModel):
+    username: str = Field(description="3-30 characters: a-z, 0-9 or '_'.")
+    password: str = Field(description="At least 8 characters.")
+
+
+class UserPublic(BaseModel):
+    id: int
+    username: str
+    created_at: datetime
+
+
+class Token(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+
+
+class VariantPublic(BaseModel):
+    url: str
+    width: int
+    height: int
+    bytes: int
+    content_type: str
+
+
+class OriginalPublic(BaseModel):
+    url: str
+    bytes: int
+    content_type: str
+    sha256: str
+
+
+class Location(BaseModel):
+    name: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+
+
+class Camera(BaseModel):
+    make: str | None = None
+    model: str | None = None
+
+
+class ImagePublic(BaseModel):
+    id: str
+    owner: str
+    status: str = Field(description="processing, ready or failed")
+    failure_reason: str | None = None
+    visibility: str
+    caption: str
+    tags: list[str]
+    location: Location | None = None
+    width: int | None = None
+    height: int | None = None
+    taken_at: datetime | None = None
+    camera: Camera | None = None
+    created_at: datetime
+    processed_at: datetime | None = None
+    variants: dict[str, VariantPublic] = Field(default_factory=dict)
+    original: OriginalPublic | None = Field(default=None, description="Only shown to the owner.")
+
+
+class ImagePage(BaseModel):
+    items: list[ImagePublic]
+    next_cursor: str | None = Field(
+        default=None, description="Pass as `cursor` for the next page; null on the last page."
+    )
+
+
+class Health(BaseModel):
+    status: str
+    checks: dict[str, str] = Field(default_factory=dict)

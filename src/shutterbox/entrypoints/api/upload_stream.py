@@ -1,0 +1,187 @@
+"""Reading a multipart upload straight from the socket into a staging file.
+
+The file part is never held in memory or spooled twice: it is written once to a
+file on the blob store's own filesystem (so publishing it is a rename), hashed and
+measured as it arrives, and refused as soon as it passes the size limit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from python_multipart.exceptions import MultipartParseError
+from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.requests import ClientDisconnect, Request
+
+from shutterbox.domain.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
+from shutterbox.domain.formats import ACCEPTED_NAMES, SNIFF_BYTES, sniff_format
+from shutterbox.services.uploads import StagedFile
+
+MAX_FIELDS = 20
+MAX_FIELD_BYTES = 64 * 1024
+FILE_FIELD = "file"
+
+
+@dataclass
+class ParsedUpload:
+    fields: dict[str, str] = field(default_factory=dict)
+    file: StagedFile | None = None
+
+
+class _Collector:
+    def __init__(self, staging_dir: Path, max_bytes: int) -> None:
+        self.staging_dir = staging_dir
+        self.max_bytes = max_bytes
+        self.fields: dict[str, str] = {}
+        self._header_field = b""
+        self._header_value = b""
+        self._headers: dict[bytes, bytes] = {}
+        self._name: str | None = None
+        self._is_file = False
+        self._buffer = bytearray()
+        self._handle: IO[bytes] | None = None
+        self.path: Path | None = None
+        self.size = 0
+        self.head = bytearray()
+        self.digest = hashlib.sha256()
+        self.file_done = False
+
+    # python-multipart callbacks -------------------------------------------------------
+    def on_part_begin(self) -> None:
+        self._headers = {}
+        self._name = None
+        self._is_file = False
+        self._buffer = bytearray()
+
+    def on_header_field(self, data: bytes, start: int, end: int) -> None:
+        self._header_field += data[start:end]
+
+    def on_header_value(self, data: bytes, start: int, end: int) -> None:
+        self._header_value += data[start:end]
+
+    def on_header_end(self) -> None:
+        self._headers[self._header_field.strip().lower()] = self._header_value.strip()
+        self._header_field = b""
+        self._header_value = b""
+
+    def on_headers_finished(self) -> None:
+        _, options = parse_options_header(self._headers.get(b"content-disposition", b""))
+        name = options.get(b"name")
+        if name is None:
+            raise InvalidInput("a form part has no name")
+        self._name = name.decode("utf-8", "replace")
+        self._is_file = b"filename" in options or self._name == FILE_FIELD
+        if self._is_file:
+            if self._name != FILE_FIELD:
+                raise InvalidInput(
+                    f"unexpected file field {self._name!r}: send the picture as 'file'"
+                )
+            if self.path is not None:
+                raise InvalidInput("send one file per upload")
+            fd, name_str = tempfile.mkstemp(dir=self.staging_dir, prefix="upload-")
+            self.path = Path(name_str)
+            self._handle = os.fdopen(fd, "wb")
+        elif len(self.fields) >= MAX_FIELDS:
+            raise InvalidInput(f"too many form fields (at most {MAX_FIELDS})")
+
+    def on_part_data(self, data: bytes, start: int, end: int) -> None:
+        chunk = data[start:end]
+        if self._is_file:
+            assert self._handle is not None
+            self.size += len(chunk)
+            if self.size > self.max_bytes:
+                raise PayloadTooLarge(
+                    f"the file is larger than the limit of {self.max_bytes // (1024 * 1024)} MB"
+                )
+            if len(self.head) < SNIFF_BYTES:
+                self.head += chunk[: SNIFF_BYTES - len(self.head)]
+            self.digest.update(chunk)
+            self._handle.write(chunk)
+        else:
+            self._buffer += chunk
+            if len(self._buffer) > MAX_FIELD_BYTES:
+                raise InvalidInput(f"the field {self._name!r} is too long")
+
+    def on_part_end(self) -> None:
+        if self._is_file:
+            assert self._handle is not None
+            self._handle.close()
+            self._handle = None
+            self.file_done = True
+        elif self._name is not None:
+            try:
+                self.fields[self._name] = self._buffer.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise InvalidInput(f"the field {self._name!r} is not UTF-8 text") from exc
+
+    def discard(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+        if self.path is not None:
+            self.path.unlink(missing_ok=True)
+
+
+async def read_upload(request: Request, staging_dir: Path, max_bytes: int) -> ParsedUpload:
+    content_type, params = parse_options_header(request.headers.get("content-type", ""))
+    if content_type != b"multipart/form-data" or b"boundary" not in params:
+        raise InvalidInput("send the upload as multipart/form-data with a 'file' part")
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > max_bytes + MAX_FIELDS * MAX_FIELD_BYTES:
+        raise PayloadTooLarge(
+            f"the upload is larger than the limit of {max_bytes // (1024 * 1024)} MB"
+        )
+    collector = _Collector(staging_dir, max_bytes)
+    callbacks = {
+        name: getattr(collector, name)
+        for name in (
+            "on_part_begin",
+            "on_header_field",
+            "on_header_value",
+            "on_header_end",
+            "on_headers_finished",
+            "on_part_data",
+            "on_part_end",
+        )
+    }
+    parser = MultipartParser(params[b"boundary"], callbacks)  # type: ignore[arg-type]
+    try:
+        async for chunk in request.stream():
+            parser.write(chunk)
+        parser.finalize()
+    except MultipartParseError as exc:
+        collector.discard()
+        raise InvalidInput(f"the multipart body is malformed: {exc}") from exc
+    except ClientDisconnect as exc:
+        collector.discard()
+        raise InvalidInput("the upload was interrupted before it was complete") from exc
+    except BaseException:
+        collector.discard()
+        raise
+    return _finish(collector)
+
+
+def _finish(collector: _Collector) -> ParsedUpload:
+    if collector.path is None or not collector.file_done:
+        collector.discard()
+        raise InvalidInput("the form has no complete 'file' part")
+    if collector.size == 0:
+        collector.discard()
+        raise InvalidInput("the file is empty")
+    image_format = sniff_format(bytes(collector.head))
+    if image_format is None:
+        collector.discard()
+        raise UnsupportedMediaType(
+            f"the file is not a picture in a supported format; accepted: {ACCEPTED_NAMES}"
+        )
+    staged = StagedFile(
+        path=collector.path,
+        size=collector.size,
+        sha256=collector.digest.hexdigest(),
+        format=image_format,
+    )
+    return ParsedUpload(fields=collector.fields, file=staged)

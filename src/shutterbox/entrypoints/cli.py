@@ -1,0 +1,125 @@
+"""The `shutterbox` command."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from typing import Annotated
+
+import typer
+
+from shutterbox.config import Settings
+
+app = typer.Typer(help="shutterbox: self-hostable image sharing.", no_args_is_help=True)
+users_app = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+
+
+def _logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("pyvips").setLevel(logging.WARNING)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="Background workers in this process (default: CPU count; 0: none)."),
+    ] = None,
+    no_workers: Annotated[bool, typer.Option(help="Run the API only.")] = False,
+) -> None:
+    """Apply migrations, then serve the API with background workers in-process."""
+    import uvicorn
+
+    from shutterbox.entrypoints.api.app import create_app
+
+    _logging()
+    settings = Settings()
+    count = 0 if no_workers else workers
+    uvicorn.run(
+        create_app(settings, workers=count),
+        host=host,
+        port=port,
+        log_level="info",
+        proxy_headers=True,
+    )
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[
+        int | None, typer.Option(help="Jobs run at once (default: CPU count).")
+    ] = None,
+) -> None:
+    """Run background workers only (no HTTP)."""
+    from shutterbox.bootstrap import bootstrap
+    from shutterbox.entrypoints.worker import WorkerPool
+
+    _logging()
+    settings = Settings()
+
+    async def run() -> None:
+        services = await bootstrap(settings)
+        pool = WorkerPool(services, concurrency or settings.workers)
+        loop = asyncio.get_running_loop()
+        stop = asyncio.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        pool.start()
+        typer.echo(f"worker running with {pool.concurrency} workers")
+        await stop.wait()
+        await pool.stop()
+        await services.close()
+
+    asyncio.run(run())
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the metadata database schema."""
+    from shutterbox.adapters.db.engine import open_database
+    from shutterbox.adapters.db.migrate import upgrade_to_head
+
+    settings = Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+
+    async def run() -> None:
+        db = open_database(settings.resolved_database_url())
+        await upgrade_to_head(db)
+        await db.dispose()
+
+    asyncio.run(run())
+    typer.echo("database is at the latest schema")
+
+
+@users_app.command("create")
+def create_user(
+    username: str,
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+    admin: Annotated[bool, typer.Option(help="Give the user admin rights.")] = False,
+) -> None:
+    """Create a user account."""
+    from shutterbox.bootstrap import bootstrap
+    from shutterbox.domain.errors import ShutterboxError
+    from shutterbox.services import accounts
+
+    async def run() -> None:
+        services = await bootstrap(Settings())
+        try:
+            user = await accounts.register(services.db, username, password, is_admin=admin)
+            typer.echo(f"created user {user.username} (id {user.id})")
+        finally:
+            await services.close()
+
+    try:
+        asyncio.run(run())
+    except ShutterboxError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(1) from exc
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,89 @@
+"""The two axes with more than one real implementation: blob stores and job queues."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+
+@dataclass(frozen=True)
+class BlobInfo:
+    key: str
+    size: int
+    last_modified: datetime
+
+
+class BlobStore(Protocol):
+    """Bytes by key. A successful put is durable: it survives a crash of this process."""
+
+    async def put_file(self, key: str, path: Path) -> None:
+        """Store the file at ``path`` under ``key``; the file is consumed (moved or deleted)."""
+
+    async def put_bytes(self, key: str, data: bytes) -> None: ...
+
+    async def get_bytes(self, key: str) -> bytes:
+        """Raise ``KeyError`` if there is no such blob."""
+
+    async def get_range(self, key: str, start: int, end: int) -> bytes:
+        """Bytes ``start`` up to (not including) ``end``."""
+
+    async def download(self, key: str, path: Path) -> None:
+        """Copy the blob into a local file (for decoders that want a path)."""
+
+    async def info(self, key: str) -> BlobInfo | None: ...
+
+    async def delete(self, key: str) -> None:
+        """Remove the blob; a missing blob is not an error."""
+
+    def list(self, prefix: str) -> AsyncIterator[BlobInfo]: ...
+
+    def local_path(self, key: str) -> Path | None:
+        """The file holding the blob when the store is a local directory, else None."""
+
+    async def check(self) -> None:
+        """Raise if the store cannot be reached."""
+
+
+@dataclass(frozen=True)
+class Job:
+    id: int
+    kind: str
+    image_id: str
+    attempts: int
+    payload: dict[str, Any]
+
+
+class JobQueue(Protocol):
+    """Work to be done in the background. A claimed job is leased; if its worker dies the
+    lease runs out and another worker claims it again."""
+
+    async def enqueue(
+        self,
+        conn: AsyncConnection,
+        kind: str,
+        image_id: str,
+        payload: dict[str, Any] | None = None,
+        delay_seconds: float = 0.0,
+    ) -> None:
+        """Add a job inside the caller's transaction (it exists iff that commits)."""
+
+    async def claim(self, worker_id: str, lease_seconds: float) -> Job | None: ...
+
+    async def extend_lease(self, job: Job, worker_id: str, lease_seconds: float) -> bool: ...
+
+    async def complete(self, job: Job, worker_id: str) -> None: ...
+
+    async def retry(self, job: Job, worker_id: str, delay_seconds: float, error: str) -> None: ...
+
+    async def fail(self, job: Job, worker_id: str, error: str) -> None: ...
+
+    async def depth(self) -> int:
+        """Jobs waiting or running."""
+
+    async def wait_for_work(self, timeout: float) -> None:
+        """Return when a job may be available (or after ``timeout``)."""

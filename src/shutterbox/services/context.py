@@ -1,0 +1,22 @@
+"""What every use case needs, wired once by ``bootstrap``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from shutterbox.adapters.db.engine import Database
+from shutterbox.config import Settings
+from shutterbox.ports import BlobStore, JobQueue
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    store: BlobStore
+    queue: JobQueue
+    staging_dir: Path
+
+    async def close(self) -> None:
+        await self.db.dispose()

@@ -1,0 +1,69 @@
+"""Feeds: newest first, keyset-paginated, stable while new uploads arrive."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from datetime import datetime
+
+from shutterbox.adapters.db import repository
+from shutterbox.domain.errors import InvalidInput, NotFound
+from shutterbox.domain.images import Image
+from shutterbox.domain.users import User
+from shutterbox.services.context import Services
+
+
+@dataclass
+class Page:
+    items: list[Image]
+    next_cursor: str | None
+
+
+def encode_cursor(image: Image) -> str:
+    raw = f"{image.created_at.isoformat()}|{image.id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> tuple[datetime, str] | None:
+    if not cursor:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        at, image_id = raw.split("|", 1)
+        return datetime.fromisoformat(at), image_id
+    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInput("the cursor is not one this API handed out") from exc
+
+
+async def _page(services: Services, limit: int, cursor: str | None, **filters: object) -> Page:
+    position = decode_cursor(cursor)
+    async with services.db.reader.connect() as conn:
+        items = await repository.list_images(
+            conn,
+            limit=limit + 1,
+            cursor=position,
+            **filters,  # type: ignore[arg-type]
+        )
+    more = len(items) > limit
+    items = items[:limit]
+    return Page(items, encode_cursor(items[-1]) if more and items else None)
+
+
+async def public_feed(services: Services, limit: int, cursor: str | None) -> Page:
+    return await _page(services, limit, cursor)
+
+
+async def user_images(
+    services: Services, username: str, viewer: User | None, limit: int, cursor: str | None
+) -> Page:
+    async with services.db.reader.connect() as conn:
+        owner = await repository.get_user_by_name(conn, username.lower())
+    if owner is None:
+        raise NotFound(f"no user called {username!r}")
+    own = viewer is not None and viewer.id == owner.id
+    return await _page(services, limit, cursor, owner_id=owner.id, include_private=own)
+
+
+async def tag_images(services: Services, tag: str, limit: int, cursor: str | None) -> Page:
+    return await _page(services, limit, cursor, tag=tag.lower())

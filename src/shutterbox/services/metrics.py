@@ -1,0 +1,25 @@
+"""Prometheus metrics shared by the API and the workers."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+REQUEST_SECONDS = Histogram(
+    "shutterbox_http_request_duration_seconds",
+    "Time to answer an HTTP request.",
+    ["method", "route", "status"],
+)
+UPLOADS = Counter("shutterbox_uploads_total", "Uploads accepted (201).")
+UPLOAD_REJECTIONS = Counter(
+    "shutterbox_upload_rejections_total", "Uploads refused at the door.", ["status"]
+)
+QUEUE_DEPTH = Gauge("shutterbox_queue_depth", "Jobs waiting or running.")
+PROCESSING_SECONDS = Histogram(
+    "shutterbox_processing_duration_seconds",
+    "Time to make an image's variants.",
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32, 64),
+)
+PROCESSING_FAILURES = Counter(
+    "shutterbox_processing_failures_total", "Images that could not be processed.", ["reason"]
+)
+JOB_RETRIES = Counter("shutterbox_job_retries_total", "Jobs put back for a later attempt.")

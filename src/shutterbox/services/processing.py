@@ -1,0 +1,93 @@
+"""Making an image's variants: the work behind a ``process_image`` job.
+
+Idempotent: the variant keys depend only on the image, and the row is written in one
+transaction, so running a job twice (a worker died after writing blobs) gives the same
+keys and the same row.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import time
+from pathlib import Path
+
+import anyio
+
+from shutterbox.adapters import imaging
+from shutterbox.adapters.db import repository
+from shutterbox.clock import utcnow
+from shutterbox.domain.errors import ImageRejected
+from shutterbox.domain.images import VARIANT_SPECS, Status, Variant, variant_key
+from shutterbox.services import metrics
+from shutterbox.services.context import Services
+
+log = logging.getLogger(__name__)
+
+
+async def process_image(services: Services, image_id: str) -> None:
+    async with services.db.reader.connect() as conn:
+        image = await repository.get_image(conn, image_id)
+    if image is None or image.deleted_at is not None:
+        return
+    if image.status == Status.READY and len(image.variants) == len(VARIANT_SPECS):
+        return
+    started = time.perf_counter()
+    try:
+        processed = await _make_variants(services, image.original_key)
+    except ImageRejected as rejected:
+        async with services.db.writer.begin() as conn:
+            await repository.mark_failed(conn, image_id, rejected.reason, utcnow())
+        metrics.PROCESSING_FAILURES.labels(reason="rejected").inc()
+        log.info("image %s rejected: %s", image_id, rejected.reason)
+        return
+
+    made: list[Variant] = []
+    for encoded in processed.variants:
+        key = variant_key(image.id, image.created_at, encoded.name)
+        await services.store.put_bytes(key, encoded.data)
+        made.append(
+            Variant(
+                encoded.name,
+                key,
+                encoded.media_type,
+                encoded.width,
+                encoded.height,
+                len(encoded.data),
+                encoded.sha256,
+            )
+        )
+    fields = {
+        "width": processed.width,
+        "height": processed.height,
+        "taken_at": processed.taken_at,
+        "camera_make": processed.camera_make,
+        "camera_model": processed.camera_model,
+        "processed_at": utcnow(),
+    }
+    async with services.db.writer.begin() as conn:
+        saved = await repository.save_processed(conn, image_id, fields, made)
+    if not saved:  # deleted while we worked: leave nothing behind
+        for variant in made:
+            await services.store.delete(variant.key)
+        return
+    metrics.PROCESSING_SECONDS.observe(time.perf_counter() - started)
+
+
+async def _make_variants(services: Services, original_key: str) -> imaging.ProcessedImage:
+    quality = services.settings.jpeg_quality
+    local = services.store.local_path(original_key)
+    if local is not None:
+        return await anyio.to_thread.run_sync(imaging.make_variants, local, VARIANT_SPECS, quality)
+    services.staging_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=services.staging_dir) as tmp:
+        path = Path(tmp) / "original"
+        await services.store.download(original_key, path)
+        return await anyio.to_thread.run_sync(imaging.make_variants, path, VARIANT_SPECS, quality)
+
+
+async def mark_failed_after_retries(services: Services, image_id: str, error: str) -> None:
+    async with services.db.writer.begin() as conn:
+        await repository.mark_failed(
+            conn, image_id, f"processing kept failing and was given up ({error})", utcnow()
+        )

@@ -1,0 +1,164 @@
+"""Accepting an upload: durable original first, then the row and its job in one transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import anyio
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from shutterbox.adapters import imaging
+from shutterbox.adapters.db import repository
+from shutterbox.adapters.db.tables import idempotency_keys
+from shutterbox.clock import utcnow
+from shutterbox.domain.errors import ImageRejected, ImageTooLarge, InvalidInput
+from shutterbox.domain.formats import ImageFormat
+from shutterbox.domain.images import Image, Status, Visibility, new_image_id, original_key
+from shutterbox.domain.users import User
+from shutterbox.services.context import Services
+
+PROCESS_IMAGE = "process_image"
+
+
+@dataclass
+class StagedFile:
+    """An uploaded file written to local disk, with what was learned while writing it."""
+
+    path: Path
+    size: int
+    sha256: str
+    format: ImageFormat
+
+
+@dataclass
+class UploadDetails:
+    caption: str = ""
+    tags: list[str] = field(default_factory=list)
+    location_name: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    visibility: Visibility = Visibility.PUBLIC
+
+
+def check_details(details: UploadDetails, max_caption_chars: int) -> None:
+    if len(details.caption) > max_caption_chars:
+        raise InvalidInput(f"the caption is longer than {max_caption_chars} characters")
+    if details.location_name is not None and len(details.location_name) > 200:
+        raise InvalidInput("the location name is longer than 200 characters")
+    if (details.lat is None) != (details.lon is None):
+        raise InvalidInput("give both lat and lon, or neither")
+    if details.lat is not None and details.lon is not None:
+        if not (math.isfinite(details.lat) and -90 <= details.lat <= 90):
+            raise InvalidInput("lat must be between -90 and 90")
+        if not (math.isfinite(details.lon) and -180 <= details.lon <= 180):
+            raise InvalidInput("lon must be between -180 and 180")
+
+
+async def find_idempotent(services: Services, user: User, key: str) -> Image | None:
+    async with services.db.reader.connect() as conn:
+        image_id = await conn.scalar(
+            select(idempotency_keys.c.image_id).where(
+                idempotency_keys.c.user_id == user.id, idempotency_keys.c.key == key
+            )
+        )
+        if image_id is None:
+            return None
+        image = await repository.get_image(conn, image_id)
+    if image is None or image.deleted_at is not None:
+        return None
+    return image
+
+
+async def accept_upload(
+    services: Services,
+    owner: User,
+    staged: StagedFile,
+    details: UploadDetails,
+    idempotency_key: str | None = None,
+) -> tuple[Image, bool]:
+    """Store the original durably, then commit the row and its job. Returns (image, created);
+    created is False when ``idempotency_key`` already produced an image."""
+    try:
+        if idempotency_key:
+            existing = await find_idempotent(services, owner, idempotency_key)
+            if existing is not None:
+                return existing, False
+        check_details(details, services.settings.max_caption_chars)
+        try:
+            header = await anyio.to_thread.run_sync(imaging.read_header, staged.path)
+        except ImageRejected as exc:
+            raise InvalidInput(exc.reason) from exc
+        if header.pixels > services.settings.max_pixels:
+            megapixels = services.settings.max_pixels / 1_000_000
+            raise ImageTooLarge(
+                f"the picture is {header.width} x {header.height}"
+                + (f" x {header.pages} frames" if header.pages > 1 else "")
+                + f" pixels, larger than the limit of {megapixels:g} megapixels"
+            )
+        now = utcnow()
+        image = Image(
+            id=new_image_id(),
+            owner_id=owner.id,
+            owner_username=owner.username,
+            status=Status.PROCESSING,
+            visibility=details.visibility,
+            created_at=now,
+            original_key="",
+            original_media_type=staged.format.media_type,
+            original_bytes=staged.size,
+            original_sha256=staged.sha256,
+            caption=details.caption,
+            tags=details.tags,
+            location_name=details.location_name,
+            lat=details.lat,
+            lon=details.lon,
+        )
+        image.original_key = original_key(image.id, now, staged.format.extension)
+        await services.store.put_file(image.original_key, staged.path)
+    finally:
+        staged.path.unlink(missing_ok=True)
+
+    try:
+        async with services.db.writer.begin() as conn:
+            await repository.insert_image(conn, image)
+            if idempotency_key:
+                await conn.execute(
+                    idempotency_keys.insert().values(
+                        user_id=owner.id, key=idempotency_key, image_id=image.id, created_at=now
+                    )
+                )
+            await services.queue.enqueue(conn, PROCESS_IMAGE, image.id)
+    except IntegrityError:
+        # A concurrent retry with the same Idempotency-Key won: answer with its image.
+        await services.store.delete(image.original_key)
+        if idempotency_key:
+            existing = await find_idempotent(services, owner, idempotency_key)
+            if existing is not None:
+                return existing, False
+        raise
+    # Any other failure leaves the original in place: the commit may have succeeded, and an
+    # unreferenced blob is only an orphan for the scrub, while a missing one would be a loss.
+    return image, True
+
+
+async def forget_old_idempotency_keys(services: Services, ttl_hours: int) -> None:
+    from datetime import timedelta
+
+    async with services.db.writer.begin() as conn:
+        await conn.execute(
+            delete(idempotency_keys).where(
+                idempotency_keys.c.created_at < utcnow() - timedelta(hours=ttl_hours)
+            )
+        )
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
