@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -64,10 +65,8 @@ class ObjectBlobStore:
         return BlobInfo(key=key, size=meta["size"], last_modified=meta["last_modified"])
 
     async def delete(self, key: str) -> None:
-        try:
+        with contextlib.suppress(NotFoundError, FileNotFoundError):
             await obstore.delete_async(self.store, key)
-        except (NotFoundError, FileNotFoundError):
-            pass
 
     async def list(self, prefix: str) -> AsyncIterator[BlobInfo]:
         async for batch in obstore.list(self.store, prefix=prefix or None):

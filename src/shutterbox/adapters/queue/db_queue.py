@@ -8,6 +8,7 @@ for inspection.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import timedelta
 from typing import Any
 
@@ -154,8 +155,6 @@ class DatabaseJobQueue:
         return int(count or 0)
 
     async def wait_for_work(self, timeout: float) -> None:
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wakeup.wait(), timeout)
-        except TimeoutError:
-            pass
         self._wakeup.clear()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -48,8 +50,6 @@ async def read_readiness(services: ServicesDep) -> Response:
 @router.get("/metrics", response_class=Response)
 async def read_metrics(services: ServicesDep) -> Response:
     """Prometheus text format."""
-    try:
+    with contextlib.suppress(Exception):
         metrics.QUEUE_DEPTH.set(await services.queue.depth())
-    except Exception:
-        pass
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
