@@ -17,7 +17,7 @@ from shutterbox.entrypoints.api.presenters import HASH_CHARS
 
 router = APIRouter(tags=["media"])
 
-_FILENAME = re.compile(r"^(?P<name>[a-z]+)-(?P<hash>[0-9a-f]{%d})\.[a-z0-9]+$" % HASH_CHARS)
+_FILENAME = re.compile(rf"^(?P<name>[a-z]+)-(?P<hash>[0-9a-f]{{{HASH_CHARS}}})\.[a-z0-9]+$")
 IMMUTABLE = "public, max-age=31536000, immutable"
 PRIVATE = "private, no-store"
 
