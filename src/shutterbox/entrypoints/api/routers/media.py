@@ -22,11 +22,26 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 PRIVATE = "private, no-store"
 
 
-@router.api_route(
+_MEDIA_RESPONSES: dict[int | str, dict[str, str]] = {
+    200: {"description": "The bytes"},
+    206: {"description": "Part of the bytes (Range)"},
+    304: {"description": "Not modified"},
+    404: {"description": "No such image or file"},
+    416: {"description": "Range not satisfiable"},
+}
+
+
+@router.head(
     "/media/{image_id}/{filename}",
-    methods=["GET", "HEAD"],
     response_class=Response,
-    responses={404: {}, 304: {}, 206: {}, 416: {}},
+    responses=_MEDIA_RESPONSES,
+    operation_id="read_media_headers",
+)
+@router.get(
+    "/media/{image_id}/{filename}",
+    response_class=Response,
+    responses=_MEDIA_RESPONSES,
+    operation_id="read_media",
 )
 async def read_media(
     image_id: str,
