@@ -1,0 +1,93 @@
+"""One suite, every BlobStore adapter."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from obstore.store import MemoryStore
+
+from shutterbox.adapters.blobs import LocalBlobStore, ObjectBlobStore
+from shutterbox.ports import BlobStore
+
+
+@pytest.fixture(params=["local", "memory"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BlobStore]:
+    if request.param == "local":
+        yield LocalBlobStore(tmp_path / "blobs")
+    else:
+        yield ObjectBlobStore(MemoryStore(), description="memory")
+
+
+async def _keys(store: BlobStore, prefix: str = "") -> list[str]:
+    return sorted([info.key async for info in store.list(prefix)])
+
+
+async def test_put_and_get_bytes(store: BlobStore):
+    await store.put_bytes("variants/2024/01/15/a-thumb.jpg", b"hello")
+    assert await store.get_bytes("variants/2024/01/15/a-thumb.jpg") == b"hello"
+    info = await store.info("variants/2024/01/15/a-thumb.jpg")
+    assert info is not None and info.size == 5
+
+
+async def test_put_file_consumes_the_file(store: BlobStore, tmp_path: Path):
+    source = tmp_path / "upload"
+    source.write_bytes(b"x" * 100_000)
+    await store.put_file("originals/2024/01/15/a.jpg", source)
+    assert not source.exists()
+    assert await store.get_bytes("originals/2024/01/15/a.jpg") == b"x" * 100_000
+
+
+async def test_overwrite_replaces_whole_content(store: BlobStore):
+    await store.put_bytes("k/v", b"long old content")
+    await store.put_bytes("k/v", b"new")
+    assert await store.get_bytes("k/v") == b"new"
+
+
+async def test_ranges(store: BlobStore):
+    await store.put_bytes("r", bytes(range(256)))
+    assert await store.get_range("r", 10, 20) == bytes(range(10, 20))
+    assert await store.get_range("r", 5, 5) == b""
+
+
+async def test_download(store: BlobStore, tmp_path: Path):
+    await store.put_bytes("d/e", b"payload")
+    target = tmp_path / "copy"
+    await store.download("d/e", target)
+    assert target.read_bytes() == b"payload"
+
+
+async def test_missing_blobs(store: BlobStore, tmp_path: Path):
+    assert await store.info("nope") is None
+    with pytest.raises(KeyError):
+        await store.get_bytes("nope")
+    with pytest.raises(KeyError):
+        await store.download("nope", tmp_path / "x")
+    await store.delete("nope")  # not an error
+
+
+async def test_list_by_prefix_and_delete(store: BlobStore):
+    for key in ("originals/a.jpg", "originals/b.jpg", "variants/a-thumb.jpg"):
+        await store.put_bytes(key, b"1")
+    assert await _keys(store, "originals/") == ["originals/a.jpg", "originals/b.jpg"]
+    await store.delete("originals/a.jpg")
+    assert await _keys(store) == ["originals/b.jpg", "variants/a-thumb.jpg"]
+
+
+async def test_check_passes_when_reachable(store: BlobStore):
+    await store.check()
+
+
+def test_local_store_refuses_keys_that_escape_its_root(tmp_path: Path):
+    store = LocalBlobStore(tmp_path / "blobs")
+    for key in ("../etc/passwd", "/abs", "a/../../b", ".tmp/x"):
+        with pytest.raises(ValueError):
+            store.local_path(key)
+
+
+async def test_local_store_leaves_no_temporary_files(tmp_path: Path):
+    store = LocalBlobStore(tmp_path / "blobs")
+    await store.put_bytes("a/b", b"1")
+    assert list((tmp_path / "blobs" / ".tmp").iterdir()) == []
+    assert await _keys(store) == ["a/b"]

@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from shutterbox.domain.errors import InvalidInput
+from shutterbox.services.feed import decode_cursor, encode_cursor
+from tests.unit.test_image_rules import _image
+
+
+def test_cursor_round_trip():
+    image = _image(id="abc123", created_at=datetime(2024, 1, 15, 10, 30, 0, 123456))
+    assert decode_cursor(encode_cursor(image)) == (image.created_at, "abc123")
+
+
+@pytest.mark.parametrize("junk", ["!!!", "aGVsbG8", "bm9waXBl"])
+def test_junk_cursors_are_refused(junk: str):
+    with pytest.raises(InvalidInput):
+        decode_cursor(junk)

@@ -1,0 +1,176 @@
+"""The use cases on an in-memory blob store and a throwaway SQLite file."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from shutterbox.adapters.db import repository
+from shutterbox.bootstrap import bootstrap
+from shutterbox.domain.formats import JPEG
+from shutterbox.domain.images import Status
+from shutterbox.domain.users import User
+from shutterbox.entrypoints import worker as worker_module
+from shutterbox.entrypoints.worker import WorkerPool
+from shutterbox.services import accounts, deletion, processing, uploads
+from shutterbox.services.context import Services
+from tests.conftest import make_settings
+from tests.imagegen import jpeg_bytes
+
+
+@pytest.fixture
+async def services(tmp_path: Path) -> AsyncIterator[Services]:
+    settings = make_settings(tmp_path / "data", storage_url="memory://", job_max_attempts=3,
+                             job_retry_base_seconds=0.01, job_lease_seconds=5)
+    built = await bootstrap(settings)
+    yield built
+    await built.close()
+
+
+@pytest.fixture
+async def alice(services: Services) -> User:
+    return await accounts.register(services.db, "alice", "password123")
+
+
+def _staged(services: Services, data: bytes) -> uploads.StagedFile:
+    path = services.staging_dir / f"upload-{hashlib.sha256(data).hexdigest()[:8]}"
+    path.write_bytes(data)
+    return uploads.StagedFile(path, len(data), hashlib.sha256(data).hexdigest(), JPEG)
+
+
+async def _keys(services: Services) -> list[str]:
+    return sorted([info.key async for info in services.store.list("")])
+
+
+async def _image(services: Services, image_id: str):
+    async with services.db.reader.connect() as conn:
+        return await repository.get_image(conn, image_id)
+
+
+async def test_upload_then_process_makes_checksummed_variants(services: Services, alice: User):
+    data = jpeg_bytes(1200, 900)
+    image, created = await uploads.accept_upload(
+        services, alice, _staged(services, data), uploads.UploadDetails(caption="hi")
+    )
+    assert created and image.status == Status.PROCESSING
+    assert await services.store.get_bytes(image.original_key) == data
+    assert await services.queue.depth() == 1
+
+    await processing.process_image(services, image.id)
+
+    ready = await _image(services, image.id)
+    assert ready is not None and ready.status == Status.READY
+    assert set(ready.variants) == {"thumb", "medium", "full"}
+    for variant in ready.variants.values():
+        stored = await services.store.get_bytes(variant.key)
+        assert hashlib.sha256(stored).hexdigest() == variant.sha256
+        assert len(stored) == variant.bytes
+
+
+async def test_processing_twice_gives_the_same_keys_and_row(services: Services, alice: User):
+    image, _ = await uploads.accept_upload(
+        services, alice, _staged(services, jpeg_bytes()), uploads.UploadDetails()
+    )
+    await processing.process_image(services, image.id)
+    first = await _image(services, image.id)
+    keys_after_first = await _keys(services)
+    async with services.db.writer.begin() as conn:  # pretend the first result was never seen
+        await conn.exec_driver_sql("UPDATE images SET status='processing' WHERE id=?", (image.id,))
+    await processing.process_image(services, image.id)
+    second = await _image(services, image.id)
+    assert await _keys(services) == keys_after_first
+    assert len(keys_after_first) == 4
+    assert first is not None and second is not None
+    assert first.variants == second.variants
+    assert (first.width, first.height) == (second.width, second.height)
+
+
+async def test_unreadable_picture_is_marked_failed(services: Services, alice: User):
+    whole = jpeg_bytes(800, 600, noise=True)
+    image, _ = await uploads.accept_upload(
+        services, alice, _staged(services, whole[: len(whole) // 2]), uploads.UploadDetails()
+    )
+    await processing.process_image(services, image.id)
+    failed = await _image(services, image.id)
+    assert failed is not None and failed.status == Status.FAILED
+    assert failed.failure_reason and "cut off" in failed.failure_reason
+
+
+async def test_concurrent_retries_with_one_idempotency_key_make_one_image(
+    services: Services, alice: User
+):
+    results = await asyncio.gather(*[
+        uploads.accept_upload(services, alice, _staged(services, jpeg_bytes(300 + n, 200)),
+                              uploads.UploadDetails(), idempotency_key="same")
+        for n in range(4)
+    ])
+    ids = {image.id for image, _ in results}
+    assert len(ids) == 1
+    assert sum(created for _, created in results) == 1
+    originals = [k for k in await _keys(services) if k.startswith("originals/")]
+    assert len(originals) == 1
+
+
+async def test_reclaim_removes_blobs_and_row(services: Services, alice: User):
+    image, _ = await uploads.accept_upload(
+        services, alice, _staged(services, jpeg_bytes()), uploads.UploadDetails()
+    )
+    await processing.process_image(services, image.id)
+    await deletion.delete_image(services, alice, image.id)
+    assert len(await _keys(services)) == 4  # deleted, not yet reclaimed
+    await deletion.reclaim_image(services, image.id)
+    assert await _keys(services) == []
+    assert await _image(services, image.id) is None
+
+
+async def _drain(services: Services, pool: WorkerPool, timeout: float = 10.0) -> None:
+    pool.start()
+    try:
+        async with asyncio.timeout(timeout):
+            while await services.queue.depth():
+                await asyncio.sleep(0.05)
+    finally:
+        await pool.stop()
+
+
+async def test_worker_retries_transient_failures(
+    services: Services, alice: User, monkeypatch: pytest.MonkeyPatch
+):
+    calls: list[str] = []
+    real = processing.process_image
+
+    async def flaky(services: Services, image_id: str) -> None:
+        calls.append(image_id)
+        if len(calls) < 3:
+            raise ConnectionError("store unavailable")
+        await real(services, image_id)
+
+    monkeypatch.setitem(worker_module.HANDLERS, uploads.PROCESS_IMAGE, flaky)
+    image, _ = await uploads.accept_upload(
+        services, alice, _staged(services, jpeg_bytes()), uploads.UploadDetails()
+    )
+    await _drain(services, WorkerPool(services, 1))
+    assert len(calls) == 3
+    ready = await _image(services, image.id)
+    assert ready is not None and ready.status == Status.READY
+
+
+async def test_worker_gives_up_after_max_attempts(
+    services: Services, alice: User, monkeypatch: pytest.MonkeyPatch
+):
+    async def broken(services: Services, image_id: str) -> None:
+        raise ConnectionError("store unavailable")
+
+    monkeypatch.setitem(worker_module.HANDLERS, uploads.PROCESS_IMAGE, broken)
+    image, _ = await uploads.accept_upload(
+        services, alice, _staged(services, jpeg_bytes()), uploads.UploadDetails()
+    )
+    await _drain(services, WorkerPool(services, 2))
+    failed = await _image(services, image.id)
+    assert failed is not None and failed.status == Status.FAILED
+    assert failed.failure_reason is not None
+    assert "kept failing" in failed.failure_reason and "store unavailable" in failed.failure_reason
