@@ -39,26 +39,35 @@ class Settings(BaseSettings):
         description="Absolute base for URLs handed out by the API (empty: relative URLs).",
     )
     max_upload_bytes: int = Field(
-        default=50 * 1024 * 1024, description="Largest accepted upload in bytes (413 above)."
+        default=50 * 1024 * 1024,
+        gt=0,
+        description="Largest accepted upload in bytes (413 above).",
     )
     max_pixels: int = Field(
         default=100_000_000,
+        gt=0,
         description="Largest accepted width x height, checked from the header before decoding.",
     )
     max_caption_chars: int = Field(default=2200, description="Longest accepted caption.")
     max_tags: int = Field(default=30, description="Most tags on one image.")
-    jpeg_quality: int = Field(default=82, description="JPEG quality of the variants (1-100).")
+    jpeg_quality: int = Field(
+        default=82, ge=1, le=100, description="JPEG quality of the variants (1-100)."
+    )
     workers: int = Field(
         default_factory=lambda: os.cpu_count() or 1,
+        ge=0,
         description="Background workers run inside `shutterbox serve` (0 disables them).",
     )
     job_lease_seconds: float = Field(
         default=60.0,
+        gt=0,
         description="How long a claimed job stays leased; a job whose worker died is "
         "claimed again after this.",
     )
     job_max_attempts: int = Field(
-        default=5, description="Attempts before a job that keeps failing marks the image failed."
+        default=5,
+        ge=1,
+        description="Attempts before a job that keeps failing marks the image failed.",
     )
     job_retry_base_seconds: float = Field(
         default=2.0, description="First retry delay; doubles with every attempt."

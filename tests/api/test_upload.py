@@ -97,3 +97,16 @@ def test_no_staging_files_are_left_behind(client: TestClient, settings: Settings
     upload(client, auth, b"not a picture")
     staging = Path(settings.data_dir) / "blobs" / ".tmp"
     assert list(staging.iterdir()) == []
+
+
+def test_an_expired_idempotency_key_starts_a_new_upload(tmp_path):
+    from shutterbox.entrypoints.api.app import create_app
+    from tests.conftest import make_settings
+
+    settings = make_settings(tmp_path / "data", idempotency_ttl_hours=0)
+    with TestClient(create_app(settings)) as client:
+        auth = {**register(client, "alice"), "Idempotency-Key": "k"}
+        first = upload(client, auth, jpeg_bytes())
+        second = upload(client, auth, jpeg_bytes())
+        assert first.status_code == second.status_code == 201
+        assert first.json()["id"] != second.json()["id"]

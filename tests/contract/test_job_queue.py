@@ -33,8 +33,12 @@ async def test_enqueue_claim_complete(queue: JobQueue):
     assert await queue.depth() == 1
     job = await queue.claim("w1", 30)
     assert job is not None
-    assert (job.kind, job.image_id, job.attempts, job.payload) == ("process_image", "img1", 1,
-                                                                   {"n": 1})
+    assert (job.kind, job.image_id, job.attempts, job.payload) == (
+        "process_image",
+        "img1",
+        1,
+        {"n": 1},
+    )
     assert await queue.claim("w2", 30) is None  # leased
     await queue.complete(job, "w1")
     assert await queue.depth() == 0

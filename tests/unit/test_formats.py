@@ -27,8 +27,16 @@ def test_recognised_formats(head: bytes, expected: str):
 
 @pytest.mark.parametrize(
     "head",
-    [b"", b"hello world", SVG, b"%PDF-1.7", b"PK\x03\x04zip", b"8BPS psd",
-     b"\x00\x00\x00\x18ftypisom\x00\x00\x00\x00isommp41", b"RIFF\x00\x00\x00\x00WAVEfmt "],
+    [
+        b"",
+        b"hello world",
+        SVG,
+        b"%PDF-1.7",
+        b"PK\x03\x04zip",
+        b"8BPS psd",
+        b"\x00\x00\x00\x18ftypisom\x00\x00\x00\x00isommp41",
+        b"RIFF\x00\x00\x00\x00WAVEfmt ",
+    ],
 )
 def test_everything_else_is_refused(head: bytes):
     assert sniff_format(head) is None

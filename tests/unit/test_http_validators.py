@@ -23,9 +23,7 @@ def test_if_none_match_wins_over_if_modified_since():
 
 def test_if_modified_since():
     assert not_modified({"if-modified-since": http_date(MODIFIED)}, ETAG, MODIFIED)
-    assert not not_modified(
-        {"if-modified-since": "Mon, 15 Jan 2024 10:29:59 GMT"}, ETAG, MODIFIED
-    )
+    assert not not_modified({"if-modified-since": "Mon, 15 Jan 2024 10:29:59 GMT"}, ETAG, MODIFIED)
     assert not not_modified({"if-modified-since": "yesterday"}, ETAG, MODIFIED)
     assert not not_modified({}, ETAG, MODIFIED)
 

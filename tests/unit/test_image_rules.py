@@ -46,9 +46,16 @@ def test_tags_are_normalised():
 
 def _image(**changes) -> Image:
     base = Image(
-        id="x", owner_id=1, owner_username="alice", status=Status.READY,
-        visibility=Visibility.PUBLIC, created_at=datetime(2024, 1, 1), original_key="k",
-        original_media_type="image/jpeg", original_bytes=1, original_sha256="0" * 64,
+        id="x",
+        owner_id=1,
+        owner_username="alice",
+        status=Status.READY,
+        visibility=Visibility.PUBLIC,
+        created_at=datetime(2024, 1, 1),
+        original_key="k",
+        original_media_type="image/jpeg",
+        original_bytes=1,
+        original_sha256="0" * 64,
     )
     for name, value in changes.items():
         setattr(base, name, value)

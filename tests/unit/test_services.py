@@ -24,8 +24,13 @@ from tests.imagegen import jpeg_bytes
 
 @pytest.fixture
 async def services(tmp_path: Path) -> AsyncIterator[Services]:
-    settings = make_settings(tmp_path / "data", storage_url="memory://", job_max_attempts=3,
-                             job_retry_base_seconds=0.01, job_lease_seconds=5)
+    settings = make_settings(
+        tmp_path / "data",
+        storage_url="memory://",
+        job_max_attempts=3,
+        job_retry_base_seconds=0.01,
+        job_lease_seconds=5,
+    )
     built = await bootstrap(settings)
     yield built
     await built.close()
@@ -103,11 +108,18 @@ async def test_unreadable_picture_is_marked_failed(services: Services, alice: Us
 async def test_concurrent_retries_with_one_idempotency_key_make_one_image(
     services: Services, alice: User
 ):
-    results = await asyncio.gather(*[
-        uploads.accept_upload(services, alice, _staged(services, jpeg_bytes(300 + n, 200)),
-                              uploads.UploadDetails(), idempotency_key="same")
-        for n in range(4)
-    ])
+    results = await asyncio.gather(
+        *[
+            uploads.accept_upload(
+                services,
+                alice,
+                _staged(services, jpeg_bytes(300 + n, 200)),
+                uploads.UploadDetails(),
+                idempotency_key="same",
+            )
+            for n in range(4)
+        ]
+    )
     ids = {image.id for image, _ in results}
     assert len(ids) == 1
     assert sum(created for _, created in results) == 1

@@ -95,6 +95,15 @@ def migrate() -> None:
     typer.echo("database is at the latest schema")
 
 
+@app.command("settings")
+def show_settings() -> None:
+    """Print every setting with the value in force and what it does."""
+    settings = Settings()
+    for name, field in Settings.model_fields.items():
+        typer.echo(f"SHUTTERBOX_{name.upper()}={getattr(settings, name)}")
+        typer.echo(f"    {field.description}")
+
+
 @users_app.command("create")
 def create_user(
     username: str,

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
 import math
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import anyio
@@ -62,7 +62,9 @@ async def find_idempotent(services: Services, user: User, key: str) -> Image | N
     async with services.db.reader.connect() as conn:
         image_id = await conn.scalar(
             select(idempotency_keys.c.image_id).where(
-                idempotency_keys.c.user_id == user.id, idempotency_keys.c.key == key
+                idempotency_keys.c.user_id == user.id,
+                idempotency_keys.c.key == key,
+                idempotency_keys.c.created_at > _idempotency_cutoff(services),
             )
         )
         if image_id is None:
@@ -126,6 +128,13 @@ async def accept_upload(
         async with services.db.writer.begin() as conn:
             await repository.insert_image(conn, image)
             if idempotency_key:
+                await conn.execute(  # an expired use of the same key no longer counts
+                    delete(idempotency_keys).where(
+                        idempotency_keys.c.user_id == owner.id,
+                        idempotency_keys.c.key == idempotency_key,
+                        idempotency_keys.c.created_at <= _idempotency_cutoff(services),
+                    )
+                )
                 await conn.execute(
                     idempotency_keys.insert().values(
                         user_id=owner.id, key=idempotency_key, image_id=image.id, created_at=now
@@ -145,20 +154,5 @@ async def accept_upload(
     return image, True
 
 
-async def forget_old_idempotency_keys(services: Services, ttl_hours: int) -> None:
-    from datetime import timedelta
-
-    async with services.db.writer.begin() as conn:
-        await conn.execute(
-            delete(idempotency_keys).where(
-                idempotency_keys.c.created_at < utcnow() - timedelta(hours=ttl_hours)
-            )
-        )
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+def _idempotency_cutoff(services: Services) -> datetime:
+    return utcnow() - timedelta(hours=services.settings.idempotency_ttl_hours)

@@ -1,0 +1,33 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN = $(VENV)/bin
+
+.PHONY: install run test lint bench clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test,bench,dev]"
+	touch $@
+
+install: $(BIN)/.installed
+
+run: install  ## install, migrate and serve on http://127.0.0.1:8000 (data in ./shutterbox-data)
+	$(BIN)/shutterbox serve
+
+test: install  ## every test: unit, contract, API and end-to-end
+	$(BIN)/ruff check src tests bench
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy src
+
+bench: install  ## benchmarks; results go to docs/benchmarks.md
+	$(BIN)/python bench/upload_latency.py
+	$(BIN)/python bench/variants.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
