@@ -18,12 +18,13 @@ run: install  ## install, migrate and serve on http://127.0.0.1:8000 (data in ./
 
 test: install  ## every test: unit, contract, API and end-to-end
 	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
 	$(BIN)/pytest
 
 lint: install
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
-	$(BIN)/mypy src
+	$(BIN)/mypy
 
 bench: install  ## benchmarks; results go to docs/benchmarks.md
 	$(BIN)/python bench/upload_latency.py

@@ -20,6 +20,10 @@ async def bootstrap(settings: Settings | None = None, *, migrate: bool = True) -
         await upgrade_to_head(db)
     store = open_blob_store(settings.resolved_storage_url())
     queue = open_job_queue(settings.queue_url, db)
-    staging = store.staging_dir() if isinstance(store, LocalBlobStore) else settings.staging_dir
+    if isinstance(store, LocalBlobStore):
+        store.remove_stale_temporary_files()
+        staging = store.staging_dir()
+    else:
+        staging = settings.staging_dir
     staging.mkdir(parents=True, exist_ok=True)
     return Services(settings=settings, db=db, store=store, queue=queue, staging_dir=staging)

@@ -91,3 +91,18 @@ async def test_local_store_leaves_no_temporary_files(tmp_path: Path):
     await store.put_bytes("a/b", b"1")
     assert list((tmp_path / "blobs" / ".tmp").iterdir()) == []
     assert await _keys(store) == ["a/b"]
+
+
+def test_local_store_removes_only_stale_temporary_files(tmp_path: Path):
+    import os
+    import time
+
+    store = LocalBlobStore(tmp_path / "blobs")
+    stale = store.staging_dir() / "upload-old"
+    fresh = store.staging_dir() / "upload-new"
+    stale.write_bytes(b"half")
+    fresh.write_bytes(b"in progress")
+    two_hours_ago = time.time() - 7200
+    os.utime(stale, (two_hours_ago, two_hours_ago))
+    assert store.remove_stale_temporary_files(3600) == 1
+    assert not stale.exists() and fresh.exists()

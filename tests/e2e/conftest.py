@@ -12,8 +12,8 @@ from tests.e2e.server import ServerProcess
 def server_factory(tmp_path: Path) -> Iterator:
     started: list[ServerProcess] = []
 
-    def make(**env: str) -> ServerProcess:
-        server = ServerProcess(tmp_path / "data", **env)
+    def make(serve_args: tuple[str, ...] = (), **env: str) -> ServerProcess:
+        server = ServerProcess(tmp_path / "data", serve_args=serve_args, **env)
         started.append(server)
         return server
 

@@ -20,8 +20,11 @@ def free_port() -> int:
 
 
 class ServerProcess:
-    def __init__(self, data_dir: Path, port: int | None = None, **env: str) -> None:
+    def __init__(
+        self, data_dir: Path, port: int | None = None, serve_args: tuple[str, ...] = (), **env: str
+    ) -> None:
         self.data_dir = data_dir
+        self.serve_args = serve_args
         self.port = port or free_port()
         self.env = {**os.environ, "SHUTTERBOX_DATA_DIR": str(data_dir), **env}
         self.process: subprocess.Popen[bytes] | None = None
@@ -34,7 +37,15 @@ class ServerProcess:
     def start(self, timeout: float = 60.0) -> None:
         log = open(self.log_path, "ab")  # noqa: SIM115 - closed with the process
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "shutterbox.entrypoints.cli", "serve", "--port", str(self.port)],
+            [
+                sys.executable,
+                "-m",
+                "shutterbox.entrypoints.cli",
+                "serve",
+                "--port",
+                str(self.port),
+                *self.serve_args,
+            ],
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -67,6 +78,33 @@ class ServerProcess:
             self.process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             self.kill()
+
+
+class WorkerProcess:
+    """`shutterbox worker` on the same data directory."""
+
+    def __init__(self, data_dir: Path, **env: str) -> None:
+        self.env = {**os.environ, "SHUTTERBOX_DATA_DIR": str(data_dir), **env}
+        self.log_path = data_dir.parent / "worker.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "shutterbox.entrypoints.cli", "worker"],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def stop(self) -> int | None:
+        if self.process is None:
+            return None
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=15)
+        return self.process.returncode
 
 
 def register(client: httpx.Client, username: str, password: str = "correct horse") -> dict:

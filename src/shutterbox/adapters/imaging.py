@@ -127,14 +127,13 @@ def make_variants(path: Path, specs: tuple[VariantSpec, ...], quality: int) -> P
         model = _exif_text(header, "exif-ifd0-Model")
 
         largest = specs[0].max_side
-        current = pyvips.Image.thumbnail(
-            str(path),
-            largest,
-            height=largest,
-            size="down",
-            fail_on="error",
-            output_profile="srgb",
-        )
+        options: dict[str, object] = {"height": largest, "size": "down", "fail_on": "error"}
+        if header.get_typeof("icc-profile-data"):
+            # Colour-manage through the embedded profile (Display P3, Adobe RGB, CMYK ...).
+            # Without one the pixels are taken as sRGB already, and CMYK is converted with
+            # libvips' built-in profile: a transform there would only cost time.
+            options["output_profile"] = "srgb"
+        current = pyvips.Image.thumbnail(str(path), largest, **options)
         current = _to_display_srgb(current).copy_memory()
         encoded: list[EncodedVariant] = []
         for spec in specs:

@@ -171,6 +171,22 @@ class LocalBlobStore(ObjectBlobStore):
         if not os.access(self.root, os.W_OK):
             raise OSError(f"blob directory {self.root} is not writable")
 
+    def remove_stale_temporary_files(self, older_than_seconds: float = 3600.0) -> int:
+        """Delete temporary files left by a process that died mid-write; return how many.
+        Only old ones: another live process may be writing a fresh one right now."""
+        import time
+
+        cutoff = time.time() - older_than_seconds
+        removed = 0
+        for path in self._tmp.iterdir():
+            try:
+                if path.is_file() and path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    removed += 1
+            except FileNotFoundError:
+                continue
+        return removed
+
     def staging_dir(self) -> Path:
         """A directory on the store's filesystem: files put from there are renamed, not copied."""
         return self._tmp

@@ -15,7 +15,7 @@ class Database:
     """``writer`` runs transactions that write; ``reader`` runs read-only queries.
 
     On SQLite the writer opens every transaction with ``BEGIN IMMEDIATE`` so that
-    concurrent writers queue on the busy timeout instead of failing with
+    writers from other processes queue on the busy timeout instead of failing with
     "database is locked" on a read-to-write upgrade; readers use WAL snapshots and
     never wait. On other databases both are the same engine.
     """
@@ -34,8 +34,8 @@ class Database:
             await self.reader.dispose()
 
 
-def _sqlite_engine(url: str, begin: str) -> AsyncEngine:
-    engine = create_async_engine(url, connect_args={"timeout": 30})
+def _sqlite_engine(url: str, begin: str, **pool: Any) -> AsyncEngine:
+    engine = create_async_engine(url, connect_args={"timeout": 30}, **pool)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -61,7 +61,12 @@ def open_database(url: str) -> Database:
             from pathlib import Path
 
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        writer = _sqlite_engine(url, "BEGIN IMMEDIATE")
+        # One writer connection per process: SQLite runs one write transaction at a time
+        # anyway, and waiting in the pool's FIFO queue is fair and prompt, while several
+        # connections contending for the lock back off and sleep (long tail latencies).
+        writer = _sqlite_engine(
+            url, "BEGIN IMMEDIATE", pool_size=1, max_overflow=0, pool_timeout=60
+        )
         reader = _sqlite_engine(url, "BEGIN")
         return Database(writer=writer, reader=reader, url=url)
     engine = create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)

@@ -1,0 +1,227 @@
+"""Shared pieces of the benchmark scripts: test pictures, statistics, tables and the results page.
+
+Not a benchmark itself; the scripts next to it import it (they run as `python bench/<name>.py`,
+which puts this directory on the import path).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import math
+import os
+import platform
+import statistics
+import sys
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+
+import pyvips
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+WORK_DIR = REPO_ROOT / "bench" / ".work"  # gitignored; on the same disk as the repo
+RESULTS_PAGE = REPO_ROOT / "docs" / "benchmarks.md"
+
+PAGE_HEADER = """# Benchmarks
+
+Numbers written by the scripts in `bench/` (see `bench/README.md`). Each section is rewritten
+by its own script. The machines these run on are shared and noisy, so every result is a ratio
+against a baseline measured in the same run; compare ratios across runs, not the absolute
+times.
+"""
+
+# 12 MP, the size of a typical phone photo.
+PHOTO_WIDTH = 4000
+PHOTO_HEIGHT = 3000
+PHOTO_QUALITY = 90
+
+
+# Test pictures -------------------------------------------------------------------------------
+
+
+def _noise(width: int, height: int, seed: int, sigma: float = 1.0) -> pyvips.Image:
+    return pyvips.Image.gaussnoise(width, height, sigma=sigma, mean=0, seed=seed)
+
+
+def _smooth(width: int, height: int, seed: int, spread: float, blur: float) -> pyvips.Image:
+    """Large soft shapes with a standard deviation of about ``spread``: noise made at a tenth
+    of the size, blurred (which divides its spread by about 2 * sqrt(pi) * blur), enlarged."""
+    small = _noise(width // 10, height // 10, seed).gaussblur(blur)
+    return small.resize(10, kernel="cubic") * (spread * 2 * math.sqrt(math.pi) * blur)
+
+
+def photo_like(detail: float, *, seed: int = 7) -> pyvips.Image:
+    """An 8-bit sRGB picture shaped like a photo: colour gradients, soft shapes with a few
+    hard edges, texture and sensor grain. ``detail`` scales the texture and grain, which is
+    what mostly decides the JPEG size."""
+    width, height = PHOTO_WIDTH, PHOTO_HEIGHT
+    xyz = pyvips.Image.xyz(width, height)
+    x = xyz[0] / width
+    y = xyz[1] / height
+    gradient = x.bandjoin([y, (x + y) / 2]) * [150, 120, 110] + [50, 60, 80]
+    shapes = _smooth(width, height, seed, spread=15, blur=8)
+    tint = _smooth(width, height, seed + 1, spread=6, blur=12)
+    scene = gradient + shapes.bandjoin([shapes * 0.9 + tint, shapes * 0.8 - tint])
+    scene = (shapes > 20).ifthenelse(scene * 0.8, scene)  # hard-edged darker regions
+    texture = _noise(width // 4, height // 4, seed + 3).resize(4, kernel="cubic") * 12
+    grain = _noise(width, height, seed + 4) * 6
+    picture = scene + (texture + grain) * detail
+    return picture.cast("uchar").copy(interpretation="srgb")
+
+
+def write_photo_jpeg(
+    path: Path,
+    *,
+    target_bytes: int = 3_000_000,
+    tolerance: float = 0.15,
+    quality: int = PHOTO_QUALITY,
+) -> int:
+    """Write a photo-like 12 MP JPEG whose size lands within ``tolerance`` of ``target_bytes``
+    (adjusting the amount of detail until it does) and return its size."""
+    low_detail, high_detail = 0.0, 3.0
+    detail = 0.65  # lands near 3 MB at Q90 with libvips 8.18
+    size = 0
+    for _ in range(8):
+        data = photo_like(detail).jpegsave_buffer(Q=quality, keep="none")
+        size = len(data)
+        if abs(size - target_bytes) <= tolerance * target_bytes:
+            path.write_bytes(data)
+            return size
+        if size < target_bytes:
+            low_detail = detail
+        else:
+            high_detail = detail
+        detail = (low_detail + high_detail) / 2
+    raise RuntimeError(
+        f"could not make a JPEG of about {target_bytes / 1e6:.1f} MB "
+        f"(last try: {size / 1e6:.2f} MB)"
+    )
+
+
+# Statistics ----------------------------------------------------------------------------------
+
+
+def percentile(values: Sequence[float], fraction: float) -> float:
+    """Linearly interpolated percentile, ``fraction`` in [0, 1]."""
+    if not values:
+        raise ValueError("no values")
+    ordered = sorted(values)
+    position = fraction * (len(ordered) - 1)
+    below = math.floor(position)
+    above = min(below + 1, len(ordered) - 1)
+    return ordered[below] + (ordered[above] - ordered[below]) * (position - below)
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values)
+
+
+# Environment ---------------------------------------------------------------------------------
+
+
+def cpu_count() -> int:
+    """CPUs this process may run on (the affinity mask where the platform has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def _package_version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def environment_lines(*, extra_packages: Sequence[str] = ()) -> list[str]:
+    """Markdown bullet lines saying when and where the numbers were measured."""
+    libvips = ".".join(str(pyvips.version(part)) for part in range(3))
+    packages = ", ".join(f"{name} {_package_version(name)}" for name in extra_packages)
+    return [
+        f"- Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+        f"- Python {platform.python_version()}, libvips {libvips} "
+        f"(pyvips {_package_version('pyvips')})" + (f", {packages}" if packages else ""),
+        f"- Machine: {cpu_count()} CPUs, {platform.system()} {platform.machine()}",
+    ]
+
+
+# Tables and the results page -----------------------------------------------------------------
+
+
+def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A markdown table padded so that it also reads well in a terminal. Columns after the
+    first are right-aligned (they hold numbers)."""
+    widths = [
+        max(len(headers[i]), *(len(row[i]) for row in rows)) if rows else len(headers[i])
+        for i in range(len(headers))
+    ]
+
+    def line(cells: Sequence[str]) -> str:
+        padded = [
+            cell.ljust(widths[i]) if i == 0 else cell.rjust(widths[i])
+            for i, cell in enumerate(cells)
+        ]
+        return "| " + " | ".join(padded) + " |"
+
+    rule = ["-" * widths[0]] + ["-" * (w - 1) + ":" for w in widths[1:]]
+    return "\n".join([line(headers), line(rule), *(line(row) for row in rows)])
+
+
+@contextlib.contextmanager
+def _page_lock() -> Iterator[None]:
+    """Serialise updates of the results page when two scripts finish at the same time."""
+    WORK_DIR.mkdir(parents=True, exist_ok=True)
+    with open(WORK_DIR / "benchmarks-page.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def replace_section(page: str, name: str, body: str) -> str:
+    """``page`` with the text between ``<!-- bench:name -->`` and ``<!-- /bench:name -->``
+    replaced by ``body`` (the section is appended when the markers are missing)."""
+    start, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
+    section = f"{start}\n{body.strip()}\n{end}"
+    head, found, rest = page.partition(start)
+    if found:
+        _, closed, tail = rest.partition(end)
+        if not closed:
+            raise ValueError(f"{RESULTS_PAGE.name}: {start} has no matching {end}")
+        return head + section + tail
+    return page.rstrip() + "\n\n" + section + "\n"
+
+
+def write_section(name: str, body: str) -> Path:
+    """Rewrite this benchmark's section of docs/benchmarks.md, leaving the others alone."""
+    with _page_lock():
+        page = RESULTS_PAGE.read_text() if RESULTS_PAGE.exists() else PAGE_HEADER
+        updated = replace_section(page, name, body)
+        RESULTS_PAGE.parent.mkdir(parents=True, exist_ok=True)
+        temporary = RESULTS_PAGE.with_name(f".{RESULTS_PAGE.name}.tmp")
+        temporary.write_text(updated)
+        temporary.replace(RESULTS_PAGE)
+    return RESULTS_PAGE
+
+
+def relative(path: Path) -> str:
+    """``path`` relative to the repository, for messages."""
+    try:
+        return str(path.resolve().relative_to(REPO_ROOT))
+    except ValueError:
+        return str(path)
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f}"
+
+
+def ratio(value: float) -> str:
+    return f"{value:.2f}x"
+
+
+def fail(message: str) -> None:
+    print(f"error: {message}", file=sys.stderr)

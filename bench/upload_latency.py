@@ -1,0 +1,407 @@
+"""How long a real `shutterbox serve` takes to accept an upload, relative to the bare cost of
+storing the same bytes durably on the same disk.
+
+Starts the server with no background workers (so only acceptance is measured), uploads a
+~3 MB 12 MP JPEG at concurrency 1 and 16, and compares the accept latency (until `201 Created`)
+and uploads per second with writing the same bytes to a new file + fsync + rename + fsync of
+the directory, measured in the same run, in the same data directory.
+
+Run from the repository root: `python bench/upload_latency.py`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx2 as httpx
+from benchkit import (
+    WORK_DIR,
+    environment_lines,
+    markdown_table,
+    ms,
+    percentile,
+    ratio,
+    relative,
+    write_photo_jpeg,
+    write_section,
+)
+
+SECTION = "upload_latency"
+USERNAME = "bench"
+PASSWORD = "bench-password-1"
+BOUNDARY = "shutterbox-bench-7d1f0c5e9a2b4c6d"
+WARMUP = 3
+READY_TIMEOUT_SECONDS = 60.0
+REQUEST_TIMEOUT_SECONDS = 120.0
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Per-operation latencies (seconds) and the wall time of the whole batch."""
+
+    latencies: list[float]
+    wall: float
+
+    @property
+    def count(self) -> int:
+        return len(self.latencies)
+
+    @property
+    def p50(self) -> float:
+        return percentile(self.latencies, 0.50)
+
+    @property
+    def mean(self) -> float:
+        return sum(self.latencies) / self.count
+
+    @property
+    def p99(self) -> float:
+        return percentile(self.latencies, 0.99)
+
+    @property
+    def rate(self) -> float:
+        return self.count / self.wall
+
+    def merged(self, other: Batch) -> Batch:
+        return Batch(self.latencies + other.latencies, self.wall + other.wall)
+
+
+@dataclass(frozen=True)
+class Level:
+    concurrency: int
+    bare: Batch
+    upload: Batch
+
+
+# The baseline: a bare durable write ----------------------------------------------------------
+
+
+def _fsync_directory(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def durable_write(directory: Path, name: str, data: bytes) -> float:
+    """Write ``data`` to a new file, fsync it, rename it into place, fsync the directory;
+    return the seconds it took."""
+    started = time.perf_counter()
+    temporary = directory / f"{name}.tmp"
+    with open(temporary, "xb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.rename(temporary, directory / name)
+    _fsync_directory(directory)
+    return time.perf_counter() - started
+
+
+def bare_batch(parent: Path, data: bytes, count: int, concurrency: int) -> Batch:
+    """``count`` durable writes, ``concurrency`` at a time, in a fresh directory under
+    ``parent`` that is removed afterwards."""
+    directory = Path(tempfile.mkdtemp(prefix="bare-", dir=parent))
+    try:
+        with ThreadPoolExecutor(max_workers=concurrency) as pool:
+            started = time.perf_counter()
+            latencies = list(
+                pool.map(lambda i: durable_write(directory, f"{i}.jpg", data), range(count))
+            )
+            wall = time.perf_counter() - started
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+    return Batch(latencies, wall)
+
+
+# The server ----------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _log_tail(log_path: Path, lines: int = 30) -> str:
+    if not log_path.exists():
+        return "(no server output)"
+    return "\n".join(log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def _wait_until_ready(process: subprocess.Popen[bytes], base_url: str, log_path: Path) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"the server exited with code {process.returncode}:\n{_log_tail(log_path)}"
+            )
+        with contextlib.suppress(httpx.TransportError):
+            if httpx.get(f"{base_url}/readyz", timeout=2.0).status_code == 200:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"the server was not ready after {READY_TIMEOUT_SECONDS:.0f} s")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@contextlib.contextmanager
+def running_server(data_dir: Path, log_path: Path) -> Iterator[str]:
+    """A `shutterbox serve` with no background workers on a free port; yields its base URL."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SHUTTERBOX_")}
+    env["SHUTTERBOX_DATA_DIR"] = str(data_dir)
+    command = [
+        sys.executable,
+        *("-m", "shutterbox.entrypoints.cli", "serve"),
+        *("--port", str(port), "--workers", "0"),
+    ]
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_ready(process, base_url, log_path)
+        yield base_url
+    except BaseException:
+        print(f"server output (last lines):\n{_log_tail(log_path)}", file=sys.stderr)
+        raise
+    finally:
+        _stop(process)
+
+
+def sign_up(base_url: str) -> str:
+    """Register the benchmark user and return a bearer token."""
+    with httpx.Client(base_url=base_url, timeout=30.0) as client:
+        created = client.post("/api/v1/users", json={"username": USERNAME, "password": PASSWORD})
+        created.raise_for_status()
+        token = client.post("/api/v1/auth/token", data={"username": USERNAME, "password": PASSWORD})
+        token.raise_for_status()
+        return str(token.json()["access_token"])
+
+
+# Uploads -------------------------------------------------------------------------------------
+
+
+def multipart_body(data: bytes) -> tuple[bytes, str]:
+    """The upload form, encoded once so the client spends no time on it per request."""
+    if BOUNDARY.encode() in data:
+        raise ValueError("the multipart boundary occurs in the file")
+    head = (
+        f"--{BOUNDARY}\r\n"
+        'Content-Disposition: form-data; name="file"; filename="photo.jpg"\r\n'
+        "Content-Type: image/jpeg\r\n\r\n"
+    ).encode()
+    tail = f"\r\n--{BOUNDARY}--\r\n".encode()
+    return head + data + tail, f"multipart/form-data; boundary={BOUNDARY}"
+
+
+async def _upload(client: httpx.AsyncClient, body: bytes) -> float:
+    started = time.perf_counter()
+    response = await client.post("/api/v1/images", content=body)
+    elapsed = time.perf_counter() - started
+    if response.status_code != 201:
+        raise RuntimeError(f"upload answered {response.status_code}: {response.text[:300]}")
+    return elapsed
+
+
+async def _upload_batch(
+    client: httpx.AsyncClient, body: bytes, count: int, concurrency: int
+) -> Batch:
+    latencies: list[float] = []
+    remaining = iter(range(count))
+
+    async def uploader() -> None:
+        for _ in remaining:
+            latencies.append(await _upload(client, body))
+
+    # Open the connections before the clock starts.
+    await asyncio.gather(*(client.get("/healthz") for _ in range(concurrency)))
+    started = time.perf_counter()
+    await asyncio.gather(*(uploader() for _ in range(concurrency)))
+    return Batch(latencies, time.perf_counter() - started)
+
+
+def upload_batch(
+    base_url: str, token: str, body: bytes, content_type: str, count: int, concurrency: int
+) -> Batch:
+    """``count`` uploads, ``concurrency`` in flight at a time, each expecting 201."""
+
+    async def run() -> Batch:
+        async with httpx.AsyncClient(
+            base_url=base_url,
+            headers={"Authorization": f"Bearer {token}", "Content-Type": content_type},
+            limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
+            timeout=REQUEST_TIMEOUT_SECONDS,
+        ) as client:
+            return await _upload_batch(client, body, count, concurrency)
+
+    return asyncio.run(run())
+
+
+# Measuring -----------------------------------------------------------------------------------
+
+
+def measure_level(
+    base_url: str,
+    token: str,
+    data: bytes,
+    bare_dir: Path,
+    count: int,
+    concurrency: int,
+) -> Level:
+    """Uploads bracketed by two halves of the baseline, so that drift in the machine's load
+    during the run weighs on both sides of the ratio alike."""
+    body, content_type = multipart_body(data)
+    first = bare_batch(bare_dir, data, count // 2, concurrency)
+    upload = upload_batch(base_url, token, body, content_type, count, concurrency)
+    second = bare_batch(bare_dir, data, count - count // 2, concurrency)
+    return Level(concurrency, first.merged(second), upload)
+
+
+def run(data: bytes, run_dir: Path, counts: dict[int, int]) -> list[Level]:
+    data_dir = run_dir / "data"
+    bare_dir = data_dir / "bare-writes"  # the same filesystem as the server's blobs
+    bare_dir.mkdir(parents=True)
+    with running_server(data_dir, run_dir / "server.log") as base_url:
+        token = sign_up(base_url)
+        body, content_type = multipart_body(data)
+        upload_batch(base_url, token, body, content_type, WARMUP, 1)
+        bare_batch(bare_dir, data, WARMUP, 1)
+        return [
+            measure_level(base_url, token, data, bare_dir, count, concurrency)
+            for concurrency, count in counts.items()
+        ]
+
+
+# Reporting -----------------------------------------------------------------------------------
+
+
+def ratio_table(levels: list[Level]) -> str:
+    rows = [
+        [
+            str(level.concurrency),
+            ratio(level.upload.p50 / level.bare.p50),
+            ratio(level.upload.p99 / level.bare.p99),
+            ratio(level.upload.rate / level.bare.rate),
+        ]
+        for level in levels
+    ]
+    headers = [
+        "Concurrency",
+        "Accept p50 / write p50",
+        "Accept p99 / write p99",
+        "Uploads/s / writes/s",
+    ]
+    return markdown_table(headers, rows)
+
+
+def measurement_table(levels: list[Level]) -> str:
+    rows: list[list[str]] = []
+    for level in levels:
+        for label, batch in (
+            ("bare write + fsync + rename + fsync dir", level.bare),
+            ("upload accepted (201)", level.upload),
+        ):
+            rows.append(
+                [
+                    label,
+                    str(level.concurrency),
+                    str(batch.count),
+                    ms(batch.p50),
+                    ms(batch.mean),
+                    ms(batch.p99),
+                    f"{batch.rate:.1f}",
+                ]
+            )
+    headers = ["Operation", "Concurrency", "Count", "p50 ms", "Mean ms", "p99 ms", "Per second"]
+    return markdown_table(headers, rows)
+
+
+def report(levels: list[Level], size: int, counts: dict[int, int]) -> str:
+    runs = ", ".join(f"{count} at concurrency {c}" for c, count in counts.items())
+    return "\n".join(
+        [
+            "## Upload acceptance latency",
+            "",
+            "`python bench/upload_latency.py`: a real `shutterbox serve --workers 0` accepting "
+            "a ~3 MB JPEG (time until `201 Created`), against the bare cost of storing the "
+            "same bytes durably in the same data directory (new file, write, fsync, rename, "
+            "fsync of the directory). Client, server and baseline share the machine.",
+            "",
+            *environment_lines(extra_packages=("httpx2",)),
+            f"- Input: 4000x3000 JPEG, {size / 1e6:.2f} MB; uploads: {runs}, after "
+            f"{WARMUP} warm-up uploads; the baseline does the same counts, half before and "
+            "half after the uploads",
+            "",
+            ratio_table(levels),
+            "",
+            "Ratios against the baseline; 1.00x would mean accepting an upload costs no more "
+            "than storing its bytes durably. What the measurements were:",
+            "",
+            measurement_table(levels),
+        ]
+    )
+
+
+# Entry point ---------------------------------------------------------------------------------
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--serial", type=int, default=40, help="uploads at concurrency 1")
+    parser.add_argument("--parallel", type=int, default=160, help="uploads at --concurrency")
+    parser.add_argument("--concurrency", type=int, default=16, help="uploads in flight at once")
+    parser.add_argument(
+        "--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone"
+    )
+    args = parser.parse_args()
+    if args.concurrency < 2:
+        parser.error("--concurrency must be at least 2 (concurrency 1 is always measured)")
+    if min(args.serial, args.parallel) < 2:
+        parser.error("--serial and --parallel must be at least 2")
+    return args
+
+
+def main() -> int:
+    args = parse_args()
+    counts = {1: args.serial, args.concurrency: args.parallel}
+    WORK_DIR.mkdir(parents=True, exist_ok=True)
+    run_dir = Path(tempfile.mkdtemp(prefix="upload-latency-", dir=WORK_DIR))
+    try:
+        photo = run_dir / "photo.jpg"
+        size = write_photo_jpeg(photo)
+        print(f"input: {relative(photo)}, {size / 1e6:.2f} MB", flush=True)
+        levels = run(photo.read_bytes(), run_dir, counts)
+    finally:
+        shutil.rmtree(run_dir, ignore_errors=True)
+    text = report(levels, size, counts)
+    print(text)
+    if not args.no_write:
+        print(f"\nwrote the '{SECTION}' section of {relative(write_section(SECTION, text))}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
