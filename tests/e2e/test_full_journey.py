@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-import time
-
 import httpx2 as httpx
 import pytest
 import pyvips
 
+from tests.conftest import wait_for_status
 from tests.e2e.server import register
 from tests.imagegen import jpeg_bytes
 
 pytestmark = pytest.mark.e2e
-
-
-def _wait_ready(client: httpx.Client, image_id: str, auth: dict, timeout: float = 60) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        body = client.get(f"/api/v1/images/{image_id}", headers=auth).json()
-        if body["status"] != "processing":
-            return body
-        time.sleep(0.2)
-    raise AssertionError(f"{image_id} not processed in {timeout}s")
 
 
 def test_upload_view_and_delete_a_12_megapixel_photo(server_factory):
@@ -48,7 +37,7 @@ def test_upload_view_and_delete_a_12_megapixel_photo(server_factory):
         assert created.json()["status"] == "processing"
         assert created.headers["location"] == f"/api/v1/images/{created.json()['id']}"
 
-        image = _wait_ready(client, created.json()["id"], auth)
+        image = wait_for_status(client, created.json()["id"], auth, timeout=60)
         assert image["status"] == "ready", image
         assert (image["width"], image["height"]) == (3000, 4000)  # upright portrait
         assert image["camera"] == {"make": "Apple", "model": "iPhone 15"}
