@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import io
+import itertools
 import struct
 import zlib
 
 from PIL import Image
+
+
+_serial = itertools.count()
 
 
 def jpeg_bytes(
@@ -20,7 +24,9 @@ def jpeg_bytes(
     quality: int = 90,
     noise: bool = False,
 ) -> bytes:
-    """A JPEG whose left half is red and right half blue (so orientation is checkable)."""
+    """A JPEG whose left half is red and right half blue (so orientation is checkable).
+    Every call gives different bytes (a serial number in a comment): reuse the bytes to
+    upload the same file twice."""
     image = Image.new("RGB", (width, height), (220, 30, 30))
     image.paste((30, 30, 220), (width // 2, 0, width, height))
     if noise:
@@ -37,7 +43,8 @@ def jpeg_bytes(
         ifd = exif.get_ifd(0x8825)
         ifd[1], ifd[2], ifd[3], ifd[4] = "N", (52.0, 31.0, 12.0), "E", (13.0, 24.0, 36.0)
     out = io.BytesIO()
-    image.save(out, "JPEG", quality=quality, exif=exif.tobytes())
+    image.save(out, "JPEG", quality=quality, exif=exif.tobytes(),
+               comment=f"test picture {next(_serial)}")
     return out.getvalue()
 
 

@@ -6,6 +6,7 @@ from shutterbox.adapters import imaging
 from shutterbox.adapters.blobs import LocalBlobStore, open_blob_store
 from shutterbox.adapters.db.engine import open_database
 from shutterbox.adapters.db.migrate import upgrade_to_head
+from shutterbox.adapters.imaging_sandbox import SandboxPool
 from shutterbox.adapters.queue import open_job_queue
 from shutterbox.config import Settings
 from shutterbox.services.context import Services
@@ -26,4 +27,16 @@ async def bootstrap(settings: Settings | None = None, *, migrate: bool = True) -
     else:
         staging = settings.staging_dir
     staging.mkdir(parents=True, exist_ok=True)
-    return Services(settings=settings, db=db, store=store, queue=queue, staging_dir=staging)
+    imaging_pool = SandboxPool(
+        size=max(1, settings.workers),
+        memory_limit_mb=settings.job_memory_limit_mb,
+        time_limit_seconds=settings.job_time_limit_seconds,
+    )
+    return Services(
+        settings=settings,
+        db=db,
+        store=store,
+        queue=queue,
+        staging_dir=staging,
+        imaging=imaging_pool,
+    )

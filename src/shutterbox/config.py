@@ -75,6 +75,17 @@ class Settings(BaseSettings):
     job_poll_seconds: float = Field(
         default=1.0, description="How often an idle worker looks for jobs from other processes."
     )
+    job_memory_limit_mb: int = Field(
+        default=1024,
+        ge=64,
+        description="Address-space limit of the child process that decodes one picture; a "
+        "picture that needs more fails with a reason instead of exhausting the machine.",
+    )
+    job_time_limit_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        description="Longest one picture may take to process before it fails with a reason.",
+    )
     trash_retention_seconds: float = Field(
         default=0.0,
         description="How long a deleted image's bytes are kept before a background job "

@@ -40,7 +40,7 @@ def test_upload_view_and_delete_a_12_megapixel_photo(server_factory):
         image = wait_for_status(client, created.json()["id"], auth, timeout=60)
         assert image["status"] == "ready", image
         assert (image["width"], image["height"]) == (3000, 4000)  # upright portrait
-        assert image["camera"] == {"make": "Apple", "model": "iPhone 15"}
+        assert (image["camera"]["make"], image["camera"]["model"]) == ("Apple", "iPhone 15")
         expected = {"thumb": (240, 320), "medium": (810, 1080), "full": (1536, 2048)}
         for name, variant in image["variants"].items():
             response = client.get(variant["url"])

@@ -58,10 +58,10 @@ async def _image(services: Services, image_id: str):
 
 async def test_upload_then_process_makes_checksummed_variants(services: Services, alice: User):
     data = jpeg_bytes(1200, 900)
-    image, created = await uploads.accept_upload(
+    image, outcome = await uploads.accept_upload(
         services, alice, _staged(services, data), uploads.UploadDetails(caption="hi")
     )
-    assert created and image.status == Status.PROCESSING
+    assert outcome == uploads.Outcome.CREATED and image.status == Status.PROCESSING
     assert await services.store.get_bytes(image.original_key) == data
     assert await services.queue.depth() == 1
 
@@ -122,7 +122,7 @@ async def test_concurrent_retries_with_one_idempotency_key_make_one_image(
     )
     ids = {image.id for image, _ in results}
     assert len(ids) == 1
-    assert sum(created for _, created in results) == 1
+    assert [outcome for _, outcome in results].count(uploads.Outcome.CREATED) == 1
     originals = [k for k in await _keys(services) if k.startswith("originals/")]
     assert len(originals) == 1
 

@@ -1,16 +1,32 @@
-"""Everything that touches pixels. The only module that imports pyvips."""
+"""Everything that touches pixels. The only module that imports pyvips.
+
+Untrusted files: loaders libvips marks untrusted are blocked, decoding fails on the first
+error (a truncated file is refused instead of coming out half grey), the pixel count is
+checked from the header before anything is decoded, and the caller runs this in a
+sandboxed child process with a memory and a time limit (``imaging_sandbox``).
+"""
 
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
+from typing import Any
 
+import blurhash
 import pyvips
 
+from shutterbox.adapters.exif_fields import PhotoMetadata, gps_position, photo_metadata
 from shutterbox.domain.errors import ImageRejected
 from shutterbox.domain.images import VariantSpec
+
+JPEG_QUALITY = 82
+# WebP at effort 4 (libwebp's default "method"): each step above costs far more time than it
+# saves bytes on photos; 2-3 visibly loses detail in smooth skies.
+WEBP_QUALITY = 80
+WEBP_EFFORT = 4
+MEDIA_TYPES = {"jpeg": "image/jpeg", "webp": "image/webp"}
 
 
 def configure_vips(*, cache_max_operations: int = 0) -> None:
@@ -26,6 +42,7 @@ class ImageHeader:
     width: int
     height: int
     pages: int
+    gps: tuple[float, float] | None = None
 
     @property
     def pixels(self) -> int:
@@ -35,6 +52,7 @@ class ImageHeader:
 @dataclass(frozen=True)
 class EncodedVariant:
     name: str
+    format: str
     data: bytes
     width: int
     height: int
@@ -47,9 +65,9 @@ class ProcessedImage:
     width: int
     height: int
     variants: list[EncodedVariant]
-    taken_at: datetime | None
-    camera_make: str | None
-    camera_model: str | None
+    metadata: PhotoMetadata
+    blurhash: str
+    dominant_color: str
 
 
 def _reason(error: pyvips.Error) -> str:
@@ -64,111 +82,196 @@ def _reason(error: pyvips.Error) -> str:
             "read error",
             "short read",
             "eof",
+            "not enough data",
         )
     ):
         return "the file is cut off: upload the complete picture again"
+    if "out of memory" in text or ("memory" in text and "alloc" in text):
+        return "the picture needs more memory to process than this server allows"
     if "not a known file format" in text or "is not a known" in text:
         return "the file is not a picture in a supported format"
     return "the file is damaged and could not be read as a picture"
 
 
+def _field_reader(image: pyvips.Image) -> Any:
+    def read(field: str) -> str | None:
+        if not image.get_typeof(field):
+            return None
+        value = image.get(field)
+        return value if isinstance(value, str) else str(value)
+
+    return read
+
+
+def _open_header(path: Path) -> pyvips.Image:
+    return pyvips.Image.new_from_file(str(path), access="sequential", fail_on="error")
+
+
 def read_header(path: Path) -> ImageHeader:
-    """Dimensions from the file's header, without decoding any pixels."""
+    """Dimensions (and any GPS position) from the file's header, without decoding pixels."""
     try:
-        image = pyvips.Image.new_from_file(str(path), access="sequential", fail_on="error")
+        image = _open_header(path)
         pages = image.get("n-pages") if image.get_typeof("n-pages") else 1
         return ImageHeader(
-            loader=image.get("vips-loader"), width=image.width, height=image.height, pages=pages
+            loader=image.get("vips-loader"),
+            width=image.width,
+            height=image.height,
+            pages=pages,
+            gps=gps_position(_field_reader(image)),
         )
     except pyvips.Error as error:
         raise ImageRejected(_reason(error)) from error
 
 
-def _exif_text(image: pyvips.Image, field: str) -> str | None:
-    if not image.get_typeof(field):
-        return None
-    raw = str(image.get(field))
-    # libvips renders EXIF strings as "value (value, ASCII, n components, n bytes)"
-    value = raw.split(" (", 1)[0].strip().strip("\x00").strip()
-    return value[:100] or None
+def _is_hevc(header: pyvips.Image) -> bool:
+    return bool(header.get_typeof("heif-compression") and header.get("heif-compression") == "hevc")
 
 
-def _exif_datetime(image: pyvips.Image) -> datetime | None:
-    for field in ("exif-ifd2-DateTimeOriginal", "exif-ifd0-DateTime"):
-        text = _exif_text(image, field)
-        if text:
-            try:
-                return datetime.strptime(text[:19], "%Y:%m:%d %H:%M:%S")
-            except ValueError:
-                continue
-    return None
+def _decode_hevc(path: Path, largest: int) -> pyvips.Image:
+    """HEIC (HEVC-coded HEIF, as iPhones write) through pillow-heif, which bundles a decoder
+    that the libvips wheel leaves out. libheif applies the file's rotation and mirroring."""
+    import pillow_heif
 
-
-def _to_display_srgb(image: pyvips.Image) -> pyvips.Image:
-    """8-bit sRGB (or 8-bit grey), no alpha: what a JPEG variant can hold."""
-    if image.interpretation in ("grey16", "b-w") and image.bands <= 2:
-        image = image.colourspace("b-w")
-    elif image.interpretation != "srgb":
-        image = image.colourspace("srgb")
-    if image.hasalpha():
-        image = image.flatten(background=[255] * (image.bands - 1))
-    if image.format != "uchar":
-        image = image.cast("uchar")
+    try:
+        heif = pillow_heif.open_heif(str(path), convert_hdr_to_8bit=True)
+        frame = heif[heif.primary_index]
+        mode = frame.mode
+        if mode not in ("RGB", "RGBA"):
+            raise ImageRejected("the HEIC picture uses a pixel format that is not supported")
+        bands = len(mode)
+        width, height = frame.size
+        row = width * bands
+        raw = memoryview(frame.data)
+        if frame.stride != row:  # rows padded: pack them
+            raw = memoryview(
+                b"".join(raw[y * frame.stride : y * frame.stride + row] for y in range(height))
+            )
+        image = pyvips.Image.new_from_memory(bytes(raw), width, height, bands, "uchar")
+        image = image.copy(interpretation="srgb")
+        icc: Any = frame.info.get("icc_profile") or heif.info.get("icc_profile")
+    except (ValueError, RuntimeError, OSError) as error:
+        raise ImageRejected("the HEIC file is damaged and could not be decoded") from error
+    image = image.thumbnail_image(largest, height=largest, size="down", no_rotate=True)
+    if icc:
+        image = image.copy()
+        image.set_type(pyvips.GValue.blob_type, "icc-profile-data", bytes(icc))
+        image = image.icc_transform("srgb", embedded=True, intent="perceptual")
     return image
 
 
-def make_variants(path: Path, specs: tuple[VariantSpec, ...], quality: int) -> ProcessedImage:
+def _decode_to_largest(path: Path, header: pyvips.Image, largest: int) -> pyvips.Image:
+    if _is_hevc(header):
+        return _decode_hevc(path, largest)
+    options: dict[str, object] = {"height": largest, "size": "down", "fail_on": "error"}
+    if header.get_typeof("icc-profile-data"):
+        # Colour-manage through the embedded profile (Display P3, Adobe RGB, CMYK ...).
+        # Without one the pixels are taken as sRGB already, and CMYK is converted with
+        # libvips' built-in profile: a transform there would only cost time.
+        options["output_profile"] = "srgb"
+    # thumbnail: shrink-on-load, EXIF orientation applied (all eight values), first frame only
+    return pyvips.Image.thumbnail(str(path), largest, **options)
+
+
+def _to_display_srgb(image: pyvips.Image) -> pyvips.Image:
+    """8-bit, three-band sRGB, no alpha (flattened onto white): what every variant holds."""
+    if image.interpretation != "srgb":
+        image = image.colourspace("srgb")
+    if image.hasalpha():
+        image = image.flatten(background=[255, 255, 255])
+    if image.format != "uchar":
+        image = image.cast("uchar")
+    if image.bands == 1:
+        image = image.bandjoin([image, image])
+    if image.bands > 3:
+        image = image.extract_band(0, n=3)
+    return image.copy(interpretation="srgb")
+
+
+def _encode(image: pyvips.Image, fmt: str, jpeg_quality: int) -> bytes:
+    if fmt == "jpeg":
+        data = image.jpegsave_buffer(
+            Q=jpeg_quality, keep="none", optimize_coding=True, interlace=True
+        )
+    elif fmt == "webp":
+        data = image.webpsave_buffer(Q=WEBP_QUALITY, effort=WEBP_EFFORT, keep="none")
+    else:
+        raise ValueError(f"unknown variant format {fmt!r}")
+    return bytes(data)
+
+
+def _placeholders(image: pyvips.Image) -> tuple[str, str]:
+    """A blurhash (4x3 components) and the dominant colour, from a 32-pixel copy."""
+    small = image.thumbnail_image(32, height=32, size="down", no_rotate=True)
+    raw = small.write_to_memory()
+    width, height = small.width, small.height
+    pixels = [tuple(raw[i : i + 3]) for i in range(0, width * height * 3, 3)]
+    rows = [[list(pixels[y * width + x]) for x in range(width)] for y in range(height)]
+    placeholder = blurhash.encode(rows, components_x=4, components_y=3)
+    buckets = Counter((r >> 5, g >> 5, b >> 5) for r, g, b in pixels)
+    top = buckets.most_common(1)[0][0]
+    members = [p for p in pixels if (p[0] >> 5, p[1] >> 5, p[2] >> 5) == top]
+    mean = [round(sum(p[i] for p in members) / len(members)) for i in range(3)]
+    return placeholder, "#{:02x}{:02x}{:02x}".format(*mean)
+
+
+def make_variants(
+    path: Path,
+    specs: tuple[VariantSpec, ...],
+    *,
+    formats: tuple[str, ...] = ("jpeg",),
+    jpeg_quality: int = JPEG_QUALITY,
+    max_pixels: int | None = None,
+) -> ProcessedImage:
     """Decode once (shrink-on-load to the largest spec), upright it, convert it to sRGB,
     then cascade the smaller variants from the largest. Variants carry no metadata."""
     try:
-        header = pyvips.Image.new_from_file(str(path), access="sequential", fail_on="error")
-        taken_at = _exif_datetime(header)
-        make = _exif_text(header, "exif-ifd0-Make")
-        model = _exif_text(header, "exif-ifd0-Model")
-
+        header = _open_header(path)
+        pages = header.get("n-pages") if header.get_typeof("n-pages") else 1
+        if max_pixels is not None and header.width * header.height * pages > max_pixels:
+            raise ImageRejected(
+                f"the picture is larger than the limit of {max_pixels / 1e6:g} megapixels"
+            )
+        metadata = photo_metadata(_field_reader(header))
         largest = specs[0].max_side
-        options: dict[str, object] = {"height": largest, "size": "down", "fail_on": "error"}
-        if header.get_typeof("icc-profile-data"):
-            # Colour-manage through the embedded profile (Display P3, Adobe RGB, CMYK ...).
-            # Without one the pixels are taken as sRGB already, and CMYK is converted with
-            # libvips' built-in profile: a transform there would only cost time.
-            options["output_profile"] = "srgb"
-        current = pyvips.Image.thumbnail(str(path), largest, **options)
-        current = _to_display_srgb(current).copy_memory()
+        current = _to_display_srgb(_decode_to_largest(path, header, largest)).copy_memory()
+        upright = _upright_size(header)
         encoded: list[EncodedVariant] = []
         for spec in specs:
             if max(current.width, current.height) > spec.max_side:
                 current = current.thumbnail_image(
                     spec.max_side, height=spec.max_side, size="down", no_rotate=True
                 ).copy_memory()
-            data = current.jpegsave_buffer(
-                Q=quality, keep="none", optimize_coding=True, interlace=True
-            )
-            encoded.append(
-                EncodedVariant(
-                    name=spec.name,
-                    data=data,
-                    width=current.width,
-                    height=current.height,
-                    media_type="image/jpeg",
-                    sha256=hashlib.sha256(data).hexdigest(),
+            for fmt in formats:
+                data = _encode(current, fmt, jpeg_quality)
+                encoded.append(
+                    EncodedVariant(
+                        name=spec.name,
+                        format=fmt,
+                        data=data,
+                        width=current.width,
+                        height=current.height,
+                        media_type=MEDIA_TYPES[fmt],
+                        sha256=hashlib.sha256(data).hexdigest(),
+                    )
                 )
-            )
+        placeholder, dominant = _placeholders(current)
     except pyvips.Error as error:
         raise ImageRejected(_reason(error)) from error
-    full_width, full_height = _upright_size(header)
     return ProcessedImage(
-        width=full_width,
-        height=full_height,
+        width=upright[0],
+        height=upright[1],
         variants=encoded,
-        taken_at=taken_at,
-        camera_make=make,
-        camera_model=model,
+        metadata=metadata,
+        blurhash=placeholder,
+        dominant_color=dominant,
     )
 
 
-def _upright_size(image: pyvips.Image) -> tuple[int, int]:
-    orientation = image.get("orientation") if image.get_typeof("orientation") else 1
+def _upright_size(header: pyvips.Image) -> tuple[int, int]:
+    """The original's size as displayed, after its orientation is applied."""
+    if _is_hevc(header):  # libheif reports the size after the file's own transformations
+        return header.width, header.height
+    orientation = header.get("orientation") if header.get_typeof("orientation") else 1
     if orientation in (5, 6, 7, 8):
-        return image.height, image.width
-    return image.width, image.height
+        return header.height, header.width
+    return header.width, header.height

@@ -69,6 +69,13 @@ class Image:
     taken_at: datetime | None = None
     camera_make: str | None = None
     camera_model: str | None = None
+    lens: str | None = None
+    exposure_time: str | None = None
+    f_number: float | None = None
+    iso: int | None = None
+    focal_length_mm: float | None = None
+    blurhash: str | None = None
+    dominant_color: str | None = None
     processed_at: datetime | None = None
     deleted_at: datetime | None = None
     variants: dict[str, Variant] = field(default_factory=dict)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shutterbox.adapters.db.engine import Database
+from shutterbox.adapters.imaging_sandbox import SandboxPool
 from shutterbox.config import Settings
 from shutterbox.ports import BlobStore, JobQueue
 
@@ -17,6 +18,8 @@ class Services:
     store: BlobStore
     queue: JobQueue
     staging_dir: Path
+    imaging: SandboxPool
 
     async def close(self) -> None:
+        self.imaging.close()
         await self.db.dispose()

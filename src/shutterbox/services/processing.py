@@ -12,8 +12,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import anyio
-
 from shutterbox.adapters import imaging
 from shutterbox.adapters.db import repository
 from shutterbox.clock import utcnow
@@ -25,12 +23,14 @@ from shutterbox.services.context import Services
 log = logging.getLogger(__name__)
 
 
-async def process_image(services: Services, image_id: str) -> None:
+async def process_image(services: Services, image_id: str, *, force: bool = False) -> None:
+    """Make the variants unless the image already has them (``force``: make them again, e.g.
+    after a size or quality change)."""
     async with services.db.reader.connect() as conn:
         image = await repository.get_image(conn, image_id)
     if image is None or image.deleted_at is not None:
         return
-    if image.status == Status.READY and len(image.variants) == len(VARIANT_SPECS):
+    if not force and image.status == Status.READY and len(image.variants) == len(VARIANT_SPECS):
         return
     started = time.perf_counter()
     try:
@@ -57,12 +57,20 @@ async def process_image(services: Services, image_id: str) -> None:
                 encoded.sha256,
             )
         )
+    details = processed.metadata
     fields = {
         "width": processed.width,
         "height": processed.height,
-        "taken_at": processed.taken_at,
-        "camera_make": processed.camera_make,
-        "camera_model": processed.camera_model,
+        "taken_at": details.taken_at,
+        "camera_make": details.camera_make,
+        "camera_model": details.camera_model,
+        "lens": details.lens,
+        "exposure_time": details.exposure_time,
+        "f_number": details.f_number,
+        "iso": details.iso,
+        "focal_length_mm": details.focal_length_mm,
+        "blurhash": processed.blurhash,
+        "dominant_color": processed.dominant_color,
         "processed_at": utcnow(),
     }
     async with services.db.writer.begin() as conn:
@@ -75,15 +83,24 @@ async def process_image(services: Services, image_id: str) -> None:
 
 
 async def _make_variants(services: Services, original_key: str) -> imaging.ProcessedImage:
-    quality = services.settings.jpeg_quality
+    async def run(path: Path) -> imaging.ProcessedImage:
+        result: imaging.ProcessedImage = await services.imaging.call(
+            "shutterbox.adapters.imaging:make_variants",
+            path,
+            VARIANT_SPECS,
+            jpeg_quality=services.settings.jpeg_quality,
+            max_pixels=services.settings.max_pixels,
+        )
+        return result
+
     local = services.store.local_path(original_key)
     if local is not None:
-        return await anyio.to_thread.run_sync(imaging.make_variants, local, VARIANT_SPECS, quality)
+        return await run(local)
     services.staging_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=services.staging_dir) as tmp:
         path = Path(tmp) / "original"
         await services.store.download(original_key, path)
-        return await anyio.to_thread.run_sync(imaging.make_variants, path, VARIANT_SPECS, quality)
+        return await run(path)
 
 
 async def mark_failed_after_retries(services: Services, image_id: str, error: str) -> None:

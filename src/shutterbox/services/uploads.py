@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import StrEnum
 from pathlib import Path
 
 import anyio
@@ -22,6 +23,12 @@ from shutterbox.domain.users import User
 from shutterbox.services.context import Services
 
 PROCESS_IMAGE = "process_image"
+
+
+class Outcome(StrEnum):
+    CREATED = "created"  # a new image: 201
+    REPLAYED = "replayed"  # a retry with the same Idempotency-Key: the first answer again
+    DUPLICATE = "duplicate"  # the same bytes this user already has: 200 with that image
 
 
 @dataclass
@@ -42,6 +49,7 @@ class UploadDetails:
     lat: float | None = None
     lon: float | None = None
     visibility: Visibility = Visibility.PUBLIC
+    share_location: bool = False  # use the photo's GPS position when no lat/lon is given
 
 
 def check_details(details: UploadDetails, max_caption_chars: int) -> None:
@@ -81,15 +89,18 @@ async def accept_upload(
     staged: StagedFile,
     details: UploadDetails,
     idempotency_key: str | None = None,
-) -> tuple[Image, bool]:
-    """Store the original durably, then commit the row and its job. Returns (image, created);
-    created is False when ``idempotency_key`` already produced an image."""
+) -> tuple[Image, Outcome]:
+    """Store the original durably, then commit the row and its job."""
     try:
         if idempotency_key:
             existing = await find_idempotent(services, owner, idempotency_key)
             if existing is not None:
-                return existing, False
+                return existing, Outcome.REPLAYED
         check_details(details, services.settings.max_caption_chars)
+        async with services.db.reader.connect() as conn:
+            duplicate = await repository.find_duplicate(conn, owner.id, staged.sha256)
+        if duplicate is not None:
+            return duplicate, Outcome.DUPLICATE
         try:
             header = await anyio.to_thread.run_sync(imaging.read_header, staged.path)
         except ImageRejected as exc:
@@ -101,6 +112,9 @@ async def accept_upload(
                 + (f" x {header.pages} frames" if header.pages > 1 else "")
                 + f" pixels, larger than the limit of {megapixels:g} megapixels"
             )
+        lat, lon = details.lat, details.lon
+        if lat is None and details.share_location and header.gps is not None:
+            lat, lon = header.gps
         now = utcnow()
         image = Image(
             id=new_image_id(),
@@ -116,8 +130,8 @@ async def accept_upload(
             caption=details.caption,
             tags=details.tags,
             location_name=details.location_name,
-            lat=details.lat,
-            lon=details.lon,
+            lat=lat,
+            lon=lon,
         )
         image.original_key = original_key(image.id, now, staged.format.extension)
         await services.store.put_file(image.original_key, staged.path)
@@ -147,11 +161,11 @@ async def accept_upload(
         if idempotency_key:
             existing = await find_idempotent(services, owner, idempotency_key)
             if existing is not None:
-                return existing, False
+                return existing, Outcome.REPLAYED
         raise
     # Any other failure leaves the original in place: the commit may have succeeded, and an
     # unreferenced blob is only an orphan for the scrub, while a missing one would be a loss.
-    return image, True
+    return image, Outcome.CREATED
 
 
 def _idempotency_cutoff(services: Services) -> datetime:

@@ -39,6 +39,13 @@ def _image_from_row(row: Any, variant_rows: Sequence[Any]) -> Image:
         taken_at=row.taken_at,
         camera_make=row.camera_make,
         camera_model=row.camera_model,
+        lens=row.lens,
+        exposure_time=row.exposure_time,
+        f_number=row.f_number,
+        iso=row.iso,
+        focal_length_mm=row.focal_length_mm,
+        blurhash=row.blurhash,
+        dominant_color=row.dominant_color,
         processed_at=row.processed_at,
         deleted_at=row.deleted_at,
         variants={
@@ -69,6 +76,21 @@ async def get_image(conn: AsyncConnection, image_id: str) -> Image | None:
     if row is None:
         return None
     return (await _attach_variants(conn, [row]))[0]
+
+
+async def find_duplicate(conn: AsyncConnection, owner_id: int, sha256: str) -> Image | None:
+    """The owner's live image with exactly these original bytes, if any."""
+    image_id = await conn.scalar(
+        select(images.c.id)
+        .where(
+            images.c.owner_id == owner_id,
+            images.c.original_sha256 == sha256,
+            images.c.deleted_at.is_(None),
+        )
+        .order_by(images.c.created_at)
+        .limit(1)
+    )
+    return await get_image(conn, image_id) if image_id else None
 
 
 async def insert_image(conn: AsyncConnection, image: Image) -> None:

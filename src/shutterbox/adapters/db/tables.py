@@ -66,6 +66,13 @@ images = Table(
     Column("taken_at", DateTime, nullable=True),
     Column("camera_make", String(100), nullable=True),
     Column("camera_model", String(100), nullable=True),
+    Column("lens", String(100), nullable=True),
+    Column("exposure_time", String(20), nullable=True),
+    Column("f_number", Float, nullable=True),
+    Column("iso", Integer, nullable=True),
+    Column("focal_length_mm", Float, nullable=True),
+    Column("blurhash", String(100), nullable=True),
+    Column("dominant_color", String(7), nullable=True),
     Column("original_key", String(300), nullable=False),
     Column("original_media_type", String(50), nullable=False),
     Column("original_bytes", BigInteger, nullable=False),
@@ -75,6 +82,7 @@ images = Table(
     Column("deleted_at", DateTime, nullable=True),
     Index("ix_images_feed", "status", "visibility", "created_at", "id"),
     Index("ix_images_owner", "owner_id", "created_at", "id"),
+    Index("ix_images_owner_sha256", "owner_id", "original_sha256"),
 )
 
 variants = Table(

@@ -34,9 +34,17 @@ def image_public(image: Image, viewer: User | None, base_url: str = "") -> Image
     location = None
     if image.location_name or image.lat is not None:
         location = Location(name=image.location_name, lat=image.lat, lon=image.lon)
-    camera = None
-    if image.camera_make or image.camera_model:
-        camera = Camera(make=image.camera_make, model=image.camera_model)
+    camera: Camera | None = Camera(
+        make=image.camera_make,
+        model=image.camera_model,
+        lens=image.lens,
+        exposure_time=image.exposure_time,
+        f_number=image.f_number,
+        iso=image.iso,
+        focal_length_mm=image.focal_length_mm,
+    )
+    if camera is not None and not camera.model_dump(exclude_none=True):
+        camera = None
     return ImagePublic(
         id=image.id,
         owner=image.owner_username,
@@ -50,6 +58,8 @@ def image_public(image: Image, viewer: User | None, base_url: str = "") -> Image
         height=image.height,
         taken_at=image.taken_at,
         camera=camera,
+        blurhash=image.blurhash,
+        dominant_color=image.dominant_color,
         created_at=image.created_at,
         processed_at=image.processed_at,
         variants={

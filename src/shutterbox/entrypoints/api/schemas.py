@@ -52,6 +52,11 @@ class Location(BaseModel):
 class Camera(BaseModel):
     make: str | None = None
     model: str | None = None
+    lens: str | None = None
+    exposure_time: str | None = Field(default=None, description='e.g. "1/125" seconds')
+    f_number: float | None = None
+    iso: int | None = None
+    focal_length_mm: float | None = None
 
 
 class ImagePublic(BaseModel):
@@ -67,6 +72,8 @@ class ImagePublic(BaseModel):
     height: int | None = None
     taken_at: datetime | None = None
     camera: Camera | None = None
+    blurhash: str | None = Field(default=None, description="A placeholder to show while loading.")
+    dominant_color: str | None = Field(default=None, description='e.g. "#c86432"')
     created_at: datetime
     processed_at: datetime | None = None
     variants: dict[str, VariantPublic] = Field(default_factory=dict)

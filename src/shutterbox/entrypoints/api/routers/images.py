@@ -37,6 +37,11 @@ _UPLOAD_FORM: dict[str, Any] = {
                         "lat": {"type": "number", "minimum": -90, "maximum": 90},
                         "lon": {"type": "number", "minimum": -180, "maximum": 180},
                         "visibility": {"type": "string", "enum": ["public", "private"]},
+                        "share_location": {
+                            "type": "boolean",
+                            "description": "use the photo's own GPS position when lat/lon "
+                            "are not given (it is never kept otherwise)",
+                        },
                     },
                 }
             }
@@ -45,7 +50,8 @@ _UPLOAD_FORM: dict[str, Any] = {
 }
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorBody} for code in (401, 413, 415, 422)
+    200: {"model": ImagePublic, "description": "These bytes were already uploaded"},
+    **{code: {"model": ErrorBody} for code in (401, 413, 415, 422)},
 }
 
 
@@ -75,6 +81,8 @@ def _details(fields: dict[str, str], max_tags: int) -> uploads.UploadDetails:
         lat=number("lat"),
         lon=number("lon"),
         visibility=visibility,
+        share_location=fields.get("share_location", "").strip().lower()
+        in {"1", "true", "on", "yes"},
     )
 
 
@@ -93,8 +101,9 @@ async def create_image(
     user: CurrentUser,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> ImagePublic:
-    """Answers once the original is durably stored and the image's row and processing job are
-    committed; the variants are made in the background (`status: processing`)."""
+    """Answers `201` once the original is durably stored and the image's row and processing job
+    are committed; the variants are made in the background (`status: processing`). Uploading
+    bytes you already have answers `200` with the existing image."""
     if idempotency_key:
         replay = await uploads.find_idempotent(services, user, idempotency_key)
         if replay is not None:
@@ -111,16 +120,18 @@ async def create_image(
         except ShutterboxError:
             parsed.file.path.unlink(missing_ok=True)
             raise
-        image, created = await uploads.accept_upload(
+        image, outcome = await uploads.accept_upload(
             services, user, parsed.file, details, idempotency_key
         )
     except ShutterboxError as exc:
         metrics.UPLOAD_REJECTIONS.labels(status=str(exc.status)).inc()
         raise
-    if created:
+    if outcome == uploads.Outcome.CREATED:
         metrics.UPLOADS.inc()
-    else:
+    elif outcome == uploads.Outcome.REPLAYED:
         response.headers["Idempotent-Replayed"] = "true"
+    else:  # the same bytes again: no second copy
+        response.status_code = status.HTTP_200_OK
     response.headers["Location"] = f"/api/v1/images/{image.id}"
     return image_public(image, user, services.settings.public_base_url)
 
