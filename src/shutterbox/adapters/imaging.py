@@ -86,7 +86,14 @@ def _reason(error: pyvips.Error) -> str:
         )
     ):
         return "the file is cut off: upload the complete picture again"
-    if "out of memory" in text or ("memory" in text and "alloc" in text):
+    memory_words = (
+        "out of memory",
+        "insufficient memory",
+        "unable to allocate",
+        "memory allocation",
+        "cannot allocate",
+    )
+    if any(w in text for w in memory_words):
         return "the picture needs more memory to process than this server allows"
     if "not a known file format" in text or "is not a known" in text:
         return "the file is not a picture in a supported format"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -93,6 +94,98 @@ def migrate() -> None:
 
     asyncio.run(run())
     typer.echo("database is at the latest schema")
+
+
+@app.command()
+def reprocess(
+    ids: Annotated[list[str] | None, typer.Argument(help="Images to reprocess.")] = None,
+    all_images: Annotated[bool, typer.Option("--all", help="Every image.")] = False,
+    failed: Annotated[bool, typer.Option("--failed", help="Every failed image.")] = False,
+) -> None:
+    """Make variants again (after a size or quality change, or to retry failed images)."""
+    from rich.console import Console
+
+    from shutterbox.bootstrap import bootstrap
+    from shutterbox.domain.errors import ShutterboxError
+    from shutterbox.entrypoints import batch
+
+    if not (ids or all_images or failed):
+        raise typer.BadParameter("give image IDs, --all or --failed")
+    console = Console(stderr=True)
+
+    async def run() -> batch.ReprocessReport:
+        services = await bootstrap(Settings())
+        try:
+            chosen = await batch.select_for_reprocessing(
+                services, ids or [], everything=all_images, failed=failed
+            )
+            return await batch.reprocess(services, chosen, console)
+        finally:
+            await services.close()
+
+    try:
+        report = asyncio.run(run())
+    except ShutterboxError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"{report.ready} ready, {len(report.failed)} failed")
+    for image_id, reason in report.failed.items():
+        typer.echo(f"  {image_id}: {reason}")
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@app.command("import")
+def import_photos(
+    folder: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="Folder of photos.")],
+    user: Annotated[str, typer.Option(help="The user who will own the images.")],
+    private: Annotated[bool, typer.Option(help="Import as private images.")] = False,
+    tags: Annotated[str, typer.Option(help="Tags for every imported image.")] = "",
+    process: Annotated[
+        bool, typer.Option(help="Make the variants now (otherwise a running worker does).")
+    ] = True,
+) -> None:
+    """Import a folder of photos (recursively), skipping duplicates and reporting refusals."""
+    from rich.console import Console
+
+    from shutterbox.bootstrap import bootstrap
+    from shutterbox.domain.errors import ShutterboxError
+    from shutterbox.domain.images import Visibility, normalise_tags
+    from shutterbox.entrypoints import batch
+
+    settings = Settings()
+    try:
+        tag_list = normalise_tags(tags, settings.max_tags)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    console = Console(stderr=True)
+
+    async def run() -> batch.ImportReport:
+        services = await bootstrap(settings)
+        try:
+            return await batch.import_folder(
+                services,
+                folder,
+                user,
+                console,
+                visibility=Visibility.PRIVATE if private else Visibility.PUBLIC,
+                tags=tag_list,
+                process=process,
+            )
+        finally:
+            await services.close()
+
+    try:
+        report = asyncio.run(run())
+    except ShutterboxError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(
+        f"{len(report.imported)} imported ({report.ready} ready, {len(report.failed)} failed), "
+        f"{len(report.duplicates)} duplicates skipped, {len(report.refused)} refused"
+    )
+    for path, reason in {**report.refused, **report.failed}.items():
+        typer.echo(f"  {path}: {reason}")
 
 
 @app.command("settings")

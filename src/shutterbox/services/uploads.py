@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
+import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -16,8 +18,14 @@ from shutterbox.adapters import imaging
 from shutterbox.adapters.db import repository
 from shutterbox.adapters.db.tables import idempotency_keys
 from shutterbox.clock import utcnow
-from shutterbox.domain.errors import ImageRejected, ImageTooLarge, InvalidInput
-from shutterbox.domain.formats import ImageFormat
+from shutterbox.domain.errors import (
+    ImageRejected,
+    ImageTooLarge,
+    InvalidInput,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+)
+from shutterbox.domain.formats import ACCEPTED_NAMES, SNIFF_BYTES, ImageFormat, sniff_format
 from shutterbox.domain.images import Image, Status, Visibility, new_image_id, original_key
 from shutterbox.domain.users import User
 from shutterbox.services.context import Services
@@ -170,3 +178,29 @@ async def accept_upload(
 
 def _idempotency_cutoff(services: Services) -> datetime:
     return utcnow() - timedelta(hours=services.settings.idempotency_ttl_hours)
+
+
+def stage_local_file(services: Services, source: Path) -> StagedFile:
+    """Copy a file from local disk into staging, measuring, hashing and sniffing it (the
+    same checks an HTTP upload gets at the door). Blocking: run it in a thread."""
+    limit = services.settings.max_upload_bytes
+    if source.stat().st_size > limit:
+        raise PayloadTooLarge(f"the file is larger than the limit of {limit // (1024 * 1024)} MB")
+    with open(source, "rb") as handle:
+        head = handle.read(SNIFF_BYTES)
+    if not head:
+        raise InvalidInput("the file is empty")
+    image_format = sniff_format(head)
+    if image_format is None:
+        raise UnsupportedMediaType(
+            f"the file is not a picture in a supported format; accepted: {ACCEPTED_NAMES}"
+        )
+    digest = hashlib.sha256()
+    fd, name = tempfile.mkstemp(dir=services.staging_dir, prefix="import-")
+    size = 0
+    with open(source, "rb") as src, open(fd, "wb") as out:
+        while chunk := src.read(1 << 20):
+            digest.update(chunk)
+            out.write(chunk)
+            size += len(chunk)
+    return StagedFile(path=Path(name), size=size, sha256=digest.hexdigest(), format=image_format)
