@@ -52,11 +52,13 @@ def _smooth(width: int, height: int, seed: int, spread: float, blur: float) -> p
     return small.resize(10, kernel="cubic") * (spread * 2 * math.sqrt(math.pi) * blur)
 
 
-def photo_like(detail: float, *, seed: int = 7) -> pyvips.Image:
+def photo_like(
+    detail: float, *, seed: int = 7, width: int = PHOTO_WIDTH, height: int = PHOTO_HEIGHT
+) -> pyvips.Image:
     """An 8-bit sRGB picture shaped like a photo: colour gradients, soft shapes with a few
     hard edges, texture and sensor grain. ``detail`` scales the texture and grain, which is
-    what mostly decides the JPEG size."""
-    width, height = PHOTO_WIDTH, PHOTO_HEIGHT
+    what mostly decides the JPEG size. Both sides should be multiples of 40 (the soft shapes
+    are made at a tenth of the size, the texture at a quarter)."""
     xyz = pyvips.Image.xyz(width, height)
     x = xyz[0] / width
     y = xyz[1] / height
