@@ -28,7 +28,6 @@ async def bootstrap(settings: Settings | None = None, *, migrate: bool = True) -
         staging = settings.staging_dir
     staging.mkdir(parents=True, exist_ok=True)
     imaging_pool = SandboxPool(
-        size=max(1, settings.workers),
         memory_limit_mb=settings.job_memory_limit_mb,
         time_limit_seconds=settings.job_time_limit_seconds,
     )

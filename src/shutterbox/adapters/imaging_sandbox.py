@@ -144,19 +144,24 @@ class ImagingSandbox:
 
 
 class SandboxPool:
-    """``size`` sandboxes shared by the workers of one process; started on first use."""
+    """Sandboxes shared by the workers of one process: one per job running at the same time,
+    started on first use and kept for the next job."""
 
-    def __init__(self, size: int, memory_limit_mb: int, time_limit_seconds: float) -> None:
+    def __init__(self, memory_limit_mb: int, time_limit_seconds: float) -> None:
+        self.memory_limit_mb = memory_limit_mb
+        self.time_limit_seconds = time_limit_seconds
         self._idle: queue.SimpleQueue[ImagingSandbox] = queue.SimpleQueue()
-        self._all = [
-            ImagingSandbox(memory_limit_mb, time_limit_seconds) for _ in range(max(1, size))
-        ]
-        for sandbox in self._all:
-            self._idle.put(sandbox)
+        self._all: list[ImagingSandbox] = []
+        self._lock = threading.Lock()
 
     @contextlib.contextmanager
     def _borrow(self) -> Iterator[ImagingSandbox]:
-        sandbox = self._idle.get()
+        try:
+            sandbox = self._idle.get_nowait()
+        except queue.Empty:
+            sandbox = ImagingSandbox(self.memory_limit_mb, self.time_limit_seconds)
+            with self._lock:
+                self._all.append(sandbox)
         try:
             yield sandbox
         finally:
@@ -170,8 +175,9 @@ class SandboxPool:
         return await anyio.to_thread.run_sync(self._call, target, args, kwargs)
 
     def close(self) -> None:
-        for sandbox in self._all:
-            sandbox.close()
+        with self._lock:
+            for sandbox in self._all:
+                sandbox.close()
 
 
 if __name__ == "__main__":
