@@ -96,7 +96,8 @@ def _reason(error: pyvips.Error) -> str:
     if any(w in text for w in memory_words):
         return "the picture needs more memory to process than this server allows"
     if "not a known file format" in text or "is not a known" in text:
-        return "the file is not a picture in a supported format"
+        # The bytes were already recognised as an accepted format, so the file is broken.
+        return "the file is damaged or cut off and could not be read as a picture"
     return "the file is damaged and could not be read as a picture"
 
 
@@ -156,7 +157,9 @@ def _decode_hevc(path: Path, largest: int) -> pyvips.Image:
         image = pyvips.Image.new_from_memory(bytes(raw), width, height, bands, "uchar")
         image = image.copy(interpretation="srgb")
         icc: Any = frame.info.get("icc_profile") or heif.info.get("icc_profile")
-    except (ValueError, RuntimeError, OSError) as error:
+    except ImageRejected:
+        raise
+    except Exception as error:  # any decoder error here is about the file's bytes
         raise ImageRejected("the HEIC file is damaged and could not be decoded") from error
     image = image.thumbnail_image(largest, height=largest, size="down", no_rotate=True)
     if icc:

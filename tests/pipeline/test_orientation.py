@@ -1,0 +1,84 @@
+"""All eight EXIF orientations: every variant is upright and unmirrored, and the image's
+size is the size it is displayed at.
+
+Each picture is drawn as it should be displayed (red top-left, green top-right, blue
+bottom-left, yellow bottom-right, landscape), stored transformed the inverse way and
+tagged, so only a viewer that applies the tag shows red top-left. Four distinct quadrants
+tell all eight transformations apart, mirrors included.
+"""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from tests.pipeline import corpus
+from tests.pipeline.checks import (
+    MAX_SIDE,
+    Outcome,
+    assert_quadrants,
+    fetch_variant,
+    fitted,
+    process_all,
+    quadrant_colours,
+    reference_open,
+    reference_quadrants,
+    reference_view,
+)
+
+CASES = [("jpeg", n) for n in range(1, 9)] + [
+    (container, n) for container in ("png", "webp", "tiff", "avif") for n in (6, 7)
+]
+IDS = [f"{container}-orientation-{n}" for container, n in CASES]
+
+
+@pytest.fixture(scope="module")
+def samples() -> dict[str, corpus.Sample]:
+    built = [corpus.oriented(n, container) for container, n in CASES]
+    return {sample.id: sample for sample in built}
+
+
+@pytest.fixture(scope="module")
+def outcomes(
+    service: TestClient, owner: dict[str, str], samples: dict[str, corpus.Sample]
+) -> dict[str, Outcome]:
+    return process_all(service, owner, ((s.id, s.data, s.filename) for s in samples.values()))
+
+
+@pytest.mark.parametrize("case", IDS)
+def test_a_correct_viewer_shows_the_marker_top_left(samples: dict[str, corpus.Sample], case):
+    sample = samples[case]
+    container, orientation = case.split("-")[0], int(case.rsplit("-", 1)[1])
+    assert Image.open(io.BytesIO(sample.data)).getexif().get(0x0112) == orientation
+    if container == "jpeg" and orientation > 1:  # as stored, it is not the picture displayed
+        stored = reference_open(sample.data).convert("RGB")
+        with pytest.raises(AssertionError):
+            assert_quadrants(reference_quadrants(stored), sample.quadrants, "stored")
+    view = reference_view(sample.data)
+    assert view.size == corpus.ORIENTED_SIZE
+    assert_quadrants(reference_quadrants(view), sample.quadrants, f"reference view of {case}")
+
+
+@pytest.mark.parametrize("case", IDS)
+def test_variants_are_upright_with_the_marker_top_left(
+    service: TestClient, outcomes: dict[str, Outcome], samples: dict[str, corpus.Sample], case
+):
+    outcome = outcomes[case]
+    assert outcome.upload_status == 201, outcome.upload_body
+    image = outcome.image
+    assert image["status"] == "ready", image
+    sample = samples[case]
+    # the size as displayed, not as stored
+    assert (image["width"], image["height"]) == (sample.width, sample.height)
+    for name, variant in image["variants"].items():
+        want_w, want_h = fitted(sample.width, sample.height, MAX_SIDE[name])
+        assert abs(variant["width"] - want_w) <= 1 and abs(variant["height"] - want_h) <= 1
+        _, decoded = fetch_variant(service, variant)
+        assert (decoded.width, decoded.height) == (variant["width"], variant["height"])
+        assert decoded.width > decoded.height, f"{case} {name} is not landscape"
+        assert_quadrants(quadrant_colours(decoded), sample.quadrants, f"{case} {name}")
+        # the variant is upright in its pixels: no orientation tag left for viewers to apply
+        assert not decoded.get_typeof("orientation") or decoded.get("orientation") == 1
