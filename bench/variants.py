@@ -62,7 +62,7 @@ Case = Callable[[Path], list[Output]]
 
 
 def shutterbox_variants(path: Path) -> list[Output]:
-    processed = make_variants(path, VARIANT_SPECS, QUALITY)
+    processed = make_variants(path, VARIANT_SPECS, jpeg_quality=QUALITY)
     return [Output(v.name, v.width, v.height, len(v.data)) for v in processed.variants]
 
 

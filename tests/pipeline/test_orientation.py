@@ -82,3 +82,31 @@ def test_variants_are_upright_with_the_marker_top_left(
         assert_quadrants(quadrant_colours(decoded), sample.quadrants, f"{case} {name}")
         # the variant is upright in its pixels: no orientation tag left for viewers to apply
         assert not decoded.get_typeof("orientation") or decoded.get("orientation") == 1
+
+
+@pytest.mark.parametrize("orientation", [3, 6, 8])
+def test_large_jpeg_shrunk_on_load_is_still_upright(orientation: int, tmp_path):
+    """Photos large enough for a DCT shrink on load (over 4096 px) take another decode path."""
+    import pyvips
+    from PIL import Image as PILImage
+
+    from shutterbox.adapters.imaging import make_variants
+    from shutterbox.domain.images import VARIANT_SPECS
+
+    displayed = PILImage.new("RGB", (4400, 6400), (30, 200, 30))
+    displayed.paste((220, 20, 20), (0, 0, 2200, 3200))
+    inverse = {
+        3: PILImage.Transpose.ROTATE_180,
+        6: PILImage.Transpose.ROTATE_90,
+        8: PILImage.Transpose.ROTATE_270,
+    }[orientation]
+    exif = PILImage.Exif()
+    exif[0x0112] = orientation
+    path = tmp_path / "big.jpg"
+    displayed.transpose(inverse).save(path, quality=85, exif=exif.tobytes())
+    result = make_variants(path, VARIANT_SPECS)
+    assert (result.width, result.height) == (4400, 6400)
+    for variant in result.variants:
+        decoded = pyvips.Image.new_from_buffer(variant.data, "")
+        corner = decoded.crop(0, 0, decoded.width // 4, decoded.height // 4)
+        assert corner[0].avg() > 180 and corner[1].avg() < 60, variant.name

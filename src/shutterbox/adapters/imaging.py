@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -169,17 +170,34 @@ def _decode_hevc(path: Path, largest: int) -> pyvips.Image:
     return image
 
 
+def _jpeg_shrink(header: pyvips.Image, largest: int) -> int:
+    """The largest DCT-domain shrink (1, 2, 4 or 8) that keeps the longest side at least
+    ``largest``. libvips' thumbnail only shrinks a JPEG on load from 4x down, so a 24 MP
+    photo would otherwise be decoded at full size to make a 2048 px variant."""
+    longest = max(header.width, header.height)
+    shrink = 1
+    while shrink < 8 and longest // (shrink * 2) >= largest:
+        shrink *= 2
+    return shrink
+
+
 def _decode_to_largest(path: Path, header: pyvips.Image, largest: int) -> pyvips.Image:
     if _is_hevc(header):
         return _decode_hevc(path, largest)
-    options: dict[str, object] = {"height": largest, "size": "down", "fail_on": "error"}
+    options: dict[str, object] = {"height": largest, "size": "down"}
     if header.get_typeof("icc-profile-data"):
         # Colour-manage through the embedded profile (Display P3, Adobe RGB, CMYK ...).
         # Without one the pixels are taken as sRGB already, and CMYK is converted with
         # libvips' built-in profile: a transform there would only cost time.
         options["output_profile"] = "srgb"
+    if header.get("vips-loader") == "jpegload" and (shrink := _jpeg_shrink(header, largest)) > 1:
+        loaded = pyvips.Image.new_from_file(
+            str(path), shrink=shrink, access="sequential", fail_on="error"
+        )
+        # thumbnail_image applies the EXIF orientation (all eight values)
+        return loaded.thumbnail_image(largest, **options)
     # thumbnail: shrink-on-load, EXIF orientation applied (all eight values), first frame only
-    return pyvips.Image.thumbnail(str(path), largest, **options)
+    return pyvips.Image.thumbnail(str(path), largest, fail_on="error", **options)
 
 
 def _to_display_srgb(image: pyvips.Image) -> pyvips.Image:
@@ -245,26 +263,35 @@ def make_variants(
         largest = specs[0].max_side
         current = _to_display_srgb(_decode_to_largest(path, header, largest)).copy_memory()
         upright = _upright_size(header)
-        encoded: list[EncodedVariant] = []
+        sized: list[tuple[VariantSpec, pyvips.Image]] = []
         for spec in specs:
             if max(current.width, current.height) > spec.max_side:
                 current = current.thumbnail_image(
                     spec.max_side, height=spec.max_side, size="down", no_rotate=True
                 ).copy_memory()
-            for fmt in formats:
-                data = _encode(current, fmt, jpeg_quality)
-                encoded.append(
-                    EncodedVariant(
-                        name=spec.name,
-                        format=fmt,
-                        data=data,
-                        width=current.width,
-                        height=current.height,
-                        media_type=MEDIA_TYPES[fmt],
-                        sha256=hashlib.sha256(data).hexdigest(),
-                    )
+            sized.append((spec, current))
+        # The sizes are in memory now; encoding them is independent work, and libvips
+        # releases the GIL, so the encoders and the placeholders run side by side.
+        with ThreadPoolExecutor(max_workers=len(sized) * len(formats) + 1) as pool:
+            placeholders = pool.submit(_placeholders, current)
+            jobs = [
+                (spec, image, fmt, pool.submit(_encode, image, fmt, jpeg_quality))
+                for spec, image in sized
+                for fmt in formats
+            ]
+            encoded = [
+                EncodedVariant(
+                    name=spec.name,
+                    format=fmt,
+                    data=(data := job.result()),
+                    width=image.width,
+                    height=image.height,
+                    media_type=MEDIA_TYPES[fmt],
+                    sha256=hashlib.sha256(data).hexdigest(),
                 )
-        placeholder, dominant = _placeholders(current)
+                for spec, image, fmt, job in jobs
+            ]
+            placeholder, dominant = placeholders.result()
     except pyvips.Error as error:
         raise ImageRejected(_reason(error)) from error
     return ProcessedImage(
