@@ -9,7 +9,6 @@ import zlib
 
 from PIL import Image
 
-
 _serial = itertools.count()
 
 
@@ -43,8 +42,9 @@ def jpeg_bytes(
         ifd = exif.get_ifd(0x8825)
         ifd[1], ifd[2], ifd[3], ifd[4] = "N", (52.0, 31.0, 12.0), "E", (13.0, 24.0, 36.0)
     out = io.BytesIO()
-    image.save(out, "JPEG", quality=quality, exif=exif.tobytes(),
-               comment=f"test picture {next(_serial)}")
+    image.save(
+        out, "JPEG", quality=quality, exif=exif.tobytes(), comment=f"test picture {next(_serial)}"
+    )
     return out.getvalue()
 
 
