@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -42,6 +42,12 @@ class BlobStore(Protocol):
 
     def list(self, prefix: str) -> AsyncIterator[BlobInfo]: ...
 
+    async def rename(self, source: str, target: str) -> None:
+        """Move a blob to another key; ``KeyError`` if there is no such blob."""
+
+    async def presign_put(self, key: str, expires_in: timedelta) -> str | None:
+        """A URL a client can PUT the bytes to directly, or None if the store cannot sign."""
+
     def local_path(self, key: str) -> Path | None:
         """The file holding the blob when the store is a local directory, else None."""
 
@@ -69,8 +75,12 @@ class JobQueue(Protocol):
         image_id: str,
         payload: dict[str, Any] | None = None,
         delay_seconds: float = 0.0,
-    ) -> None:
-        """Add a job inside the caller's transaction (it exists iff that commits)."""
+    ) -> int:
+        """Add a job inside the caller's transaction (it exists iff that commits); returns its
+        id, to hand to ``dispatch`` once the transaction has committed."""
+
+    async def dispatch(self, job_ids: list[int]) -> None:
+        """Deliver committed jobs to the workers (wake them, publish them)."""
 
     async def claim(self, worker_id: str, lease_seconds: float) -> Job | None: ...
 
@@ -87,3 +97,8 @@ class JobQueue(Protocol):
 
     async def wait_for_work(self, timeout: float) -> None:
         """Return when a job may be available (or after ``timeout``)."""
+
+    async def sweep(self) -> int:
+        """Redeliver jobs whose delivery was lost; returns how many."""
+
+    async def close(self) -> None: ...

@@ -14,18 +14,25 @@ from shutterbox.adapters.queue import DatabaseJobQueue
 from shutterbox.ports import JobQueue
 
 
-@pytest.fixture(params=["db-sqlite"])
+@pytest.fixture(params=["db-sqlite", "db-postgres"])
 async def queue(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[JobQueue]:
-    db: Database = open_database(f"sqlite+aiosqlite:///{tmp_path / 'q.db'}")
+    if request.param == "db-sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'q.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    db: Database = open_database(url)
     await upgrade_to_head(db)
-    yield DatabaseJobQueue(db)
+    job_queue = DatabaseJobQueue(db)
+    yield job_queue
+    await job_queue.close()
     await db.dispose()
 
 
 async def _enqueue(queue: JobQueue, kind: str, image_id: str, delay: float = 0.0) -> None:
     assert isinstance(queue, DatabaseJobQueue)
     async with queue.db.writer.begin() as conn:
-        await queue.enqueue(conn, kind, image_id, {"n": 1}, delay_seconds=delay)
+        job_id = await queue.enqueue(conn, kind, image_id, {"n": 1}, delay_seconds=delay)
+    await queue.dispatch([job_id])
 
 
 async def test_enqueue_claim_complete(queue: JobQueue):
@@ -102,8 +109,24 @@ async def test_concurrent_claims_never_share_a_job(queue: JobQueue):
 
 
 async def test_wait_for_work_wakes_on_enqueue(queue: JobQueue):
+    await queue.wait_for_work(0.01)  # starts listening where the queue listens
     waiter = asyncio.create_task(queue.wait_for_work(5))
     await asyncio.sleep(0.05)
     await _enqueue(queue, "process_image", "img1")
+    async with asyncio.timeout(1):
+        await waiter
+
+
+async def test_a_job_from_another_process_wakes_a_waiting_worker(queue: JobQueue):
+    """On PostgreSQL the wake-up comes through LISTEN/NOTIFY, not this process's memory."""
+    assert isinstance(queue, DatabaseJobQueue)
+    if queue.db.writer.dialect.name != "postgresql":
+        return  # SQLite is one machine: other processes are found by polling
+    other = DatabaseJobQueue(queue.db)  # another node: its own in-memory wake-up
+    await queue.wait_for_work(0.01)
+    waiter = asyncio.create_task(queue.wait_for_work(5))
+    await asyncio.sleep(0.05)
+    async with other.db.writer.begin() as conn:
+        await other.enqueue(conn, "process_image", "elsewhere")
     async with asyncio.timeout(1):
         await waiter

@@ -22,4 +22,5 @@ class Services:
 
     async def close(self) -> None:
         self.imaging.close()
+        await self.queue.close()
         await self.db.dispose()

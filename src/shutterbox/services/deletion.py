@@ -20,12 +20,13 @@ async def delete_image(services: Services, user: User, image_id: str) -> None:
         if image.owner_id != user.id:
             raise Forbidden("only the owner can delete this image")
         await repository.mark_deleted(conn, image_id, utcnow())
-        await services.queue.enqueue(
+        job_id = await services.queue.enqueue(
             conn,
             RECLAIM_IMAGE,
             image_id,
             delay_seconds=services.settings.trash_retention_seconds,
         )
+    await services.queue.dispatch([job_id])
 
 
 async def reclaim_image(services: Services, image_id: str) -> None:

@@ -162,7 +162,7 @@ async def accept_upload(
                         user_id=owner.id, key=idempotency_key, image_id=image.id, created_at=now
                     )
                 )
-            await services.queue.enqueue(conn, PROCESS_IMAGE, image.id)
+            job_id = await services.queue.enqueue(conn, PROCESS_IMAGE, image.id)
     except IntegrityError:
         # A concurrent retry with the same Idempotency-Key won: answer with its image.
         await services.store.delete(image.original_key)
@@ -171,8 +171,9 @@ async def accept_upload(
             if existing is not None:
                 return existing, Outcome.REPLAYED
         raise
-    # Any other failure leaves the original in place: the commit may have succeeded, and an
-    # unreferenced blob is only an orphan for the scrub, while a missing one would be a loss.
+    # Any other failure above leaves the original in place: the commit may have succeeded, and
+    # an unreferenced blob is only an orphan for the scrub, while a missing one would be a loss.
+    await services.queue.dispatch([job_id])
     return image, Outcome.CREATED
 
 

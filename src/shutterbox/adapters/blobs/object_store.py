@@ -5,12 +5,14 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import anyio
 import obstore
 from obstore.exceptions import NotFoundError
+from obstore.store import AzureStore, GCSStore, S3Store
 
 from shutterbox.ports import BlobInfo
 
@@ -72,6 +74,21 @@ class ObjectBlobStore:
         async for batch in obstore.list(self.store, prefix=prefix or None):
             for meta in batch:
                 yield BlobInfo(meta["path"], meta["size"], meta["last_modified"])
+
+    async def rename(self, source: str, target: str) -> None:
+        """Move a blob to another key (a server-side copy and delete on object stores)."""
+        try:
+            await obstore.rename_async(self.store, source, target)
+        except (NotFoundError, FileNotFoundError) as exc:
+            raise KeyError(source) from exc
+
+    async def presign_put(self, key: str, expires_in: timedelta) -> str | None:
+        """A URL a client can PUT the blob's bytes to directly, or None if the store cannot
+        sign one (then the origin receives the bytes itself)."""
+        if not isinstance(self.store, (S3Store, GCSStore, AzureStore)):
+            return None
+        url: str = await obstore.sign_async(self.store, "PUT", key, expires_in)
+        return url
 
     def local_path(self, key: str) -> Path | None:
         return None
@@ -186,6 +203,22 @@ class LocalBlobStore(ObjectBlobStore):
             except FileNotFoundError:
                 continue
         return removed
+
+    async def rename(self, source: str, target: str) -> None:
+        source_path, target_path = self._path(source), self._path(target)
+        if not source_path.is_file():
+            raise KeyError(source)
+
+        def move() -> None:
+            target_path.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(source_path, target_path)
+            _fsync_dir(target_path.parent)
+            _fsync_dir(source_path.parent)
+
+        await anyio.to_thread.run_sync(move)
+
+    async def presign_put(self, key: str, expires_in: timedelta) -> str | None:
+        return None  # the origin takes the bytes itself, through its own signed URL
 
     def staging_dir(self) -> Path:
         """A directory on the store's filesystem: files put from there are renamed, not copied."""

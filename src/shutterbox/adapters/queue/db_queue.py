@@ -1,18 +1,20 @@
-"""The job queue as a table in the metadata database (the embedded default).
+"""The job queue as a table in the metadata database (the default, embedded and scaled).
 
-A job is claimed by a single UPDATE that sets a lease; a job whose lease ran out
-(its worker died) is claimable again. Completed jobs are deleted; failed ones stay
-for inspection.
+A job is claimed by an UPDATE that sets a lease; a job whose lease ran out (its worker died)
+is claimable again. Completed jobs are deleted; failed ones stay for inspection. On
+PostgreSQL the claim skips rows other workers have locked (``FOR UPDATE SKIP LOCKED``) and
+idle workers are woken by ``LISTEN/NOTIFY`` the moment a job is committed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shutterbox.adapters.db.engine import Database
@@ -20,16 +22,22 @@ from shutterbox.adapters.db.tables import jobs
 from shutterbox.clock import utcnow
 from shutterbox.ports import Job
 
+log = logging.getLogger(__name__)
+
 QUEUED, RUNNING, FAILED = "queued", "running", "failed"
+NOTIFY_CHANNEL = "shutterbox_jobs"
 
 
 class DatabaseJobQueue:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._wakeup = asyncio.Event()
+        self._listener: Any = None
+        self._listen_lock = asyncio.Lock()
+        self._postgres = db.writer.dialect.name == "postgresql"
 
     def __repr__(self) -> str:
-        return "DatabaseJobQueue()"
+        return f"{type(self).__name__}({self.db.writer.dialect.name})"
 
     async def enqueue(
         self,
@@ -38,11 +46,12 @@ class DatabaseJobQueue:
         image_id: str,
         payload: dict[str, Any] | None = None,
         delay_seconds: float = 0.0,
-    ) -> None:
+    ) -> int:
         now = utcnow()
         await conn.execute(delete(jobs).where(jobs.c.kind == kind, jobs.c.image_id == image_id))
-        await conn.execute(
-            jobs.insert().values(
+        job_id = await conn.scalar(
+            jobs.insert()
+            .values(
                 kind=kind,
                 image_id=image_id,
                 payload=payload or {},
@@ -52,7 +61,14 @@ class DatabaseJobQueue:
                 created_at=now,
                 updated_at=now,
             )
+            .returning(jobs.c.id)
         )
+        if self._postgres:  # delivered to listeners when (and only if) the transaction commits
+            await conn.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
+        return int(job_id)
+
+    async def dispatch(self, job_ids: list[int]) -> None:
+        """Called after the enqueuing transaction committed."""
         self._wakeup.set()
 
     def _claimable(self, now: Any) -> Any:
@@ -62,8 +78,8 @@ class DatabaseJobQueue:
         )
 
     async def claim(self, worker_id: str, lease_seconds: float) -> Job | None:
-        now = utcnow()
         for _ in range(5):
+            now = utcnow()
             async with self.db.writer.begin() as conn:
                 candidate = (
                     await conn.execute(
@@ -71,35 +87,47 @@ class DatabaseJobQueue:
                         .where(self._claimable(now))
                         .order_by(jobs.c.run_at, jobs.c.id)
                         .limit(1)
+                        .with_for_update(skip_locked=True)
                     )
                 ).scalar_one_or_none()
                 if candidate is None:
                     return None
-                row = (
-                    await conn.execute(
-                        update(jobs)
-                        .where(jobs.c.id == candidate, self._claimable(now))
-                        .values(
-                            state=RUNNING,
-                            worker_id=worker_id,
-                            attempts=jobs.c.attempts + 1,
-                            lease_expires_at=now + timedelta(seconds=lease_seconds),
-                            updated_at=now,
-                        )
-                        .returning(
-                            jobs.c.id, jobs.c.kind, jobs.c.image_id, jobs.c.attempts, jobs.c.payload
-                        )
-                    )
-                ).first()
-            if row is not None:
-                return Job(
-                    id=row.id,
-                    kind=row.kind,
-                    image_id=row.image_id,
-                    attempts=row.attempts,
-                    payload=dict(row.payload or {}),
-                )
+                job = await self._lease(conn, candidate, worker_id, lease_seconds, now)
+            if job is not None:
+                return job
         return None
+
+    async def claim_by_id(self, job_id: int, worker_id: str, lease_seconds: float) -> Job | None:
+        now = utcnow()
+        async with self.db.writer.begin() as conn:
+            return await self._lease(conn, job_id, worker_id, lease_seconds, now)
+
+    async def _lease(
+        self, conn: AsyncConnection, job_id: int, worker_id: str, lease_seconds: float, now: Any
+    ) -> Job | None:
+        row = (
+            await conn.execute(
+                update(jobs)
+                .where(jobs.c.id == job_id, self._claimable(now))
+                .values(
+                    state=RUNNING,
+                    worker_id=worker_id,
+                    attempts=jobs.c.attempts + 1,
+                    lease_expires_at=now + timedelta(seconds=lease_seconds),
+                    updated_at=now,
+                )
+                .returning(jobs.c.id, jobs.c.kind, jobs.c.image_id, jobs.c.attempts, jobs.c.payload)
+            )
+        ).first()
+        if row is None:
+            return None
+        return Job(
+            id=row.id,
+            kind=row.kind,
+            image_id=row.image_id,
+            attempts=row.attempts,
+            payload=dict(row.payload or {}),
+        )
 
     def _mine(self, job: Job, worker_id: str) -> Any:
         return and_(jobs.c.id == job.id, jobs.c.worker_id == worker_id, jobs.c.state == RUNNING)
@@ -112,7 +140,7 @@ class DatabaseJobQueue:
                 .where(self._mine(job, worker_id))
                 .values(lease_expires_at=now + timedelta(seconds=lease_seconds), updated_at=now)
             )
-        return result.rowcount == 1
+        return bool(result.rowcount == 1)
 
     async def complete(self, job: Job, worker_id: str) -> None:
         async with self.db.writer.begin() as conn:
@@ -154,7 +182,40 @@ class DatabaseJobQueue:
             )
         return int(count or 0)
 
+    async def sweep(self) -> int:
+        """Recover work whose delivery was lost; nothing to do when the table is the queue."""
+        return 0
+
     async def wait_for_work(self, timeout: float) -> None:
+        if self._postgres and self._listener is None:
+            await self._listen()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wakeup.wait(), timeout)
         self._wakeup.clear()
+
+    async def _listen(self) -> None:
+        """One LISTEN connection per queue, shared by the process's workers."""
+        import asyncpg
+
+        async with self._listen_lock:
+            if self._listener is not None:
+                return
+            url = self.db.writer.url.set(drivername="postgresql")
+            try:
+                listener = await asyncpg.connect(url.render_as_string(hide_password=False))
+            except (OSError, asyncpg.PostgresError) as error:  # polling still finds the work
+                log.warning("LISTEN failed (%s); relying on polling", error)
+                return
+            try:
+                await listener.add_listener(NOTIFY_CHANNEL, lambda *_: self._wakeup.set())
+            except BaseException:
+                await listener.close()
+                raise
+            self._listener = listener
+
+    async def close(self) -> None:
+        async with self._listen_lock:
+            if self._listener is not None:
+                with contextlib.suppress(Exception):
+                    await self._listener.close()
+                self._listener = None

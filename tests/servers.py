@@ -1,0 +1,135 @@
+"""The real servers integration tests run against.
+
+PostgreSQL and NATS are services of the machine (127.0.0.1:5432, 127.0.0.1:4222; override
+with SHUTTERBOX_TEST_POSTGRES_URL / SHUTTERBOX_TEST_NATS_URL); the S3-compatible endpoint
+is moto's server, started here. When a server cannot be reached a test is skipped on a
+developer's machine but fails in CI (CI=true), where everything must run.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from urllib.parse import urlparse
+
+import pytest
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "SHUTTERBOX_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+NATS_URL = os.environ.get("SHUTTERBOX_TEST_NATS_URL", "nats://127.0.0.1:4222")
+
+
+def unavailable(what: str) -> None:
+    message = f"{what} is not reachable"
+    if os.environ.get("CI"):
+        pytest.fail(f"{message}: CI must run every integration test")
+    pytest.skip(message)
+
+
+def reachable(url: str) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname, parsed.port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    """A new, empty database; yields its SQLAlchemy async URL and drops it afterwards."""
+    import asyncio
+
+    import asyncpg
+
+    if not reachable(POSTGRES_ADMIN_URL):
+        unavailable(f"PostgreSQL at {POSTGRES_ADMIN_URL}")
+    name = f"shutterbox_test_{uuid.uuid4().hex[:12]}"
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(POSTGRES_ADMIN_URL)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    def run(sql: str) -> None:  # in a thread of its own: the caller may be inside a loop
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, admin(sql)).result()
+
+    run(f'CREATE DATABASE "{name}"')
+    url = urlparse(POSTGRES_ADMIN_URL)._replace(path=f"/{name}").geturl()
+    try:
+        yield url.replace("postgresql://", "postgresql+asyncpg://", 1)
+    finally:
+        run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def require_nats() -> str:
+    if not reachable(NATS_URL):
+        unavailable(f"NATS at {NATS_URL}")
+    return NATS_URL
+
+
+class S3Endpoint:
+    """moto's S3-compatible server on a free port, speaking real HTTP."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {
+            "AWS_ACCESS_KEY_ID": "shutterbox-test",
+            "AWS_SECRET_ACCESS_KEY": "shutterbox-test-secret",
+            "AWS_REGION": "us-east-1",
+            "AWS_ENDPOINT_URL": self.url,
+            "AWS_ALLOW_HTTP": "true",
+        }
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 30
+        while not reachable(self.url):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the S3 endpoint (moto server) did not start")
+            time.sleep(0.1)
+
+    def create_bucket(self, name: str | None = None) -> str:
+        import boto3
+
+        bucket = name or f"shutterbox-{uuid.uuid4().hex[:10]}"
+        client = boto3.client(
+            "s3",
+            endpoint_url=self.url,
+            region_name="us-east-1",
+            aws_access_key_id="shutterbox-test",
+            aws_secret_access_key="shutterbox-test-secret",
+        )
+        client.create_bucket(Bucket=bucket)
+        return bucket
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
