@@ -20,7 +20,7 @@ async def bootstrap(settings: Settings | None = None, *, migrate: bool = True) -
     if migrate:
         await upgrade_to_head(db)
     store = open_blob_store(settings.resolved_storage_url())
-    queue = open_job_queue(settings.queue_url, db)
+    queue = open_job_queue(settings.queue_url, db, settings)
     if isinstance(store, LocalBlobStore):
         store.remove_stale_temporary_files()
         staging = store.staging_dir()

@@ -27,12 +27,15 @@ class Settings(BaseSettings):
     )
     storage_url: str | None = Field(
         default=None,
-        description="Where blobs live: file:///path, memory://; "
-        "default: the 'blobs' directory inside the data directory.",
+        description="Where blobs live: file:///path, memory://, s3://bucket[/prefix] "
+        "(credentials, region and endpoint from the standard AWS_* variables), gs://bucket, "
+        "az://container; default: the 'blobs' directory inside the data directory.",
     )
     queue_url: str = Field(
         default="db://",
-        description="Job queue: db:// keeps jobs in the metadata database.",
+        description="Job queue: db:// keeps jobs in the metadata database; "
+        "nats://host:4222[?stream=NAME] delivers them through NATS JetStream (the jobs "
+        "table stays the source of truth).",
     )
     public_base_url: str = Field(
         default="",
@@ -74,6 +77,12 @@ class Settings(BaseSettings):
     )
     job_poll_seconds: float = Field(
         default=1.0, description="How often an idle worker looks for jobs from other processes."
+    )
+    queue_sweep_seconds: float = Field(
+        default=15.0,
+        gt=0,
+        description="How often workers look for jobs whose delivery was lost (a message "
+        "that never reached the queue) and deliver them again.",
     )
     job_memory_limit_mb: int = Field(
         default=1024,

@@ -38,6 +38,17 @@ class WorkerPool:
     def start(self) -> None:
         for worker_id in self.worker_ids:
             self._tasks.append(asyncio.create_task(self._run(worker_id), name=worker_id))
+        self._tasks.append(asyncio.create_task(self._sweep(), name="sweeper"))
+
+    async def _sweep(self) -> None:
+        """Now and then, redeliver jobs whose delivery was lost (a queue outside the database
+        can lose a message; the jobs table cannot)."""
+        while not self._stopping.is_set():
+            await asyncio.sleep(self.services.settings.queue_sweep_seconds)
+            try:
+                await self.services.queue.sweep()
+            except Exception:
+                log.exception("sweeping the queue failed; trying again later")
 
     async def stop(self) -> None:
         self._stopping.set()
