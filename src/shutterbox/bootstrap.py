@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import secrets
+
 from shutterbox.adapters import imaging
 from shutterbox.adapters.blobs import LocalBlobStore, open_blob_store
 from shutterbox.adapters.db.engine import open_database
@@ -32,6 +35,7 @@ async def bootstrap(settings: Settings | None = None, *, migrate: bool = True) -
         time_limit_seconds=settings.job_time_limit_seconds,
     )
     return Services(
+        secret_key=_secret_key(settings),
         settings=settings,
         db=db,
         store=store,
@@ -39,3 +43,21 @@ async def bootstrap(settings: Settings | None = None, *, migrate: bool = True) -
         staging_dir=staging,
         imaging=imaging_pool,
     )
+
+
+def _secret_key(settings: Settings) -> bytes:
+    """The configured key, or one generated once and kept in the data directory."""
+    if settings.secret_key:
+        return settings.secret_key.encode()
+    path = settings.data_dir / "secret.key"
+    if not path.exists():
+        candidate = path.with_name(f".secret.key.{os.getpid()}")
+        candidate.write_text(secrets.token_hex(32))
+        candidate.chmod(0o600)
+        try:  # the first process to link its key wins; everyone reads that one
+            os.link(candidate, path)
+        except FileExistsError:
+            pass
+        finally:
+            candidate.unlink()
+    return path.read_text().strip().encode()

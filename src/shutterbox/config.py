@@ -100,6 +100,17 @@ class Settings(BaseSettings):
         description="How long a deleted image's bytes are kept before a background job "
         "reclaims them.",
     )
+    secret_key: str | None = Field(
+        default=None,
+        description="Key that signs the URLs the origin hands out (e.g. direct uploads to a "
+        "local store). Set the same value on every API node; default: a random key kept in "
+        "the data directory.",
+    )
+    direct_upload_expiry_seconds: int = Field(
+        default=900,
+        gt=0,
+        description="How long a direct-upload URL (POST /api/v1/uploads) stays valid.",
+    )
     token_ttl_days: int = Field(default=30, description="Lifetime of an API bearer token.")
     idempotency_ttl_hours: int = Field(
         default=24, description="How long an Idempotency-Key keeps answering with its first result."

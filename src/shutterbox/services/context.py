@@ -19,6 +19,7 @@ class Services:
     queue: JobQueue
     staging_dir: Path
     imaging: SandboxPool
+    secret_key: bytes
 
     async def close(self) -> None:
         self.imaging.close()

@@ -97,8 +97,12 @@ async def accept_upload(
     staged: StagedFile,
     details: UploadDetails,
     idempotency_key: str | None = None,
+    *,
+    incoming_key: str | None = None,
 ) -> tuple[Image, Outcome]:
-    """Store the original durably, then commit the row and its job."""
+    """Store the original durably, then commit the row and its job. ``incoming_key``: the
+    bytes are already in the store there (a direct upload; ``staged`` is a local copy for
+    checking them) and are moved into place instead of uploaded again."""
     try:
         if idempotency_key:
             existing = await find_idempotent(services, owner, idempotency_key)
@@ -142,7 +146,10 @@ async def accept_upload(
             lon=lon,
         )
         image.original_key = original_key(image.id, now, staged.format.extension)
-        await services.store.put_file(image.original_key, staged.path)
+        if incoming_key is None:
+            await services.store.put_file(image.original_key, staged.path)
+        else:
+            await services.store.rename(incoming_key, image.original_key)
     finally:
         staged.path.unlink(missing_ok=True)
 
@@ -205,3 +212,11 @@ def stage_local_file(services: Services, source: Path) -> StagedFile:
             out.write(chunk)
             size += len(chunk)
     return StagedFile(path=Path(name), size=size, sha256=digest.hexdigest(), format=image_format)
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -116,6 +116,22 @@ idempotency_keys = Table(
     Column("created_at", DateTime, nullable=False),
 )
 
+direct_uploads = Table(
+    "direct_uploads",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("key", String(300), nullable=False),
+    Column("filename", String(255), nullable=False),
+    Column("content_type", String(100), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("expires_at", DateTime, nullable=False),
+    Column("completed_at", DateTime, nullable=True),
+    Column("image_id", String(32), nullable=True),
+    Index("ix_direct_uploads_expiry", "completed_at", "expires_at"),
+)
+
 jobs = Table(
     "jobs",
     metadata,

@@ -16,7 +16,7 @@ from shutterbox import __version__
 from shutterbox.bootstrap import bootstrap
 from shutterbox.config import Settings
 from shutterbox.domain.errors import ShutterboxError
-from shutterbox.entrypoints.api.routers import feed, images, media, ops, users
+from shutterbox.entrypoints.api.routers import feed, images, media, ops, uploads, users
 from shutterbox.entrypoints.worker import WorkerPool
 from shutterbox.services import metrics
 
@@ -89,7 +89,8 @@ def create_app(settings: Settings | None = None, *, workers: int | None = None) 
         body: dict[str, Any] = {"detail": "; ".join(problems), "code": "invalid_input"}
         return JSONResponse(body, 422)
 
-    for router in (users.router, images.router, feed.router, media.router, ops.router):
+    routers = (users.router, images.router, uploads.router, feed.router, media.router, ops.router)
+    for router in routers:
         app.include_router(router)
     app.add_middleware(RequestMetrics)
     return app

@@ -1,0 +1,136 @@
+"""Direct-to-storage uploads: ask for a URL, PUT the bytes there, then complete."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response, status
+from pydantic import BaseModel, Field
+from starlette.requests import ClientDisconnect
+
+from shutterbox.domain.errors import InvalidInput, PayloadTooLarge
+from shutterbox.domain.images import Visibility, normalise_tags
+from shutterbox.entrypoints.api.deps import CurrentUser, ServicesDep
+from shutterbox.entrypoints.api.presenters import image_public
+from shutterbox.entrypoints.api.schemas import ErrorBody, ImagePublic
+from shutterbox.services import direct_uploads, uploads
+
+router = APIRouter(prefix="/api/v1/uploads", tags=["uploads"])
+
+
+class UploadCreate(BaseModel):
+    filename: str = Field(max_length=255, description="The file's name, for your reference.")
+    content_type: str = Field(max_length=100, description="e.g. image/jpeg")
+    size: int = Field(description="The exact size of the file in bytes.")
+
+
+class UploadTicketPublic(BaseModel):
+    id: str
+    url: str = Field(description="PUT the file's bytes here, with `headers`.")
+    method: str = "PUT"
+    headers: dict[str, str]
+    expires_at: datetime
+
+
+class UploadComplete(BaseModel):
+    caption: str = ""
+    tags: list[str] | str | None = None
+    location: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    visibility: Visibility = Visibility.PUBLIC
+    share_location: bool = False
+
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorBody} for code in (401, 403, 404, 409, 413, 415, 422)
+}
+
+
+@router.post(
+    "", status_code=status.HTTP_201_CREATED, response_model=UploadTicketPublic, responses=_ERRORS
+)
+async def create_upload(
+    body: UploadCreate, services: ServicesDep, user: CurrentUser
+) -> UploadTicketPublic:
+    """Start a direct upload: the answer says where to PUT the bytes (a presigned URL on the
+    bucket, or the origin's own signed URL on a local store) and until when."""
+    ticket = await direct_uploads.start_upload(
+        services, user, body.filename, body.content_type, body.size
+    )
+    return UploadTicketPublic(
+        id=ticket.id,
+        url=ticket.url,
+        method=ticket.method,
+        headers=ticket.headers,
+        expires_at=ticket.expires_at,
+    )
+
+
+@router.put("/{upload_id}/data", status_code=status.HTTP_204_NO_CONTENT, responses=_ERRORS)
+async def receive_upload_data(
+    upload_id: str,
+    request: Request,
+    services: ServicesDep,
+    expires: Annotated[int, Query()],
+    signature: Annotated[str, Query(max_length=128)],
+) -> Response:
+    """The origin's signed upload URL (used when the store cannot presign one)."""
+    key, size = await direct_uploads.check_origin_upload(services, upload_id, expires, signature)
+    fd, name = tempfile.mkstemp(dir=services.staging_dir, prefix="direct-")
+    path = Path(name)
+    try:
+        received = 0
+        with os.fdopen(fd, "wb") as out:
+            try:
+                async for chunk in request.stream():
+                    received += len(chunk)
+                    if received > size:
+                        raise PayloadTooLarge(f"more bytes than the {size} announced")
+                    out.write(chunk)
+            except ClientDisconnect as exc:
+                raise InvalidInput("the upload was interrupted before it was complete") from exc
+        await services.store.put_file(key, path)
+    finally:
+        path.unlink(missing_ok=True)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/{upload_id}/complete",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ImagePublic,
+    responses=_ERRORS,
+)
+async def complete_upload(
+    upload_id: str,
+    response: Response,
+    services: ServicesDep,
+    user: CurrentUser,
+    body: UploadComplete | None = None,
+) -> ImagePublic:
+    """Check what arrived (size, and the picture type sniffed from its bytes) and make the
+    image from it: `201` and `status: processing`, as for a multipart upload."""
+    body = body or UploadComplete()
+    try:
+        tags = normalise_tags(body.tags, services.settings.max_tags)
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from exc
+    details = uploads.UploadDetails(
+        caption=body.caption.strip(),
+        tags=tags,
+        location_name=(body.location or "").strip() or None,
+        lat=body.lat,
+        lon=body.lon,
+        visibility=body.visibility,
+        share_location=body.share_location,
+    )
+    image, outcome = await direct_uploads.complete_upload(services, user, upload_id, details)
+    if outcome == uploads.Outcome.DUPLICATE or outcome == uploads.Outcome.REPLAYED:
+        response.status_code = status.HTTP_200_OK
+    response.headers["Location"] = f"/api/v1/images/{image.id}"
+    return image_public(image, user, services.settings.public_base_url)

@@ -1,0 +1,177 @@
+"""Direct-to-storage uploads: the client sends the bytes straight to the bucket (or to the
+origin's own signed URL on a local store), then asks for the image to be made from them."""
+
+from __future__ import annotations
+
+import math
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import select, update
+
+from shutterbox.adapters.db import repository
+from shutterbox.adapters.db.tables import direct_uploads
+from shutterbox.clock import utcnow
+from shutterbox.domain import signing
+from shutterbox.domain.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    ShutterboxError,
+    UnsupportedMediaType,
+)
+from shutterbox.domain.formats import ACCEPTED_FORMATS, ACCEPTED_NAMES, SNIFF_BYTES, sniff_format
+from shutterbox.domain.images import Image, new_image_id
+from shutterbox.domain.users import User
+from shutterbox.services import uploads
+from shutterbox.services.context import Services
+
+ACCEPTED_MEDIA_TYPES = {f.media_type for f in ACCEPTED_FORMATS} | {"image/jpg", "image/heif"}
+
+
+@dataclass
+class UploadTicket:
+    id: str
+    url: str
+    method: str
+    headers: dict[str, str]
+    expires_at: datetime
+
+
+def incoming_key(upload_id: str, created_at: datetime) -> str:
+    return f"incoming/{created_at:%Y/%m/%d}/{upload_id}"
+
+
+def origin_upload_path(upload_id: str) -> str:
+    return f"/api/v1/uploads/{upload_id}/data"
+
+
+async def start_upload(
+    services: Services, user: User, filename: str, content_type: str, size: int
+) -> UploadTicket:
+    limit = services.settings.max_upload_bytes
+    if size <= 0:
+        raise InvalidInput("size must be the file's size in bytes")
+    if size > limit:
+        raise PayloadTooLarge(f"the file is larger than the limit of {limit // (1024 * 1024)} MB")
+    if content_type.lower() not in ACCEPTED_MEDIA_TYPES:
+        raise UnsupportedMediaType(
+            f"{content_type!r} is not a supported picture type; accepted: {ACCEPTED_NAMES}"
+        )
+    if not filename or len(filename) > 255:
+        raise InvalidInput("filename must be 1-255 characters")
+    now = utcnow()
+    lifetime = timedelta(seconds=services.settings.direct_upload_expiry_seconds)
+    upload_id = new_image_id()
+    key = incoming_key(upload_id, now)
+    async with services.db.writer.begin() as conn:
+        await conn.execute(
+            direct_uploads.insert().values(
+                id=upload_id,
+                user_id=user.id,
+                key=key,
+                filename=filename,
+                content_type=content_type.lower(),
+                size=size,
+                created_at=now,
+                expires_at=now + lifetime,
+            )
+        )
+    headers = {"Content-Type": content_type.lower()}
+    url = await services.store.presign_put(key, lifetime)
+    if url is None:  # a store that cannot sign: the origin takes the bytes itself
+        expires = math.floor(time.time() + lifetime.total_seconds())
+        path = origin_upload_path(upload_id)
+        sig = signing.signature(services.secret_key, "PUT", path, expires)
+        url = f"{services.settings.public_base_url}{path}?expires={expires}&signature={sig}"
+    return UploadTicket(upload_id, url, "PUT", headers, now + lifetime)
+
+
+async def _load(services: Services, upload_id: str) -> dict[str, object]:
+    async with services.db.reader.connect() as conn:
+        row = (
+            await conn.execute(select(direct_uploads).where(direct_uploads.c.id == upload_id))
+        ).first()
+    if row is None:
+        raise NotFound("no such upload")
+    return dict(row._mapping)
+
+
+async def check_origin_upload(
+    services: Services, upload_id: str, expires: int, signature: str
+) -> tuple[str, int]:
+    """For the origin's own upload URL: the key to write and the most bytes to accept."""
+    path = origin_upload_path(upload_id)
+    if not signing.verify(services.secret_key, "PUT", path, expires, signature, time.time()):
+        raise Forbidden("the upload URL is invalid or has expired")
+    upload = await _load(services, upload_id)
+    if upload["completed_at"] is not None:
+        raise Conflict("this upload is already complete")
+    return str(upload["key"]), int(str(upload["size"]))
+
+
+async def complete_upload(
+    services: Services, user: User, upload_id: str, details: uploads.UploadDetails
+) -> tuple[Image, uploads.Outcome]:
+    upload = await _load(services, upload_id)
+    if upload["user_id"] != user.id:
+        raise NotFound("no such upload")
+    if upload["image_id"] is not None:
+        async with services.db.reader.connect() as conn:
+            done = await repository.get_image(conn, str(upload["image_id"]))
+        if done is not None and done.deleted_at is None:
+            return done, uploads.Outcome.REPLAYED
+        raise Conflict("this upload was completed and its image has since been deleted")
+    key = str(upload["key"])
+    info = await services.store.info(key)
+    if info is None:
+        raise Conflict("the file has not arrived: PUT it to the upload URL first")
+    if info.size != upload["size"]:
+        await services.store.delete(key)
+        raise InvalidInput(
+            f"the file that arrived has {info.size} bytes, not the {upload['size']} announced"
+        )
+    staged = await _stage_copy(services, key)
+    try:
+        image, outcome = await uploads.accept_upload(
+            services, user, staged, details, incoming_key=key
+        )
+    except ShutterboxError:  # refused: the bytes are of no use to anyone
+        await services.store.delete(key)
+        raise
+    if outcome == uploads.Outcome.DUPLICATE:
+        await services.store.delete(key)
+    async with services.db.writer.begin() as conn:
+        await conn.execute(
+            update(direct_uploads)
+            .where(direct_uploads.c.id == upload_id)
+            .values(completed_at=utcnow(), image_id=image.id)
+        )
+    return image, outcome
+
+
+async def _stage_copy(services: Services, key: str) -> uploads.StagedFile:
+    """A local copy of the uploaded bytes, to check what they really are."""
+    fd, name = tempfile.mkstemp(dir=services.staging_dir, prefix="direct-")
+    path = Path(name)
+    try:
+        with open(fd, "wb"):
+            pass
+        await services.store.download(key, path)
+        with open(path, "rb") as handle:
+            head = handle.read(SNIFF_BYTES)
+        image_format = sniff_format(head)
+        if image_format is None:
+            await services.store.delete(key)
+            raise UnsupportedMediaType(
+                f"the file is not a picture in a supported format; accepted: {ACCEPTED_NAMES}"
+            )
+        return uploads.StagedFile(path, path.stat().st_size, uploads.sha256_of(path), image_format)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
