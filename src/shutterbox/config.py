@@ -82,7 +82,8 @@ class Settings(BaseSettings):
         default=15.0,
         gt=0,
         description="How often workers look for jobs whose delivery was lost (a message "
-        "that never reached the queue) and deliver them again.",
+        "that never reached the queue) and deliver them again, and clear abandoned direct "
+        "uploads.",
     )
     job_memory_limit_mb: int = Field(
         default=1024,
@@ -110,6 +111,12 @@ class Settings(BaseSettings):
         default=900,
         gt=0,
         description="How long a direct-upload URL (POST /api/v1/uploads) stays valid.",
+    )
+    direct_upload_grace_seconds: int = Field(
+        default=3600,
+        ge=0,
+        description="How long after its URL expired an uncompleted direct upload is kept "
+        "before it and any bytes it left are removed.",
     )
     token_ttl_days: int = Field(default=30, description="Lifetime of an API bearer token.")
     idempotency_ttl_hours: int = Field(

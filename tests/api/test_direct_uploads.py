@@ -111,3 +111,34 @@ def test_start_refuses_what_cannot_work(client: TestClient):
         ).status_code
         == 401
     )
+
+
+def test_abandoned_uploads_are_cleaned_up(tmp_path):
+    import time
+
+    from shutterbox.entrypoints.api.app import create_app
+    from shutterbox.services.direct_uploads import clean_up_abandoned
+    from tests.conftest import make_settings
+
+    settings = make_settings(
+        tmp_path / "data", direct_upload_expiry_seconds=1, direct_upload_grace_seconds=0
+    )
+    with TestClient(create_app(settings)) as client:
+        auth = register(client, "alice")
+        photo = jpeg_bytes()
+        kept = _start(client, auth, photo).json()
+        abandoned = _start(client, auth, photo).json()
+        assert _put(client, abandoned, photo).status_code == 204
+        assert _put(client, kept, photo).status_code == 204
+        assert (
+            client.post(f"/api/v1/uploads/{kept['id']}/complete", headers=auth).status_code == 201
+        )
+        incoming = settings.data_dir / "blobs" / "incoming"
+        assert len([p for p in incoming.rglob("*") if p.is_file()]) == 1
+        time.sleep(1.2)  # the URL expires after a second; no grace
+        services = client.app.state.services  # type: ignore[attr-defined]
+        removed = client.portal.call(clean_up_abandoned, services)  # type: ignore[union-attr]
+        assert removed == 1
+        assert [p for p in incoming.rglob("*") if p.is_file()] == []
+        late = client.post(f"/api/v1/uploads/{abandoned['id']}/complete", headers=auth)
+        assert late.status_code == 404

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 from shutterbox.ports import Job
-from shutterbox.services import deletion, metrics, processing, uploads
+from shutterbox.services import deletion, direct_uploads, metrics, processing, uploads
 from shutterbox.services.context import Services
 
 log = logging.getLogger(__name__)
@@ -38,17 +38,21 @@ class WorkerPool:
     def start(self) -> None:
         for worker_id in self.worker_ids:
             self._tasks.append(asyncio.create_task(self._run(worker_id), name=worker_id))
-        self._tasks.append(asyncio.create_task(self._sweep(), name="sweeper"))
+        self._tasks.append(asyncio.create_task(self._maintain(), name="maintenance"))
 
-    async def _sweep(self) -> None:
-        """Now and then, redeliver jobs whose delivery was lost (a queue outside the database
-        can lose a message; the jobs table cannot)."""
+    async def _maintain(self) -> None:
+        """Now and then: redeliver jobs whose delivery was lost (a queue outside the database
+        can lose a message; the jobs table cannot), and clear abandoned direct uploads."""
         while not self._stopping.is_set():
             await asyncio.sleep(self.services.settings.queue_sweep_seconds)
-            try:
-                await self.services.queue.sweep()
-            except Exception:
-                log.exception("sweeping the queue failed; trying again later")
+            for chore in (self.services.queue.sweep, self._clean_up_uploads):
+                try:
+                    await chore()
+                except Exception:
+                    log.exception("%s failed; trying again later", chore.__name__)
+
+    async def _clean_up_uploads(self) -> int:
+        return await direct_uploads.clean_up_abandoned(self.services)
 
     async def stop(self) -> None:
         self._stopping.set()

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from shutterbox.adapters.db import repository
 from shutterbox.adapters.db.tables import direct_uploads
@@ -175,3 +175,29 @@ async def _stage_copy(services: Services, key: str) -> uploads.StagedFile:
     except BaseException:
         path.unlink(missing_ok=True)
         raise
+
+
+async def clean_up_abandoned(services: Services) -> int:
+    """Forget direct uploads never completed within their grace period after the URL expired,
+    and delete whatever bytes they left in the store. Returns how many."""
+    grace = timedelta(seconds=services.settings.direct_upload_grace_seconds)
+    cutoff = utcnow() - grace
+    async with services.db.reader.connect() as conn:
+        rows = (
+            await conn.execute(
+                select(direct_uploads.c.id, direct_uploads.c.key)
+                .where(
+                    direct_uploads.c.completed_at.is_(None), direct_uploads.c.expires_at < cutoff
+                )
+                .limit(500)
+            )
+        ).all()
+    for row in rows:
+        await services.store.delete(row.key)
+        async with services.db.writer.begin() as conn:
+            await conn.execute(
+                delete(direct_uploads).where(
+                    direct_uploads.c.id == row.id, direct_uploads.c.completed_at.is_(None)
+                )
+            )
+    return len(rows)
