@@ -135,3 +135,18 @@ def test_local_store_removes_only_stale_temporary_files(tmp_path: Path):
     os.utime(stale, (two_hours_ago, two_hours_ago))
     assert store.remove_stale_temporary_files(3600) == 1
     assert not stale.exists() and fresh.exists()
+
+
+async def test_a_large_original_is_stored_whole(store: BlobStore, tmp_path: Path):
+    """Over the multipart threshold (5 MB) object stores receive it in streamed parts."""
+    import hashlib
+    import os
+
+    data = os.urandom(12 * 1024 * 1024 + 123)
+    source = tmp_path / "large"
+    source.write_bytes(data)
+    await store.put_file("originals/large.tiff", source)
+    info = await store.info("originals/large.tiff")
+    assert info is not None and info.size == len(data)
+    stored = await store.get_bytes("originals/large.tiff")
+    assert hashlib.sha256(stored).digest() == hashlib.sha256(data).digest()
