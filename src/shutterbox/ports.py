@@ -101,4 +101,7 @@ class JobQueue(Protocol):
     async def sweep(self) -> int:
         """Redeliver jobs whose delivery was lost; returns how many."""
 
+    async def check(self) -> None:
+        """Raise if the queue cannot be reached."""
+
     async def close(self) -> None: ...

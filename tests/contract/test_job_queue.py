@@ -190,3 +190,19 @@ async def test_a_lost_delivery_is_swept_up(queue: JobQueue):
     await queue.sweep()
     job = await _claim_within(queue, "w1", 3.0)
     assert job is not None and job.image_id == "orphan"
+
+
+async def test_check_passes_when_reachable(queue: JobQueue):
+    await queue.check()
+
+
+async def test_check_fails_when_nats_is_unreachable(tmp_path: Path):
+    db = open_database(f"sqlite+aiosqlite:///{tmp_path / 'q.db'}")
+    await upgrade_to_head(db)
+    dead = JetStreamJobQueue(db, "nats://127.0.0.1:1", lease_seconds=5, max_attempts=3)
+    try:
+        with pytest.raises(Exception):  # noqa: B017 - any connection error will do
+            await dead.check()
+    finally:
+        await dead.close()
+        await db.dispose()

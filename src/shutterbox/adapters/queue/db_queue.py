@@ -182,6 +182,9 @@ class DatabaseJobQueue:
             )
         return int(count or 0)
 
+    async def check(self) -> None:
+        await self.depth()
+
     async def sweep(self) -> int:
         """Recover work whose delivery was lost; nothing to do when the table is the queue."""
         return 0

@@ -70,7 +70,9 @@ class JetStreamJobQueue(DatabaseJobQueue):
             from nats.js.api import AckPolicy, ConsumerConfig, RetentionPolicy, StreamConfig
             from nats.js.errors import BadRequestError
 
-            nc = await nats.connect(self.server, name="shutterbox", max_reconnect_attempts=-1)
+            nc = await nats.connect(
+                self.server, name="shutterbox", connect_timeout=2, max_reconnect_attempts=-1
+            )
             js = nc.jetstream()
             stream = StreamConfig(
                 name=self.stream, subjects=[self.subject], retention=RetentionPolicy.WORK_QUEUE
@@ -92,6 +94,12 @@ class JetStreamJobQueue(DatabaseJobQueue):
             )
             self._nc, self._js = nc, js
             return js
+
+    async def check(self) -> None:
+        await super().check()
+        async with asyncio.timeout(5):
+            js = await self._jetstream()
+            await js.stream_info(self.stream)
 
     async def dispatch(self, job_ids: list[int]) -> None:
         try:

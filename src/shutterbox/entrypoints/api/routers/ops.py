@@ -38,7 +38,7 @@ async def read_readiness(services: ServicesDep) -> Response:
     except Exception as exc:
         checks["store"] = f"error: {type(exc).__name__}"
     try:
-        await services.queue.depth()
+        await services.queue.check()
         checks["queue"] = "ok"
     except Exception as exc:
         checks["queue"] = f"error: {type(exc).__name__}"
