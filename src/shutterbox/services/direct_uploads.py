@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shutterbox.adapters.db import repository
 from shutterbox.adapters.db.tables import direct_uploads
@@ -115,43 +116,96 @@ async def check_origin_upload(
     return str(upload["key"]), int(str(upload["size"]))
 
 
+COMPLETION_LEASE = timedelta(minutes=5)
+
+
 async def complete_upload(
     services: Services, user: User, upload_id: str, details: uploads.UploadDetails
 ) -> tuple[Image, uploads.Outcome]:
     upload = await _load(services, upload_id)
     if upload["user_id"] != user.id:
         raise NotFound("no such upload")
+    if upload["image_id"] is None and not await _claim_completion(services, upload_id):
+        upload = await _load(services, upload_id)  # someone else is completing it, or has
+        if upload["image_id"] is None:
+            raise Conflict("this upload is being completed right now: try again in a moment")
     if upload["image_id"] is not None:
         async with services.db.reader.connect() as conn:
             done = await repository.get_image(conn, str(upload["image_id"]))
         if done is not None and done.deleted_at is None:
             return done, uploads.Outcome.REPLAYED
         raise Conflict("this upload was completed and its image has since been deleted")
-    key = str(upload["key"])
+    try:
+        return await _complete_claimed(services, user, upload, details)
+    except ShutterboxError as refused:
+        if not isinstance(refused, Conflict):  # refused for good: forget the upload
+            await services.store.delete(str(upload["key"]))
+            async with services.db.writer.begin() as conn:
+                await conn.execute(delete(direct_uploads).where(direct_uploads.c.id == upload_id))
+        else:
+            await _release_claim(services, upload_id)
+        raise
+    except BaseException:
+        await _release_claim(services, upload_id)
+        raise
+
+
+async def _claim_completion(services: Services, upload_id: str) -> bool:
+    """Only one request completes an upload at a time (a client may retry while the first
+    attempt is still working); a claim left by a crashed node expires."""
+    now = utcnow()
+    async with services.db.writer.begin() as conn:
+        result = await conn.execute(
+            update(direct_uploads)
+            .where(
+                direct_uploads.c.id == upload_id,
+                direct_uploads.c.completed_at.is_(None),
+                or_(
+                    direct_uploads.c.completing_at.is_(None),
+                    direct_uploads.c.completing_at < now - COMPLETION_LEASE,
+                ),
+            )
+            .values(completing_at=now)
+        )
+    return bool(result.rowcount == 1)
+
+
+async def _release_claim(services: Services, upload_id: str) -> None:
+    async with services.db.writer.begin() as conn:
+        await conn.execute(
+            update(direct_uploads)
+            .where(direct_uploads.c.id == upload_id, direct_uploads.c.completed_at.is_(None))
+            .values(completing_at=None)
+        )
+
+
+async def _complete_claimed(
+    services: Services, user: User, upload: dict[str, object], details: uploads.UploadDetails
+) -> tuple[Image, uploads.Outcome]:
+    upload_id, key = str(upload["id"]), str(upload["key"])
     info = await services.store.info(key)
     if info is None:
         raise Conflict("the file has not arrived: PUT it to the upload URL first")
     if info.size != upload["size"]:
-        await services.store.delete(key)
         raise InvalidInput(
             f"the file that arrived has {info.size} bytes, not the {upload['size']} announced"
         )
     staged = await _stage_copy(services, key)
-    try:
-        image, outcome = await uploads.accept_upload(
-            services, user, staged, details, incoming_key=key
-        )
-    except ShutterboxError:  # refused: the bytes are of no use to anyone
-        await services.store.delete(key)
-        raise
-    if outcome == uploads.Outcome.DUPLICATE:
-        await services.store.delete(key)
-    async with services.db.writer.begin() as conn:
-        await conn.execute(
+
+    async def mark_completed(conn: AsyncConnection, image: Image) -> None:
+        await conn.execute(  # in the image's own transaction: both or neither
             update(direct_uploads)
             .where(direct_uploads.c.id == upload_id)
             .values(completed_at=utcnow(), image_id=image.id)
         )
+
+    image, outcome = await uploads.accept_upload(
+        services, user, staged, details, incoming_key=key, in_transaction=mark_completed
+    )
+    if outcome == uploads.Outcome.DUPLICATE:
+        await services.store.delete(key)
+        async with services.db.writer.begin() as conn:
+            await mark_completed(conn, image)
     return image, outcome
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import math
 import tempfile
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -13,12 +14,14 @@ from pathlib import Path
 import anyio
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shutterbox.adapters import imaging
 from shutterbox.adapters.db import repository
 from shutterbox.adapters.db.tables import idempotency_keys
 from shutterbox.clock import utcnow
 from shutterbox.domain.errors import (
+    Conflict,
     ImageRejected,
     ImageTooLarge,
     InvalidInput,
@@ -99,10 +102,12 @@ async def accept_upload(
     idempotency_key: str | None = None,
     *,
     incoming_key: str | None = None,
+    in_transaction: Callable[[AsyncConnection, Image], Awaitable[None]] | None = None,
 ) -> tuple[Image, Outcome]:
     """Store the original durably, then commit the row and its job. ``incoming_key``: the
     bytes are already in the store there (a direct upload; ``staged`` is a local copy for
-    checking them) and are moved into place instead of uploaded again."""
+    checking them) and are moved into place instead of uploaded again. ``in_transaction``
+    runs in the transaction that commits the new image."""
     try:
         if idempotency_key:
             existing = await find_idempotent(services, owner, idempotency_key)
@@ -149,13 +154,18 @@ async def accept_upload(
         if incoming_key is None:
             await services.store.put_file(image.original_key, staged.path)
         else:
-            await services.store.rename(incoming_key, image.original_key)
+            try:
+                await services.store.rename(incoming_key, image.original_key)
+            except KeyError as exc:
+                raise Conflict("the uploaded file is gone: start the upload again") from exc
     finally:
         staged.path.unlink(missing_ok=True)
 
     try:
         async with services.db.writer.begin() as conn:
             await repository.insert_image(conn, image)
+            if in_transaction is not None:
+                await in_transaction(conn, image)
             if idempotency_key:
                 await conn.execute(  # an expired use of the same key no longer counts
                     delete(idempotency_keys).where(

@@ -127,6 +127,7 @@ direct_uploads = Table(
     Column("size", BigInteger, nullable=False),
     Column("created_at", DateTime, nullable=False),
     Column("expires_at", DateTime, nullable=False),
+    Column("completing_at", DateTime, nullable=True),
     Column("completed_at", DateTime, nullable=True),
     Column("image_id", String(32), nullable=True),
     Index("ix_direct_uploads_expiry", "completed_at", "expires_at"),

@@ -1,0 +1,396 @@
+"""A scaled shutterbox on one machine, made of real processes.
+
+PostgreSQL, an S3-compatible endpoint (moto's server) and NATS JetStream hold the state;
+`shutterbox serve --no-workers` API nodes, `shutterbox worker` processes and optionally nginx
+(a copy of deploy/nginx with the ports filled in) run as subprocesses, each in a process
+group of its own, with its own data directory (staging files only) and log file.
+
+Used by tests/scale and by bench/scaled.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import httpx2 as httpx
+
+from tests.servers import S3Endpoint, free_port, reachable
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+NGINX_CONFIG_DIR = REPO_ROOT / "deploy" / "nginx"
+
+
+def _run_async(coroutine: Any) -> Any:
+    """Run a coroutine to completion from synchronous code, also when a loop is running."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
+def unique_stream_name() -> str:
+    return f"SHUTTERBOX_SCALE_{uuid.uuid4().hex[:10].upper()}"
+
+
+def delete_stream(nats_url: str, stream: str) -> None:
+    """Remove a JetStream stream (and its consumers); no error if it does not exist."""
+
+    async def delete() -> None:
+        import nats
+        from nats.js.errors import NotFoundError
+
+        connection = await nats.connect(nats_url, connect_timeout=5, max_reconnect_attempts=1)
+        try:
+            with contextlib.suppress(NotFoundError):
+                await connection.jetstream().delete_stream(stream)
+        finally:
+            await connection.close()
+
+    _run_async(delete())
+
+
+@dataclass
+class Backends:
+    """Where the state lives: what every API node and worker is pointed at."""
+
+    database_url: str  # SQLAlchemy async URL (postgresql+asyncpg://...)
+    s3: S3Endpoint
+    bucket: str
+    nats_url: str
+    stream: str = field(default_factory=unique_stream_name)
+    secret_key: str = field(default_factory=lambda: secrets.token_hex(32))
+
+    @property
+    def queue_url(self) -> str:
+        return f"{self.nats_url}?stream={self.stream}"
+
+    @property
+    def asyncpg_url(self) -> str:
+        """The database URL for asyncpg itself (without SQLAlchemy's driver name)."""
+        return self.database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+    def env(self) -> dict[str, str]:
+        return {
+            **self.s3.env,
+            "SHUTTERBOX_DATABASE_URL": self.database_url,
+            "SHUTTERBOX_STORAGE_URL": f"s3://{self.bucket}",
+            "SHUTTERBOX_QUEUE_URL": self.queue_url,
+            "SHUTTERBOX_SECRET_KEY": self.secret_key,
+        }
+
+
+class Process:
+    """One `shutterbox ...` command in a process group of its own, output to a log file."""
+
+    def __init__(self, name: str, args: Sequence[str], env: Mapping[str, str], run_dir: Path):
+        self.name = name
+        self.args = list(args)
+        self.data_dir = run_dir / name
+        self.log_path = run_dir / f"{name}.log"
+        self.env = {**env, "SHUTTERBOX_DATA_DIR": str(self.data_dir)}
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "shutterbox.entrypoints.cli", *self.args],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def _signal_group(self, sig: int) -> None:
+        assert self.process is not None
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, sig)
+
+    def kill(self) -> None:
+        """SIGKILL to the whole group (the process and its sandbox children): no shutdown
+        code runs, as when a machine dies."""
+        if self.process is None:
+            return
+        self._signal_group(signal.SIGKILL)
+        self.process.wait(timeout=15)
+
+    def stop(self, timeout: float = 30.0) -> int | None:
+        """SIGTERM and wait for a clean exit (SIGKILL after ``timeout``); the exit code."""
+        if self.process is None:
+            return None
+        if self.process.poll() is None:
+            self._signal_group(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        else:  # its sandbox children, if any, go with it
+            self._signal_group(signal.SIGKILL)
+        return self.process.returncode
+
+    def log_tail(self, lines: int = 40) -> str:
+        if not self.log_path.exists():
+            return f"({self.name}: no output)"
+        text = self.log_path.read_text(errors="replace").splitlines()[-lines:]
+        return f"--- {self.name} ({self.log_path.name}) ---\n" + "\n".join(text)
+
+
+class ApiNode(Process):
+    def __init__(self, name: str, env: Mapping[str, str], run_dir: Path, port: int | None = None):
+        self.port = port or free_port()
+        super().__init__(name, ["serve", "--port", str(self.port), "--no-workers"], env, run_dir)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self.running:
+                raise RuntimeError(f"{self.name} exited early:\n{self.log_tail()}")
+            try:
+                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"{self.name} was not ready after {timeout:.0f} s:\n{self.log_tail()}")
+
+    def requests_since_start(self) -> int:
+        """Requests the current process answered (uvicorn's access log), /readyz aside."""
+        text = self.log_path.read_text(errors="replace")
+        current = text[text.rfind(f"Started server process [{self.pid}]") :]
+        return len(re.findall(r'^INFO: .* "(?!GET /readyz)[A-Z]+ /', current, re.M))
+
+    def restart(self) -> bool:
+        """Stop gracefully (SIGTERM), start again on the same port and wait until ready.
+        True if the old process shut down cleanly (uvicorn finishes the requests in flight,
+        runs the shutdown code, then exits by the same signal)."""
+        old_pid = self.pid
+        code = self.stop()
+        finished = f"Finished server process [{old_pid}]" in self.log_path.read_text(
+            errors="replace"
+        )
+        self.start()
+        self.wait_ready()
+        return finished and code in (0, -signal.SIGTERM)
+
+
+class WorkerNode(Process):
+    STARTED = b"worker running with"
+
+    def __init__(self, name: str, env: Mapping[str, str], run_dir: Path, concurrency: int):
+        self.concurrency = concurrency
+        super().__init__(name, ["worker", "--concurrency", str(concurrency)], env, run_dir)
+
+    def wait_started(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self.running:
+                raise RuntimeError(f"{self.name} exited early:\n{self.log_tail()}")
+            if self.log_path.exists() and self.STARTED in self.log_path.read_bytes():
+                return
+            time.sleep(0.1)
+        raise RuntimeError(f"{self.name} did not start in {timeout:.0f} s:\n{self.log_tail()}")
+
+
+class Nginx:
+    """deploy/nginx/nginx.conf + shutterbox.conf, copied with the listening port and the
+    upstream servers filled in, run unprivileged in the foreground."""
+
+    SERVER_LINE = re.compile(
+        r"^(?P<indent>[ \t]*)server 127\.0\.0\.1:\d+(?P<params>[^;]*);.*$", re.M
+    )
+    LISTEN_LINE = re.compile(r"^(?P<indent>[ \t]*)listen 8080;", re.M)
+
+    def __init__(self, prefix: Path, upstream_ports: Sequence[int], port: int | None = None):
+        self.prefix = prefix
+        self.port = port or free_port()
+        self.upstream_ports = list(upstream_ports)
+        self.log_path = prefix / "nginx-stderr.log"
+        self.access_log = prefix / "access.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def render(self) -> Path:
+        site = (NGINX_CONFIG_DIR / "shutterbox.conf").read_text()
+        servers = list(self.SERVER_LINE.finditer(site))
+        if not servers or len(self.LISTEN_LINE.findall(site)) != 1:
+            raise RuntimeError("deploy/nginx/shutterbox.conf no longer has the expected lines")
+        first = servers[0]
+        lines = "\n".join(
+            f"{first['indent']}server 127.0.0.1:{port}{first['params']};"
+            for port in self.upstream_ports
+        )
+        for match in reversed(servers[1:]):
+            site = site[: match.start()] + site[match.end() + 1 :]
+        site = site[: first.start()] + lines + site[first.end() :]
+        site = self.LISTEN_LINE.sub(rf"\g<indent>listen 127.0.0.1:{self.port};", site)
+        self.prefix.mkdir(parents=True, exist_ok=True)
+        (self.prefix / "shutterbox.conf").write_text(site)
+        shutil.copyfile(NGINX_CONFIG_DIR / "nginx.conf", self.prefix / "nginx.conf")
+        return self.prefix / "nginx.conf"
+
+    def _command(self, *extra: str) -> list[str]:
+        nginx = shutil.which("nginx") or "nginx"
+        conf = self.prefix / "nginx.conf"
+        return [nginx, "-p", str(self.prefix), "-c", str(conf), "-e", "stderr", *extra]
+
+    def start(self, timeout: float = 15.0) -> None:
+        self.render()
+        check = subprocess.run(self._command("-t"), capture_output=True, text=True, check=False)
+        if check.returncode != 0:
+            raise RuntimeError(f"nginx -t failed:\n{check.stderr}")
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                self._command("-g", "daemon off;"),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + timeout
+        while not reachable(self.url):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"nginx did not start:\n{self.log_path.read_text()[-2000:]}")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)  # fast shutdown of master and workers
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=15)
+
+    def access_log_entries(self) -> list[dict[str, str]]:
+        """The access log (deploy's `shutterbox` format): per request the request line,
+        the status and the upstream addresses tried (several when nginx retried)."""
+        pattern = re.compile(r'"(?P<request>[^"]*)" (?P<status>\d{3}) .* up=(?P<up>.*?) req=')
+        if not self.access_log.exists():
+            return []
+        return [
+            match.groupdict()
+            for line in self.access_log.read_text(errors="replace").splitlines()
+            if (match := pattern.search(line))
+        ]
+
+
+class Cluster:
+    """The processes of one scaled installation; closing it stops every one of them and
+    deletes the NATS stream (the database and the bucket belong to the caller)."""
+
+    def __init__(self, run_dir: Path, backends: Backends, **settings: str) -> None:
+        self.run_dir = run_dir
+        self.backends = backends
+        base = {k: v for k, v in os.environ.items() if not k.startswith("SHUTTERBOX_")}
+        self.env = {**base, **backends.env(), **settings}
+        self.apis: list[ApiNode] = []
+        self.workers: list[WorkerNode] = []
+        self.nginx: Nginx | None = None
+
+    def __enter__(self) -> Cluster:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close(show_logs=error is not None)
+
+    def migrate(self) -> None:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        env = {**self.env, "SHUTTERBOX_DATA_DIR": str(self.run_dir / "migrate")}
+        done = subprocess.run(
+            [sys.executable, "-m", "shutterbox.entrypoints.cli", "migrate"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"shutterbox migrate failed:\n{done.stdout}\n{done.stderr}")
+
+    def start_apis(self, count: int) -> list[ApiNode]:
+        nodes = [
+            ApiNode(f"api{len(self.apis) + n + 1}", self.env, self.run_dir) for n in range(count)
+        ]
+        self.apis += nodes
+        for node in nodes:
+            node.start()
+        for node in nodes:
+            node.wait_ready()
+        return nodes
+
+    def start_workers(self, count: int, concurrency: int) -> list[WorkerNode]:
+        nodes = [
+            WorkerNode(f"worker{len(self.workers) + n + 1}", self.env, self.run_dir, concurrency)
+            for n in range(count)
+        ]
+        self.workers += nodes
+        for node in nodes:
+            node.start()
+        for node in nodes:
+            node.wait_started()
+        return nodes
+
+    def start_nginx(self) -> Nginx:
+        self.nginx = Nginx(self.run_dir / "nginx", [node.port for node in self.apis])
+        self.nginx.start()
+        return self.nginx
+
+    def logs(self) -> str:
+        return "\n".join(node.log_tail() for node in [*self.apis, *self.workers])
+
+    def close(self, *, show_logs: bool = False) -> None:
+        if show_logs:
+            print(self.logs(), file=sys.stderr)
+        problems: list[str] = []
+        if self.nginx is not None:
+            try:
+                self.nginx.stop()
+            except Exception as error:
+                problems.append(f"nginx: {error!r}")
+        for node in [*self.workers, *self.apis]:
+            try:
+                node.stop()
+            except Exception as error:
+                problems.append(f"{node.name}: {error!r}")
+        try:
+            if reachable(self.backends.nats_url):
+                delete_stream(self.backends.nats_url, self.backends.stream)
+        except Exception as error:
+            problems.append(f"deleting stream {self.backends.stream}: {error!r}")
+        if problems:
+            raise RuntimeError("cleaning up the cluster failed: " + "; ".join(problems))
