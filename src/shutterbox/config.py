@@ -107,6 +107,26 @@ class Settings(BaseSettings):
         "local store). Set the same value on every API node; default: a random key kept in "
         "the data directory.",
     )
+    previous_secret_keys: str = Field(
+        default="",
+        description="Comma-separated keys that signed URLs before the current secret key: "
+        "URLs they signed stay valid until they expire, so the key can be rotated.",
+    )
+    signed_url_ttl_seconds: int = Field(
+        default=3600,
+        ge=60,
+        description="Lifetime of the signed URLs handed out for private images.",
+    )
+    cdn_base_url: str = Field(
+        default="",
+        description="Base URL of the CDN in front of the origin (e.g. https://cdn.example.com): "
+        "media URLs of public images point there. Empty: the origin's own URLs.",
+    )
+    cdn_purge_urls: str = Field(
+        default="",
+        description="Comma-separated base URLs of the edge caches (e.g. Varnish) the origin "
+        "sends PURGE to when an image is deleted, before the DELETE answers.",
+    )
     direct_upload_expiry_seconds: int = Field(
         default=900,
         gt=0,
@@ -132,6 +152,10 @@ class Settings(BaseSettings):
         if self.storage_url:
             return self.storage_url
         return (self.data_dir / "blobs").resolve().as_uri()
+
+    @property
+    def purge_targets(self) -> list[str]:
+        return [u.strip().rstrip("/") for u in self.cdn_purge_urls.split(",") if u.strip()]
 
     @property
     def staging_dir(self) -> Path:

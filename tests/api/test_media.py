@@ -105,9 +105,12 @@ def test_stale_or_unknown_media_urls_are_404(client: TestClient, ready_image):
 def test_original_only_for_its_owner(client: TestClient, ready_image):
     image, auth = ready_image
     url = image["original"]["url"]
-    assert client.get(url).status_code == 404
+    unsigned = url.split("?")[0]
+    assert "signature=" in url  # the owner's link to the original is signed and expires
+    assert client.get(unsigned).status_code == 404
     bob = register(client, "bob")
-    assert client.get(url, headers=bob).status_code == 404
+    assert client.get(unsigned, headers=bob).status_code == 404
+    assert client.get(unsigned, headers=auth).status_code == 200
     assert client.get(f"/api/v1/images/{image['id']}", headers=bob).json()["original"] is None
     mine = client.get(url, headers=auth)
     assert mine.status_code == 200
@@ -121,9 +124,11 @@ def test_private_image_is_hidden_from_others(client: TestClient):
     image = wait_for_status(client, created["id"], auth)
     assert image["visibility"] == "private"
     url = image["variants"]["thumb"]["url"]
-    owner_view = client.get(url, headers=auth)
+    unsigned = url.split("?")[0]
+    owner_view = client.get(unsigned, headers=auth)
     assert owner_view.status_code == 200
     assert owner_view.headers["cache-control"] == "private, no-store"
-    assert client.get(url).status_code == 404
+    assert client.get(unsigned).status_code == 404
+    assert client.get(unsigned, headers=register(client, "bob")).status_code == 404
     assert client.get(f"/api/v1/images/{image['id']}").status_code == 404
     assert client.get("/api/v1/feed").json()["items"] == []

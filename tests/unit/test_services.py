@@ -16,6 +16,7 @@ from shutterbox.domain.images import Status
 from shutterbox.domain.users import User
 from shutterbox.entrypoints import worker as worker_module
 from shutterbox.entrypoints.worker import WorkerPool
+from shutterbox.ports import Job
 from shutterbox.services import accounts, deletion, processing, uploads
 from shutterbox.services.context import Services
 from tests.conftest import make_settings
@@ -155,11 +156,11 @@ async def test_worker_retries_transient_failures(
     calls: list[str] = []
     real = processing.process_image
 
-    async def flaky(services: Services, image_id: str) -> None:
-        calls.append(image_id)
+    async def flaky(services: Services, job: Job) -> None:
+        calls.append(job.image_id)
         if len(calls) < 3:
             raise ConnectionError("store unavailable")
-        await real(services, image_id)
+        await real(services, job.image_id)
 
     monkeypatch.setitem(worker_module.HANDLERS, uploads.PROCESS_IMAGE, flaky)
     image, _ = await uploads.accept_upload(
@@ -174,7 +175,7 @@ async def test_worker_retries_transient_failures(
 async def test_worker_gives_up_after_max_attempts(
     services: Services, alice: User, monkeypatch: pytest.MonkeyPatch
 ):
-    async def broken(services: Services, image_id: str) -> None:
+    async def broken(services: Services, job: Job) -> None:
         raise ConnectionError("store unavailable")
 
     monkeypatch.setitem(worker_module.HANDLERS, uploads.PROCESS_IMAGE, broken)

@@ -11,16 +11,30 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 from shutterbox.ports import Job
-from shutterbox.services import deletion, direct_uploads, metrics, processing, uploads
+from shutterbox.services import deletion, direct_uploads, metrics, processing, purge, uploads
 from shutterbox.services.context import Services
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[Services, str], Awaitable[None]]
+Handler = Callable[[Services, Job], Awaitable[None]]
+
+
+async def _process(services: Services, job: Job) -> None:
+    await processing.process_image(services, job.image_id)
+
+
+async def _reclaim(services: Services, job: Job) -> None:
+    await deletion.reclaim_image(services, job.image_id)
+
+
+async def _purge(services: Services, job: Job) -> None:
+    await purge.retry_purge(services, list(job.payload.get("paths", [])))
+
 
 HANDLERS: dict[str, Handler] = {
-    uploads.PROCESS_IMAGE: processing.process_image,
-    deletion.RECLAIM_IMAGE: deletion.reclaim_image,
+    uploads.PROCESS_IMAGE: _process,
+    deletion.RECLAIM_IMAGE: _reclaim,
+    purge.PURGE_MEDIA: _purge,
 }
 
 
@@ -91,7 +105,7 @@ class WorkerPool:
             return
         heartbeat = asyncio.create_task(self._keep_leased(job, worker_id))
         try:
-            await handler(self.services, job.image_id)
+            await handler(self.services, job)
         except asyncio.CancelledError:
             raise  # the lease runs out and another worker takes the job
         except Exception as exc:

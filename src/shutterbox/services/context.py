@@ -9,6 +9,7 @@ from shutterbox.adapters.db.engine import Database
 from shutterbox.adapters.imaging_sandbox import SandboxPool
 from shutterbox.config import Settings
 from shutterbox.ports import BlobStore, JobQueue
+from shutterbox.services.media_urls import MediaUrls
 
 
 @dataclass
@@ -20,6 +21,16 @@ class Services:
     staging_dir: Path
     imaging: SandboxPool
     secret_key: bytes
+
+    @property
+    def media_urls(self) -> MediaUrls:
+        previous = [k.strip().encode() for k in self.settings.previous_secret_keys.split(",")]
+        return MediaUrls(
+            origin_base=self.settings.public_base_url,
+            cdn_base=self.settings.cdn_base_url.rstrip("/"),
+            keys=(self.secret_key, *[k for k in previous if k]),
+            signed_ttl=self.settings.signed_url_ttl_seconds,
+        )
 
     async def close(self) -> None:
         self.imaging.close()

@@ -7,7 +7,9 @@ from shutterbox.clock import utcnow
 from shutterbox.domain.errors import Forbidden, NotFound
 from shutterbox.domain.images import VARIANT_NAMES, variant_key
 from shutterbox.domain.users import User
+from shutterbox.services import purge
 from shutterbox.services.context import Services
+from shutterbox.services.media_urls import image_media_paths
 
 RECLAIM_IMAGE = "reclaim_image"
 
@@ -27,6 +29,13 @@ async def delete_image(services: Services, user: User, image_id: str) -> None:
             delay_seconds=services.settings.trash_retention_seconds,
         )
     await services.queue.dispatch([job_id])
+    paths = image_media_paths(image)
+    if await purge.purge_paths(services, paths):  # an edge did not confirm: keep trying
+        async with services.db.writer.begin() as conn:
+            purge_job = await services.queue.enqueue(
+                conn, purge.PURGE_MEDIA, image_id, {"paths": paths}
+            )
+        await services.queue.dispatch([purge_job])
 
 
 async def reclaim_image(services: Services, image_id: str) -> None:

@@ -23,3 +23,6 @@ PROCESSING_FAILURES = Counter(
     "shutterbox_processing_failures_total", "Images that could not be processed.", ["reason"]
 )
 JOB_RETRIES = Counter("shutterbox_job_retries_total", "Jobs put back for a later attempt.")
+PURGE_FAILURES = Counter(
+    "shutterbox_purge_failures_total", "Edge cache purges that were not confirmed."
+)

@@ -11,25 +11,10 @@ from shutterbox.entrypoints.api.schemas import (
     OriginalPublic,
     VariantPublic,
 )
-
-_EXTENSIONS = {
-    "image/jpeg": "jpg",
-    "image/png": "png",
-    "image/gif": "gif",
-    "image/webp": "webp",
-    "image/avif": "avif",
-    "image/heic": "heic",
-    "image/tiff": "tiff",
-}
-HASH_CHARS = 16
+from shutterbox.services.media_urls import MediaUrls
 
 
-def media_path(image_id: str, name: str, sha256: str, media_type: str) -> str:
-    """Immutable: the path changes whenever the bytes do."""
-    return f"/media/{image_id}/{name}-{sha256[:HASH_CHARS]}.{_EXTENSIONS.get(media_type, 'bin')}"
-
-
-def image_public(image: Image, viewer: User | None, base_url: str = "") -> ImagePublic:
+def image_public(image: Image, viewer: User | None, urls: MediaUrls) -> ImagePublic:
     is_owner = viewer is not None and viewer.id == image.owner_id
     location = None
     if image.location_name or image.lat is not None:
@@ -64,7 +49,7 @@ def image_public(image: Image, viewer: User | None, base_url: str = "") -> Image
         processed_at=image.processed_at,
         variants={
             name: VariantPublic(
-                url=base_url + media_path(image.id, name, v.sha256, v.media_type),
+                url=urls.for_file(image, name, v.sha256, v.media_type),
                 width=v.width,
                 height=v.height,
                 bytes=v.bytes,
@@ -73,8 +58,7 @@ def image_public(image: Image, viewer: User | None, base_url: str = "") -> Image
             for name, v in sorted(image.variants.items(), key=lambda kv: kv[1].width)
         },
         original=OriginalPublic(
-            url=base_url
-            + media_path(image.id, "original", image.original_sha256, image.original_media_type),
+            url=urls.for_file(image, "original", image.original_sha256, image.original_media_type),
             bytes=image.original_bytes,
             content_type=image.original_media_type,
             sha256=image.original_sha256,

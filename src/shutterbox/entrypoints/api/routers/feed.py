@@ -11,6 +11,7 @@ from shutterbox.entrypoints.api.presenters import image_public
 from shutterbox.entrypoints.api.schemas import ErrorBody, ImagePage
 from shutterbox.services import feed
 from shutterbox.services.feed import Page
+from shutterbox.services.media_urls import MediaUrls
 
 router = APIRouter(prefix="/api/v1", tags=["feed"])
 
@@ -20,9 +21,9 @@ Cursor = Annotated[
 ]
 
 
-def _page(page: Page, viewer: OptionalUser, base_url: str) -> ImagePage:
+def _page(page: Page, viewer: OptionalUser, urls: MediaUrls) -> ImagePage:
     return ImagePage(
-        items=[image_public(i, viewer, base_url) for i in page.items],
+        items=[image_public(i, viewer, urls) for i in page.items],
         next_cursor=page.next_cursor,
     )
 
@@ -33,7 +34,7 @@ async def read_feed(
 ) -> ImagePage:
     """Recent public images, newest first."""
     page = await feed.public_feed(services, limit, cursor)
-    return _page(page, viewer, services.settings.public_base_url)
+    return _page(page, viewer, services.media_urls)
 
 
 @router.get(
@@ -50,7 +51,7 @@ async def read_user_images(
 ) -> ImagePage:
     """A user's images, newest first (their private ones too when they ask)."""
     page = await feed.user_images(services, username, viewer, limit, cursor)
-    return _page(page, viewer, services.settings.public_base_url)
+    return _page(page, viewer, services.media_urls)
 
 
 @router.get("/tags/{tag}/images", response_model=ImagePage, responses={422: {"model": ErrorBody}})
@@ -63,4 +64,4 @@ async def read_tag_images(
 ) -> ImagePage:
     """Public images with this tag, newest first."""
     page = await feed.tag_images(services, tag, limit, cursor)
-    return _page(page, viewer, services.settings.public_base_url)
+    return _page(page, viewer, services.media_urls)

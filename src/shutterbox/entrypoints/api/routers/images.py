@@ -109,7 +109,7 @@ async def create_image(
         if replay is not None:
             response.headers["Location"] = f"/api/v1/images/{replay.id}"
             response.headers["Idempotent-Replayed"] = "true"
-            return image_public(replay, user, services.settings.public_base_url)
+            return image_public(replay, user, services.media_urls)
     try:
         parsed = await read_upload(
             request, services.staging_dir, services.settings.max_upload_bytes
@@ -133,7 +133,7 @@ async def create_image(
     else:  # the same bytes again: no second copy
         response.status_code = status.HTTP_200_OK
     response.headers["Location"] = f"/api/v1/images/{image.id}"
-    return image_public(image, user, services.settings.public_base_url)
+    return image_public(image, user, services.media_urls)
 
 
 @router.get("/{image_id}", response_model=ImagePublic, responses={404: {"model": ErrorBody}})
@@ -142,7 +142,7 @@ async def read_image(image_id: str, services: ServicesDep, viewer: OptionalUser)
         image = await repository.get_image(conn, image_id)
     if image is None or not image.visible_to(viewer.id if viewer else None):
         raise NotFound("no such image")
-    return image_public(image, viewer, services.settings.public_base_url)
+    return image_public(image, viewer, services.media_urls)
 
 
 @router.delete(

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import re
+import time
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Request, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from starlette.responses import FileResponse
 
 from shutterbox.adapters.db import repository
-from shutterbox.domain.errors import NotFound
+from shutterbox.domain.errors import Forbidden, NotFound
 from shutterbox.domain.images import Visibility
 from shutterbox.entrypoints.api.conditional import http_date, not_modified, parse_single_range
 from shutterbox.entrypoints.api.deps import OptionalUser, ServicesDep
-from shutterbox.entrypoints.api.presenters import HASH_CHARS
+from shutterbox.services.media_urls import HASH_CHARS
 
 router = APIRouter(tags=["media"])
 
@@ -50,29 +51,36 @@ async def read_media(
     services: ServicesDep,
     viewer: OptionalUser,
     range_header: Annotated[str | None, Header(alias="range")] = None,
+    expires: Annotated[int | None, Query(description="Signed URLs: expiry (Unix time).")] = None,
+    signature: Annotated[str | None, Query(max_length=128, description="Signed URLs.")] = None,
 ) -> Response:
     match = _FILENAME.match(filename)
     if match is None:
         raise NotFound("no such file")
     async with services.db.reader.connect() as conn:
         image = await repository.get_image(conn, image_id)
-    viewer_id = viewer.id if viewer else None
-    if image is None or not image.visible_to(viewer_id):
+    if image is None or image.deleted_at is not None:
         raise NotFound("no such image")
     name = match["name"]
-    if name == "original":
-        if viewer_id != image.owner_id:
-            raise NotFound("no such file")
-        key, sha256, media_type = (
-            image.original_key,
-            image.original_sha256,
-            image.original_media_type,
-        )
+    owner = viewer is not None and viewer.id == image.owner_id
+    public_file = image.visibility == Visibility.PUBLIC and name != "original"
+    cache_control = IMMUTABLE
+    if not public_file and not owner:
+        # private images and originals: the owner, or whoever holds a signed URL
+        if signature is None or expires is None:
+            raise NotFound("no such image")
+        if not services.media_urls.verify(request.url.path, expires, signature):
+            raise Forbidden("the link is invalid or has expired")
+        remaining = max(0, int(expires - time.time()))
+        cache_control = f"private, max-age={min(remaining, 3600)}"  # never past the signature
+    elif not public_file:
         cache_control = PRIVATE
+    if name == "original":
+        key, sha256 = image.original_key, image.original_sha256
+        media_type = image.original_media_type
     elif name in image.variants:
         variant = image.variants[name]
         key, sha256, media_type = variant.key, variant.sha256, variant.media_type
-        cache_control = IMMUTABLE if image.visibility == Visibility.PUBLIC else PRIVATE
     else:
         raise NotFound("no such variant (the image may still be processing)")
     if not sha256.startswith(match["hash"]):

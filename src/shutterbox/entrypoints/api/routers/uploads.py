@@ -133,4 +133,4 @@ async def complete_upload(
     if outcome == uploads.Outcome.DUPLICATE or outcome == uploads.Outcome.REPLAYED:
         response.status_code = status.HTTP_200_OK
     response.headers["Location"] = f"/api/v1/images/{image.id}"
-    return image_public(image, user, services.settings.public_base_url)
+    return image_public(image, user, services.media_urls)

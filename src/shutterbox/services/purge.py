@@ -1,0 +1,48 @@
+"""Telling the edge caches to forget an image's URLs (on delete), before the API answers."""
+
+from __future__ import annotations
+
+import logging
+
+import httpx2
+
+from shutterbox.services import metrics
+from shutterbox.services.context import Services
+
+log = logging.getLogger(__name__)
+
+PURGE_MEDIA = "purge_media"
+TIMEOUT_SECONDS = 2.0
+
+
+class PurgeFailed(Exception):
+    """Some edge did not confirm; the job that retries this says which."""
+
+
+async def purge_paths(services: Services, paths: list[str]) -> list[str]:
+    """PURGE every path on every configured edge; returns "edge path" for each failure."""
+    failures: list[str] = []
+    edges = services.settings.purge_targets
+    if not edges or not paths:
+        return failures
+    async with httpx2.AsyncClient(timeout=TIMEOUT_SECONDS) as client:
+        for edge in edges:
+            for path in paths:
+                try:
+                    response = await client.request("PURGE", f"{edge}{path}")
+                    ok = response.status_code < 300 or response.status_code == 404
+                except httpx2.HTTPError as error:
+                    ok = False
+                    log.warning("PURGE %s%s failed: %s", edge, path, error)
+                if not ok:
+                    failures.append(f"{edge} {path}")
+    if failures:
+        metrics.PURGE_FAILURES.inc(len(failures))
+    return failures
+
+
+async def retry_purge(services: Services, paths: list[str]) -> None:
+    """The job behind a purge that failed at delete time; raising makes the worker retry."""
+    failures = await purge_paths(services, paths)
+    if failures:
+        raise PurgeFailed(f"{len(failures)} purges not confirmed, e.g. {failures[0]}")

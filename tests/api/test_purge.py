@@ -1,0 +1,88 @@
+"""Deleting an image purges its URLs from the configured edges before the DELETE answers."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlparse
+
+import pytest
+from fastapi.testclient import TestClient
+
+from shutterbox.entrypoints.api.app import create_app
+from tests.conftest import make_settings, register, upload, wait_for_status
+from tests.imagegen import jpeg_bytes
+
+
+class RecordingEdge:
+    """A stand-in edge cache speaking real HTTP: records PURGE requests, answers ``status``."""
+
+    def __init__(self) -> None:
+        self.purged: list[str] = []
+        self.status = 200
+        edge = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_PURGE(self) -> None:
+                edge.purged.append(self.path)
+                self.send_response(edge.status)
+                self.send_header("content-length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def edge() -> Iterator[RecordingEdge]:
+    recording = RecordingEdge()
+    yield recording
+    recording.close()
+
+
+def _paths(image: dict, auth: dict) -> set[str]:
+    urls = [v["url"] for v in image["variants"].values()] + [image["original"]["url"]]
+    return {urlparse(u).path for u in urls}
+
+
+def test_delete_purges_every_url_before_answering(tmp_path, edge: RecordingEdge):
+    settings = make_settings(tmp_path / "data", cdn_purge_urls=f"{edge.url}, ")
+    with TestClient(create_app(settings)) as client:
+        auth = register(client, "alice")
+        image = wait_for_status(client, upload(client, auth, jpeg_bytes()).json()["id"], auth)
+        assert edge.purged == []
+        assert client.delete(f"/api/v1/images/{image['id']}", headers=auth).status_code == 204
+        assert set(edge.purged) == _paths(image, auth)
+        assert len(edge.purged) == 4
+
+
+def test_a_failed_purge_is_retried_by_a_job(tmp_path, edge: RecordingEdge):
+    settings = make_settings(tmp_path / "data", cdn_purge_urls=edge.url)
+    with TestClient(create_app(settings)) as client:
+        auth = register(client, "alice")
+        image = wait_for_status(client, upload(client, auth, jpeg_bytes()).json()["id"], auth)
+        edge.status = 503
+        assert client.delete(f"/api/v1/images/{image['id']}", headers=auth).status_code == 204
+        assert len(edge.purged) == 4
+        edge.status = 200  # the edge recovers; the purge job's next attempt goes through
+        deadline = time.monotonic() + 15
+        while len(edge.purged) < 8 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert set(edge.purged[4:]) == _paths(image, auth)
+        metrics = client.get("/metrics").text
+        (line,) = [
+            x for x in metrics.splitlines() if x.startswith("shutterbox_purge_failures_total ")
+        ]
+        failures = float(line.split()[1])
+        assert failures >= 4
