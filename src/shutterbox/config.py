@@ -122,6 +122,13 @@ class Settings(BaseSettings):
         description="Base URL of the CDN in front of the origin (e.g. https://cdn.example.com): "
         "media URLs of public images point there. Empty: the origin's own URLs.",
     )
+    media_redirect_seconds: int = Field(
+        default=0,
+        ge=0,
+        description="On an object store that signs URLs (S3 …): answer media requests with a "
+        "redirect to a presigned GET valid this long instead of streaming the bytes through "
+        "the origin. 0: stream them.",
+    )
     cdn_purge_urls: str = Field(
         default="",
         description="Comma-separated base URLs of the edge caches (e.g. Varnish) the origin "

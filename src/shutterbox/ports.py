@@ -48,6 +48,9 @@ class BlobStore(Protocol):
     async def presign_put(self, key: str, expires_in: timedelta) -> str | None:
         """A URL a client can PUT the bytes to directly, or None if the store cannot sign."""
 
+    async def presign_get(self, key: str, expires_in: timedelta) -> str | None:
+        """A URL a client can GET the bytes from directly, or None if the store cannot sign."""
+
     def local_path(self, key: str) -> Path | None:
         """The file holding the blob when the store is a local directory, else None."""
 

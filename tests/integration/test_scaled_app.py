@@ -70,3 +70,28 @@ def test_upload_view_delete_on_postgres_and_s3(
     while _keys(s3_endpoint, bucket) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert _keys(s3_endpoint, bucket) == []
+
+
+def test_media_can_redirect_to_a_presigned_get(
+    tmp_path: Path, postgres_url: str, bucket: str, s3_endpoint: S3Endpoint
+):
+    import httpx2
+
+    settings = make_settings(
+        tmp_path / "data",
+        database_url=postgres_url,
+        storage_url=f"s3://{bucket}",
+        media_redirect_seconds=300,
+    )
+    with TestClient(create_app(settings)) as client:
+        auth = register(client, "alice")
+        image = wait_for_status(client, upload(client, auth, jpeg_bytes()).json()["id"], auth)
+        url = image["variants"]["thumb"]["url"]
+        redirected = client.get(url, follow_redirects=False)
+        assert redirected.status_code == 307
+        location = redirected.headers["location"]
+        assert location.startswith(s3_endpoint.url) and "X-Amz-Signature=" in location
+        assert redirected.headers["cache-control"] == "private, max-age=150"
+        body = httpx2.get(location).content
+        assert len(body) == image["variants"]["thumb"]["bytes"]
+        assert client.head(url).status_code == 200  # HEAD is answered by the origin

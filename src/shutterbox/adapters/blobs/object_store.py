@@ -90,6 +90,12 @@ class ObjectBlobStore:
         url: str = await obstore.sign_async(self.store, "PUT", key, expires_in)
         return url
 
+    async def presign_get(self, key: str, expires_in: timedelta) -> str | None:
+        if not isinstance(self.store, (S3Store, GCSStore, AzureStore)):
+            return None
+        url: str = await obstore.sign_async(self.store, "GET", key, expires_in)
+        return url
+
     def local_path(self, key: str) -> Path | None:
         return None
 
@@ -219,6 +225,9 @@ class LocalBlobStore(ObjectBlobStore):
 
     async def presign_put(self, key: str, expires_in: timedelta) -> str | None:
         return None  # the origin takes the bytes itself, through its own signed URL
+
+    async def presign_get(self, key: str, expires_in: timedelta) -> str | None:
+        return None  # served by the origin with sendfile
 
     def staging_dir(self) -> Path:
         """A directory on the store's filesystem: files put from there are renamed, not copied."""

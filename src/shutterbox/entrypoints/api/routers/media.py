@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response
@@ -98,6 +99,17 @@ async def read_media(
     if not_modified(dict(request.headers), headers["etag"], last_modified):
         return Response(status_code=304, headers=headers)
 
+    redirect_seconds = services.settings.media_redirect_seconds
+    if redirect_seconds and request.method == "GET":
+        signed = await services.store.presign_get(key, timedelta(seconds=redirect_seconds))
+        if signed is not None:  # the store serves the bytes; the redirect must not outlive it
+            return Response(
+                status_code=307,
+                headers={
+                    "location": signed,
+                    "cache-control": f"private, max-age={max(1, redirect_seconds // 2)}",
+                },
+            )
     path = services.store.local_path(key)
     if path is not None:
         # Starlette sends the file with sendfile and handles Range, If-Range and HEAD.
