@@ -53,6 +53,12 @@ class Settings(BaseSettings):
     )
     max_caption_chars: int = Field(default=2200, description="Longest accepted caption.")
     max_tags: int = Field(default=30, description="Most tags on one image.")
+    variant_formats: str = Field(
+        default="jpeg,webp",
+        pattern=r"^jpeg(,(webp|avif))*$",
+        description="Formats every variant is made in: jpeg, plus webp and/or avif "
+        "(e.g. jpeg,webp,avif). Media URLs without an extension negotiate on Accept.",
+    )
     jpeg_quality: int = Field(
         default=82, ge=1, le=100, description="JPEG quality of the variants (1-100)."
     )
@@ -159,6 +165,10 @@ class Settings(BaseSettings):
         if self.storage_url:
             return self.storage_url
         return (self.data_dir / "blobs").resolve().as_uri()
+
+    @property
+    def formats(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(f.strip() for f in self.variant_formats.split(",")))
 
     @property
     def purge_targets(self) -> list[str]:

@@ -20,7 +20,8 @@ def test_owner_deletes_and_the_image_is_gone_everywhere(client: TestClient, sett
         client, upload(client, auth, jpeg_bytes(), tags="sea").json()["id"], auth
     )
     urls = [v["url"] for v in image["variants"].values()] + [image["original"]["url"]]
-    assert len(_blob_files(settings)) == 4
+    urls += [u for v in image["variants"].values() for u in v["formats"].values()]
+    assert len(_blob_files(settings)) == 7  # the original; three sizes as JPEG and WebP
 
     assert client.delete(f"/api/v1/images/{image['id']}", headers=auth).status_code == 204
 

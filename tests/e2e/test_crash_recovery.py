@@ -73,10 +73,11 @@ def test_killed_server_finishes_every_upload_exactly_once_after_restart(server_f
     blobs = server.data_dir / "blobs"
     assert len(list((blobs / "originals").rglob("*.jpg"))) == 20
     assert len(list((blobs / "variants").rglob("*.jpg"))) == 60
+    assert len(list((blobs / "variants").rglob("*.webp"))) == 60
     db = sqlite3.connect(server.data_dir / "shutterbox.db")
     try:
         assert db.execute("select count(*) from images").fetchone() == (20,)
-        assert db.execute("select count(*) from variants").fetchone() == (60,)
+        assert db.execute("select count(*) from variants").fetchone() == (120,)  # JPEG + WebP
         assert db.execute("select count(*) from jobs").fetchone() == (0,)
     finally:
         db.close()

@@ -47,7 +47,7 @@ def test_upload_view_delete_on_postgres_and_s3(
     image = wait_for_status(client, created.json()["id"], auth)
     assert image["status"] == "ready", image
     keys = _keys(s3_endpoint, bucket)
-    assert len(keys) == 4 and all(k.startswith("photos/") for k in keys)
+    assert len(keys) == 7 and all(k.startswith("photos/") for k in keys)
     assert any(k.startswith("photos/originals/") for k in keys)
 
     url = image["variants"]["full"]["url"]

@@ -329,10 +329,10 @@ async def test_uploads_through_nginx_survive_an_api_restart_and_a_killed_worker(
         for row in rows:
             sent = ids[row["id"]]
             assert (row["original_sha256"], row["original_bytes"]) == (sent.sha256, len(sent.data))
-        variants = await db.fetch("select image_id, name, key, sha256 from variants")
-        assert len(variants) == UPLOADS * len(VARIANT_NAMES)
+        variants = await db.fetch("select image_id, name, format, key, sha256 from variants")
+        assert len(variants) == UPLOADS * len(VARIANT_NAMES) * 2  # JPEG and WebP
         assert Counter(v["image_id"] for v in variants) == Counter(
-            {image_id: len(VARIANT_NAMES) for image_id in ids}
+            {image_id: 2 * len(VARIANT_NAMES) for image_id in ids}  # JPEG and WebP
         )
         assert await db.fetchval("select count(*) from jobs") == 0
         assert await db.fetchval("select count(*) from idempotency_keys") == UPLOADS // 2
@@ -368,14 +368,14 @@ async def test_uploads_through_nginx_survive_an_api_restart_and_a_killed_worker(
         await asyncio.gather(*(read(u) for u in uploads))
 
         # Delivery through nginx: a sample of variants, ETag = sha256 of the body.
-        by_key = {(v["image_id"], v["name"]): v["sha256"] for v in variants}
+        by_key = {(v["image_id"], v["name"], v["format"]): v["sha256"] for v in variants}
         for upload in uploads[::10]:
             image = (await http.get(f"/api/v1/images/{upload.image_id}")).json()
             for name, variant in image["variants"].items():
                 media = await client.send("media", lambda url=variant["url"]: http.get(url))
                 assert media.status_code == 200
                 digest = hashlib.sha256(media.content).hexdigest()
-                assert digest == by_key[(upload.image_id, name)]
+                assert digest == by_key[(upload.image_id, name, "jpeg")]  # Accept: */*
                 assert media.headers["etag"] == f'"{digest}"'
 
         # The bucket holds exactly what the rows reference, with the recorded checksums.

@@ -89,7 +89,7 @@ async def test_processing_twice_gives_the_same_keys_and_row(services: Services, 
     await processing.process_image(services, image.id)
     second = await _image(services, image.id)
     assert await _keys(services) == keys_after_first
-    assert len(keys_after_first) == 4
+    assert len(keys_after_first) == 7  # the original, and three sizes as JPEG and WebP
     assert first is not None and second is not None
     assert first.variants == second.variants
     assert (first.width, first.height) == (second.width, second.height)
@@ -134,7 +134,7 @@ async def test_reclaim_removes_blobs_and_row(services: Services, alice: User):
     )
     await processing.process_image(services, image.id)
     await deletion.delete_image(services, alice, image.id)
-    assert len(await _keys(services)) == 4  # deleted, not yet reclaimed
+    assert len(await _keys(services)) == 7  # deleted, not yet reclaimed
     await deletion.reclaim_image(services, image.id)
     assert await _keys(services) == []
     assert await _image(services, image.id) is None

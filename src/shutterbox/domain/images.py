@@ -44,6 +44,10 @@ class Variant:
     height: int
     bytes: int
     sha256: str
+    format: str = "jpeg"
+
+
+FORMAT_EXTENSIONS = {"jpeg": "jpg", "webp": "webp", "avif": "avif"}
 
 
 @dataclass
@@ -78,7 +82,16 @@ class Image:
     dominant_color: str | None = None
     processed_at: datetime | None = None
     deleted_at: datetime | None = None
-    variants: dict[str, Variant] = field(default_factory=dict)
+    variants: dict[str, Variant] = field(default_factory=dict)  # the JPEGs, by name
+    alternates: dict[str, dict[str, Variant]] = field(default_factory=dict)  # format → name →
+
+    def variant(self, name: str, fmt: str = "jpeg") -> Variant | None:
+        if fmt == "jpeg":
+            return self.variants.get(name)
+        return self.alternates.get(fmt, {}).get(name)
+
+    def all_variants(self) -> list[Variant]:
+        return [*self.variants.values(), *(v for f in self.alternates.values() for v in f.values())]
 
     def visible_to(self, user_id: int | None) -> bool:
         if self.deleted_at is not None:

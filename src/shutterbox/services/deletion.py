@@ -5,7 +5,7 @@ from __future__ import annotations
 from shutterbox.adapters.db import repository
 from shutterbox.clock import utcnow
 from shutterbox.domain.errors import Forbidden, NotFound
-from shutterbox.domain.images import VARIANT_NAMES, variant_key
+from shutterbox.domain.images import FORMAT_EXTENSIONS, VARIANT_NAMES, variant_key
 from shutterbox.domain.users import User
 from shutterbox.services import purge
 from shutterbox.services.context import Services
@@ -45,8 +45,12 @@ async def reclaim_image(services: Services, image_id: str) -> None:
     if image is None or image.deleted_at is None:
         return
     keys = {image.original_key}
-    keys.update(v.key for v in image.variants.values())
-    keys.update(variant_key(image.id, image.created_at, name) for name in VARIANT_NAMES)
+    keys.update(v.key for v in image.all_variants())
+    keys.update(
+        variant_key(image.id, image.created_at, name, extension)
+        for name in VARIANT_NAMES
+        for extension in FORMAT_EXTENSIONS.values()
+    )
     for key in sorted(keys):
         await services.store.delete(key)
     async with services.db.writer.begin() as conn:

@@ -28,9 +28,15 @@ def media_path(image_id: str, name: str, sha256: str, media_type: str) -> str:
     return f"/media/{image_id}/{name}-{sha256[:HASH_CHARS]}.{EXTENSIONS.get(media_type, 'bin')}"
 
 
+def negotiated_path(image_id: str, name: str, sha256: str) -> str:
+    """The variant in whichever format the client's Accept prefers (named by its JPEG)."""
+    return f"/media/{image_id}/{name}-{sha256[:HASH_CHARS]}"
+
+
 def image_media_paths(image: Image) -> list[str]:
     """Every path an image's bytes are served under (what an edge may hold)."""
-    paths = [media_path(image.id, n, v.sha256, v.media_type) for n, v in image.variants.items()]
+    paths = [media_path(image.id, v.name, v.sha256, v.media_type) for v in image.all_variants()]
+    paths += [negotiated_path(image.id, n, v.sha256) for n, v in image.variants.items()]
     paths.append(media_path(image.id, "original", image.original_sha256, image.original_media_type))
     return paths
 
@@ -42,8 +48,12 @@ class MediaUrls:
     keys: tuple[bytes, ...]  # the first signs; all verify (rotation)
     signed_ttl: int
 
-    def for_file(self, image: Image, name: str, sha256: str, media_type: str) -> str:
-        path = media_path(image.id, name, sha256, media_type)
+    def for_file(self, image: Image, name: str, sha256: str, media_type: str | None = None) -> str:
+        """``media_type`` None: the negotiating URL."""
+        if media_type is None:
+            path = negotiated_path(image.id, name, sha256)
+        else:
+            path = media_path(image.id, name, sha256, media_type)
         if image.visibility == Visibility.PUBLIC and name != "original":
             return (self.cdn_base or self.origin_base) + path
         return self.origin_base + self.signed(path)

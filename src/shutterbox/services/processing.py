@@ -16,7 +16,13 @@ from shutterbox.adapters import imaging
 from shutterbox.adapters.db import repository
 from shutterbox.clock import utcnow
 from shutterbox.domain.errors import ImageRejected
-from shutterbox.domain.images import VARIANT_SPECS, Status, Variant, variant_key
+from shutterbox.domain.images import (
+    FORMAT_EXTENSIONS,
+    VARIANT_SPECS,
+    Status,
+    Variant,
+    variant_key,
+)
 from shutterbox.services import metrics
 from shutterbox.services.context import Services
 
@@ -30,7 +36,8 @@ async def process_image(services: Services, image_id: str, *, force: bool = Fals
         image = await repository.get_image(conn, image_id)
     if image is None or image.deleted_at is not None:
         return
-    if not force and image.status == Status.READY and len(image.variants) == len(VARIANT_SPECS):
+    wanted = len(VARIANT_SPECS) * len(services.settings.formats)
+    if not force and image.status == Status.READY and len(image.all_variants()) == wanted:
         return
     started = time.perf_counter()
     try:
@@ -44,7 +51,8 @@ async def process_image(services: Services, image_id: str, *, force: bool = Fals
 
     made: list[Variant] = []
     for encoded in processed.variants:
-        key = variant_key(image.id, image.created_at, encoded.name)
+        extension = FORMAT_EXTENSIONS[encoded.format]
+        key = variant_key(image.id, image.created_at, encoded.name, extension)
         await services.store.put_bytes(key, encoded.data)
         made.append(
             Variant(
@@ -55,6 +63,7 @@ async def process_image(services: Services, image_id: str, *, force: bool = Fals
                 encoded.height,
                 len(encoded.data),
                 encoded.sha256,
+                encoded.format,
             )
         )
     details = processed.metadata
@@ -88,6 +97,7 @@ async def _make_variants(services: Services, original_key: str) -> imaging.Proce
             "shutterbox.adapters.imaging:make_variants",
             path,
             VARIANT_SPECS,
+            formats=services.settings.formats,
             jpeg_quality=services.settings.jpeg_quality,
             max_pixels=services.settings.max_pixels,
         )

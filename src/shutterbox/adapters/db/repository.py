@@ -48,11 +48,21 @@ def _image_from_row(row: Any, variant_rows: Sequence[Any]) -> Image:
         dominant_color=row.dominant_color,
         processed_at=row.processed_at,
         deleted_at=row.deleted_at,
-        variants={
-            v.name: Variant(v.name, v.key, v.media_type, v.width, v.height, v.bytes, v.sha256)
-            for v in variant_rows
-        },
+        variants={v.name: _variant(v) for v in variant_rows if v.format == "jpeg"},
+        alternates=_alternates(variant_rows),
     )
+
+
+def _variant(v: Any) -> Variant:
+    return Variant(v.name, v.key, v.media_type, v.width, v.height, v.bytes, v.sha256, v.format)
+
+
+def _alternates(variant_rows: Sequence[Any]) -> dict[str, dict[str, Variant]]:
+    by_format: dict[str, dict[str, Variant]] = {}
+    for v in variant_rows:
+        if v.format != "jpeg":
+            by_format.setdefault(v.format, {})[v.name] = _variant(v)
+    return by_format
 
 
 async def _attach_variants(conn: AsyncConnection, rows: Sequence[Any]) -> list[Image]:
@@ -137,6 +147,7 @@ async def save_processed(
             {
                 "image_id": image_id,
                 "name": v.name,
+                "format": v.format,
                 "key": v.key,
                 "media_type": v.media_type,
                 "width": v.width,

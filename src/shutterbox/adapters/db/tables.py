@@ -90,6 +90,7 @@ variants = Table(
     metadata,
     Column("image_id", String(32), ForeignKey("images.id", ondelete="CASCADE"), primary_key=True),
     Column("name", String(20), primary_key=True),
+    Column("format", String(10), primary_key=True, default="jpeg"),
     Column("key", String(300), nullable=False),
     Column("media_type", String(50), nullable=False),
     Column("width", Integer, nullable=False),

@@ -49,7 +49,15 @@ def image_public(image: Image, viewer: User | None, urls: MediaUrls) -> ImagePub
         processed_at=image.processed_at,
         variants={
             name: VariantPublic(
-                url=urls.for_file(image, name, v.sha256, v.media_type),
+                url=urls.for_file(image, name, v.sha256),
+                formats={
+                    "jpeg": urls.for_file(image, name, v.sha256, v.media_type),
+                    **{
+                        fmt: urls.for_file(image, name, alt[name].sha256, alt[name].media_type)
+                        for fmt, alt in image.alternates.items()
+                        if name in alt
+                    },
+                },
                 width=v.width,
                 height=v.height,
                 bytes=v.bytes,

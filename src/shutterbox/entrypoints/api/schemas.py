@@ -29,7 +29,11 @@ class Token(BaseModel):
 
 
 class VariantPublic(BaseModel):
-    url: str
+    url: str = Field(description="Negotiates the format on Accept (Vary: Accept).")
+    formats: dict[str, str] = Field(
+        default_factory=dict,
+        description="An explicit URL per format (jpeg, webp, avif), for <picture> and srcset.",
+    )
     width: int
     height: int
     bytes: int

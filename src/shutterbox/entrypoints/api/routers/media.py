@@ -12,14 +12,39 @@ from starlette.responses import FileResponse
 
 from shutterbox.adapters.db import repository
 from shutterbox.domain.errors import Forbidden, NotFound
-from shutterbox.domain.images import Visibility
+from shutterbox.domain.images import FORMAT_EXTENSIONS, Visibility
 from shutterbox.entrypoints.api.conditional import http_date, not_modified, parse_single_range
 from shutterbox.entrypoints.api.deps import OptionalUser, ServicesDep
 from shutterbox.services.media_urls import HASH_CHARS
 
 router = APIRouter(tags=["media"])
 
-_FILENAME = re.compile(rf"^(?P<name>[a-z]+)-(?P<hash>[0-9a-f]{{{HASH_CHARS}}})\.[a-z0-9]+$")
+_FILENAME = re.compile(
+    rf"^(?P<name>[a-z]+)-(?P<hash>[0-9a-f]{{{HASH_CHARS}}})(\.(?P<ext>[a-z0-9]+))?$"
+)
+_FORMATS_BY_EXTENSION = {ext: fmt for fmt, ext in FORMAT_EXTENSIONS.items()}
+_PREFERENCE = ("avif", "webp")  # over JPEG, when the client says it takes them
+
+
+def _explicitly_accepted(accept: str) -> set[str]:
+    """Image formats the Accept header names with a non-zero quality (a wildcard alone
+    gets JPEG, which every client shows)."""
+    accepted = set()
+    for part in accept.split(","):
+        media_range, _, params = part.strip().partition(";")
+        quality = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if quality > 0 and media_range.strip().lower().startswith("image/"):
+            accepted.add(media_range.strip().lower().removeprefix("image/"))
+    return accepted
+
+
 IMMUTABLE = "public, max-age=31536000, immutable"
 PRIVATE = "private, no-store"
 
@@ -76,16 +101,34 @@ async def read_media(
         cache_control = f"private, max-age={min(remaining, 3600)}"  # never past the signature
     elif not public_file:
         cache_control = PRIVATE
+    vary: str | None = None
     if name == "original":
+        if match["ext"] is None or not image.original_sha256.startswith(match["hash"]):
+            raise NotFound("no such file")
         key, sha256 = image.original_key, image.original_sha256
         media_type = image.original_media_type
-    elif name in image.variants:
-        variant = image.variants[name]
-        key, sha256, media_type = variant.key, variant.sha256, variant.media_type
     else:
-        raise NotFound("no such variant (the image may still be processing)")
-    if not sha256.startswith(match["hash"]):
-        raise NotFound("this URL is out of date: read the image again for the current one")
+        jpeg = image.variant(name)
+        if jpeg is None:
+            raise NotFound("no such variant (the image may still be processing)")
+        if match["ext"] is None:  # negotiated: named by its JPEG, served in the best format
+            if not jpeg.sha256.startswith(match["hash"]):
+                raise NotFound("this URL is out of date: read the image again for the current one")
+            vary = "Accept"
+            accepted = _explicitly_accepted(request.headers.get("accept", ""))
+            chosen = jpeg
+            for fmt in _PREFERENCE:
+                alternate = image.variant(name, fmt)
+                if fmt in accepted and alternate is not None:
+                    chosen = alternate
+                    break
+        else:
+            explicit = _FORMATS_BY_EXTENSION.get(match["ext"])
+            found = image.variant(name, explicit) if explicit else None
+            if found is None or not found.sha256.startswith(match["hash"]):
+                raise NotFound("no such file, or this URL is out of date")
+            chosen = found
+        key, sha256, media_type = chosen.key, chosen.sha256, chosen.media_type
 
     last_modified = image.processed_at if name != "original" else image.created_at
     last_modified = last_modified or image.created_at
@@ -96,6 +139,8 @@ async def read_media(
         "x-content-type-options": "nosniff",
         "accept-ranges": "bytes",
     }
+    if vary:
+        headers["vary"] = vary
     if not_modified(dict(request.headers), headers["etag"], last_modified):
         return Response(status_code=304, headers=headers)
 
