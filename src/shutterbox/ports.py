@@ -32,6 +32,9 @@ class BlobStore(Protocol):
     async def get_range(self, key: str, start: int, end: int) -> bytes:
         """Bytes ``start`` up to (not including) ``end``."""
 
+    def stream(self, key: str) -> AsyncIterator[bytes]:
+        """The blob's bytes in chunks, without holding them all in memory."""
+
     async def download(self, key: str, path: Path) -> None:
         """Copy the blob into a local file (for decoders that want a path)."""
 

@@ -150,3 +150,15 @@ async def test_a_large_original_is_stored_whole(store: BlobStore, tmp_path: Path
     assert info is not None and info.size == len(data)
     stored = await store.get_bytes("originals/large.tiff")
     assert hashlib.sha256(stored).digest() == hashlib.sha256(data).digest()
+
+
+async def test_stream_yields_the_whole_blob_in_chunks(store: BlobStore):
+    import os
+
+    data = os.urandom(3 * 1024 * 1024 + 7)
+    await store.put_bytes("variants/streamed.jpg", data)
+    chunks = [chunk async for chunk in store.stream("variants/streamed.jpg")]
+    assert b"".join(chunks) == data
+    with pytest.raises(KeyError):
+        async for _ in store.stream("variants/missing.jpg"):
+            pass

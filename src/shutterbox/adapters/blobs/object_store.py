@@ -50,6 +50,14 @@ class ObjectBlobStore:
         except (NotFoundError, FileNotFoundError) as exc:
             raise KeyError(key) from exc
 
+    async def stream(self, key: str) -> AsyncIterator[bytes]:
+        try:
+            result = await obstore.get_async(self.store, key)
+        except (NotFoundError, FileNotFoundError) as exc:
+            raise KeyError(key) from exc
+        async for chunk in result.stream():
+            yield bytes(chunk)
+
     async def download(self, key: str, path: Path) -> None:
         try:
             result = await obstore.get_async(self.store, key)

@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response
-from starlette.responses import FileResponse
+from starlette.responses import FileResponse, StreamingResponse
 
 from shutterbox.adapters.db import repository
 from shutterbox.domain.errors import Forbidden, NotFound
@@ -193,7 +193,7 @@ async def _ranged_from_store(
                 "content-length": str(end - start),
             },
         )
-    body = b"" if head_only else await services.store.get_bytes(key)
-    return Response(
-        body, media_type=media_type, headers={**headers, "content-length": str(info.size)}
-    )
+    full = {**headers, "content-length": str(info.size)}
+    if head_only:
+        return Response(b"", media_type=media_type, headers=full)
+    return StreamingResponse(services.store.stream(key), media_type=media_type, headers=full)
