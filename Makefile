@@ -31,6 +31,7 @@ bench: install  ## benchmarks; results go to docs/benchmarks.md
 	$(BIN)/python bench/variants.py
 	$(BIN)/python bench/pipeline.py
 	$(BIN)/python bench/scaled.py
+	$(BIN)/python bench/edge.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
