@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from shutterbox.adapters.db.engine import Database
@@ -22,7 +23,7 @@ class Services:
     imaging: SandboxPool
     secret_key: bytes
 
-    @property
+    @cached_property
     def media_urls(self) -> MediaUrls:
         previous = [k.strip().encode() for k in self.settings.previous_secret_keys.split(",")]
         return MediaUrls(
