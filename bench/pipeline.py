@@ -47,6 +47,7 @@ from benchkit import (
     photo_like,
     ratio,
     relative,
+    stop_process,
     write_section,
 )
 from PIL import Image as PILImage
@@ -348,17 +349,6 @@ def _wait_until_ready(process: subprocess.Popen[bytes], client: ThumborClient, l
     )
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is not None:
-        return
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 @contextlib.contextmanager
 def thumbor_server(command: Path, root: Path, work: Path) -> Iterator[ThumborClient]:
     """A thumbor serving the files in ``root`` on a free loopback port, stopped on exit."""
@@ -388,7 +378,7 @@ def thumbor_server(command: Path, root: Path, work: Path) -> Iterator[ThumborCli
         raise
     finally:
         client.close()
-        _stop(process)
+        stop_process(process)
 
 
 def thumbor_case(client: ThumborClient) -> Case:
