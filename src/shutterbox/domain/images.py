@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from shutterbox.domain.storage import StorageClass
+
 
 class Status(StrEnum):
     PROCESSING = "processing"
@@ -82,6 +84,9 @@ class Image:
     dominant_color: str | None = None
     processed_at: datetime | None = None
     deleted_at: datetime | None = None
+    original_storage_class: StorageClass = StorageClass.STANDARD
+    original_restore_requested_at: datetime | None = None
+    original_restored_until: datetime | None = None
     variants: dict[str, Variant] = field(default_factory=dict)  # the JPEGs, by name
     alternates: dict[str, dict[str, Variant]] = field(default_factory=dict)  # format → name →
 
@@ -92,6 +97,12 @@ class Image:
 
     def all_variants(self) -> list[Variant]:
         return [*self.variants.values(), *(v for f in self.alternates.values() for v in f.values())]
+
+    def original_readable(self, now: datetime) -> bool:
+        """Whether the original's bytes can be read now (archived ones need a restore first)."""
+        if not self.original_storage_class.is_archive:
+            return True
+        return self.original_restored_until is not None and self.original_restored_until > now
 
     def visible_to(self, user_id: int | None) -> bool:
         if self.deleted_at is not None:

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shutterbox.adapters.db.tables import image_tags, images, users, variants
 from shutterbox.domain.images import Image, Status, Variant, Visibility
+from shutterbox.domain.storage import StorageClass
 from shutterbox.domain.users import User
 
 _image_columns = [*images.c, users.c.username.label("owner_username")]
@@ -48,6 +49,9 @@ def _image_from_row(row: Any, variant_rows: Sequence[Any]) -> Image:
         dominant_color=row.dominant_color,
         processed_at=row.processed_at,
         deleted_at=row.deleted_at,
+        original_storage_class=StorageClass(row.original_storage_class),
+        original_restore_requested_at=row.original_restore_requested_at,
+        original_restored_until=row.original_restored_until,
         variants={v.name: _variant(v) for v in variant_rows if v.format == "jpeg"},
         alternates=_alternates(variant_rows),
     )
@@ -119,6 +123,7 @@ async def insert_image(conn: AsyncConnection, image: Image) -> None:
             original_media_type=image.original_media_type,
             original_bytes=image.original_bytes,
             original_sha256=image.original_sha256,
+            original_storage_class=image.original_storage_class.value,
             created_at=image.created_at,
         )
     )

@@ -7,6 +7,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -77,12 +78,17 @@ images = Table(
     Column("original_media_type", String(50), nullable=False),
     Column("original_bytes", BigInteger, nullable=False),
     Column("original_sha256", String(64), nullable=False),
+    Column("original_storage_class", String(20), nullable=False, server_default="STANDARD"),
+    Column("original_restore_requested_at", DateTime, nullable=True),
+    Column("original_restored_until", DateTime, nullable=True),
     Column("created_at", DateTime, nullable=False),
     Column("processed_at", DateTime, nullable=True),
     Column("deleted_at", DateTime, nullable=True),
     Index("ix_images_feed", "status", "visibility", "created_at", "id"),
     Index("ix_images_owner", "owner_id", "created_at", "id"),
     Index("ix_images_owner_sha256", "owner_id", "original_sha256"),
+    Index("ix_images_deleted", "deleted_at"),
+    Index("ix_images_class_age", "original_storage_class", "created_at"),
 )
 
 variants = Table(
@@ -97,6 +103,7 @@ variants = Table(
     Column("height", Integer, nullable=False),
     Column("bytes", BigInteger, nullable=False),
     Column("sha256", String(64), nullable=False),
+    Column("storage_class", String(20), nullable=False, server_default="STANDARD"),
 )
 
 image_tags = Table(
@@ -152,4 +159,13 @@ jobs = Table(
     Index("ix_jobs_ready", "state", "run_at"),
     Index("ix_jobs_image", "image_id"),
     UniqueConstraint("kind", "image_id", name="uq_jobs_kind_image"),
+)
+
+egress_daily = Table(
+    "egress_daily",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("source", String(20), primary_key=True),  # origin | edge
+    Column("bytes", BigInteger, nullable=False),
+    Column("requests", BigInteger, nullable=False),
 )
