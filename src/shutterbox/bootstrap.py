@@ -6,7 +6,7 @@ import os
 import secrets
 
 from shutterbox.adapters import imaging
-from shutterbox.adapters.blobs import LocalBlobStore, open_blob_store
+from shutterbox.adapters.blobs import LocalBlobStore, TieredBlobStore, open_storage
 from shutterbox.adapters.db.engine import open_database
 from shutterbox.adapters.db.migrate import upgrade_to_head
 from shutterbox.adapters.imaging_sandbox import SandboxPool
@@ -22,13 +22,16 @@ async def bootstrap(settings: Settings | None = None, *, migrate: bool = True) -
     db = open_database(settings.resolved_database_url())
     if migrate:
         await upgrade_to_head(db)
-    store = open_blob_store(settings.resolved_storage_url())
+    store, tiers = open_storage(
+        settings.resolved_storage_url(), settings.class_locations, settings.staging_dir
+    )
     queue = open_job_queue(settings.queue_url, db, settings)
-    if isinstance(store, LocalBlobStore):
-        store.remove_stale_temporary_files()
-        staging = store.staging_dir()
-    else:
-        staging = settings.staging_dir
+    locations = store.locations.values() if isinstance(store, TieredBlobStore) else [store]
+    for location in locations:
+        if isinstance(location, LocalBlobStore):
+            location.remove_stale_temporary_files()
+    hot = store.hot if isinstance(store, TieredBlobStore) else store
+    staging = hot.staging_dir() if isinstance(hot, LocalBlobStore) else settings.staging_dir
     staging.mkdir(parents=True, exist_ok=True)
     imaging_pool = SandboxPool(
         memory_limit_mb=settings.job_memory_limit_mb,
@@ -42,6 +45,7 @@ async def bootstrap(settings: Settings | None = None, *, migrate: bool = True) -
         queue=queue,
         staging_dir=staging,
         imaging=imaging_pool,
+        tiers=tiers,
     )
 
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shutterbox.domain.storage import StorageClass, parse_storage_class
 
 
 class Settings(BaseSettings):
@@ -102,10 +104,54 @@ class Settings(BaseSettings):
         gt=0,
         description="Longest one picture may take to process before it fails with a reason.",
     )
-    trash_retention_seconds: float = Field(
-        default=0.0,
-        description="How long a deleted image's bytes are kept before a background job "
-        "reclaims them.",
+    trash_retention_days: float = Field(
+        default=30.0,
+        ge=0,
+        description="How long a deleted image stays in its owner's trash (restorable) before "
+        "its bytes are removed. 0: removed at once.",
+    )
+    failed_upload_retention_days: float = Field(
+        default=7.0,
+        ge=0,
+        description="How long an image that failed processing is kept (for its owner to see "
+        "why) before it and its original are removed.",
+    )
+    original_transitions: str = Field(
+        default="GLACIER:90",
+        pattern=r"^$|^[A-Za-z_]+:\d+(\.\d+)?(,[A-Za-z_]+:\d+(\.\d+)?)*$",
+        description="Lifecycle of originals: comma-separated CLASS:DAYS, e.g. "
+        "STANDARD_IA:30,GLACIER:90 moves an original to STANDARD_IA at 30 days old and to "
+        "GLACIER at 90. Classes: STANDARD_IA, GLACIER_IR, GLACIER, DEEP_ARCHIVE. Variants "
+        "always stay in STANDARD. Empty: originals stay where they were written.",
+    )
+    originals_storage_class: str = Field(
+        default="STANDARD",
+        description="Storage class new originals are written in: STANDARD, STANDARD_IA or "
+        "GLACIER_IR (they must be readable to be processed).",
+    )
+    storage_class_urls: str = Field(
+        default="",
+        description="For a local or memory blob store: where each storage class lives, as "
+        "comma-separated CLASS=URL (e.g. GLACIER=file:///mnt/cold,DEEP_ARCHIVE=file:///mnt/"
+        "tape). Default: a directory per class beside the blob directory (blobs-glacier, ...). "
+        "On S3 the classes are the objects' own and this is not used.",
+    )
+    restore_days: int = Field(
+        default=7,
+        ge=1,
+        description="How many days an archived original stays downloadable once restored.",
+    )
+    restore_check_seconds: float = Field(
+        default=900.0,
+        gt=0,
+        description="How often a restore that the object store has not finished is checked "
+        "again (S3 Glacier restores take hours).",
+    )
+    lifecycle_interval_seconds: float = Field(
+        default=3600.0,
+        gt=0,
+        description="How often workers apply the lifecycle rules (class transitions, trash "
+        "and failed-upload expiry, restored copies that ran out).",
     )
     secret_key: str | None = Field(
         default=None,
@@ -146,7 +192,7 @@ class Settings(BaseSettings):
         description="How long a direct-upload URL (POST /api/v1/uploads) stays valid.",
     )
     direct_upload_grace_seconds: int = Field(
-        default=3600,
+        default=86400,
         ge=0,
         description="How long after its URL expired an uncompleted direct upload is kept "
         "before it and any bytes it left are removed.",
@@ -155,6 +201,29 @@ class Settings(BaseSettings):
     idempotency_ttl_hours: int = Field(
         default=24, description="How long an Idempotency-Key keeps answering with its first result."
     )
+    price_sheet_path: Path | None = Field(
+        default=None,
+        description="A TOML price sheet that replaces the built-in one (AWS us-east-1 list "
+        "prices) for cost estimates and the live bill; start from a copy of "
+        "shutterbox/pricing/prices.toml. Default: the built-in sheet.",
+    )
+
+    @model_validator(mode="after")
+    def _storage_classes_are_known(self) -> Settings:
+        transitions = self.transitions
+        if any(storage_class == StorageClass.STANDARD for storage_class, _ in transitions):
+            raise ValueError("original_transitions: originals move out of STANDARD, not into it")
+        order = list(StorageClass)
+        classes = [order.index(storage_class) for storage_class, _ in transitions]
+        if classes != sorted(set(classes)):
+            raise ValueError("original_transitions: each step must go to a colder class")
+        self.class_locations  # noqa: B018 - raises on an unknown class
+        if self.originals_class.is_archive:
+            raise ValueError(
+                "originals_storage_class: new originals must be readable to be processed; "
+                "use STANDARD, STANDARD_IA or GLACIER_IR (and a transition to archive them)"
+            )
+        return self
 
     def resolved_database_url(self) -> str:
         if self.database_url:
@@ -169,6 +238,27 @@ class Settings(BaseSettings):
     @property
     def formats(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(f.strip() for f in self.variant_formats.split(",")))
+
+    @property
+    def transitions(self) -> list[tuple[StorageClass, float]]:
+        """(class, age in days) pairs of the originals' lifecycle, youngest first."""
+        pairs = []
+        for item in filter(None, self.original_transitions.split(",")):
+            name, days = item.rsplit(":", 1)
+            pairs.append((parse_storage_class(name), float(days)))
+        return sorted(pairs, key=lambda pair: pair[1])
+
+    @property
+    def class_locations(self) -> dict[StorageClass, str]:
+        locations = {}
+        for item in filter(None, (i.strip() for i in self.storage_class_urls.split(","))):
+            name, _, url = item.partition("=")
+            locations[parse_storage_class(name)] = url.strip()
+        return locations
+
+    @property
+    def originals_class(self) -> StorageClass:
+        return parse_storage_class(self.originals_storage_class)
 
     @property
     def purge_targets(self) -> list[str]:

@@ -10,6 +10,8 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from shutterbox.domain.storage import StorageClass
+
 
 @dataclass(frozen=True)
 class BlobInfo:
@@ -61,6 +63,40 @@ class BlobStore(Protocol):
         """Raise if the store cannot be reached."""
 
 
+class BlobArchived(Exception):
+    """The blob is in an archive storage class and has no restored copy to read."""
+
+
+@dataclass(frozen=True)
+class RestoreStatus:
+    in_progress: bool  # a restore was asked for and its copy is not readable yet
+    readable: bool  # the blob can be read now (not archived, or a restored copy exists)
+    expires_at: datetime | None  # when the restored copy goes away, if the store says
+
+
+class StorageTiers(Protocol):
+    """Storage classes of blobs, as object stores have them: on S3 the objects' real classes,
+    elsewhere a location per class."""
+
+    async def storage_class(self, key: str) -> StorageClass | None:
+        """The class the store holds the blob in; None if there is no such blob."""
+
+    async def put_file_in_class(self, key: str, path: Path, storage_class: StorageClass) -> None:
+        """Store a new blob directly in ``storage_class`` (the file is consumed)."""
+
+    async def transition(self, key: str, storage_class: StorageClass) -> None:
+        """Move an existing, readable blob into another class; ``KeyError`` if missing."""
+
+    async def restore(self, key: str, days: int) -> None:
+        """Start making a readable copy of an archived blob that lasts ``days``; asking again
+        while one is under way or present is not an error."""
+
+    async def restore_status(self, key: str) -> RestoreStatus: ...
+
+    async def end_restore(self, key: str) -> None:
+        """Drop the restored copy where the store does not expire it by itself."""
+
+
 @dataclass(frozen=True)
 class Job:
     id: int
@@ -99,7 +135,10 @@ class JobQueue(Protocol):
     async def fail(self, job: Job, worker_id: str, error: str) -> None: ...
 
     async def depth(self) -> int:
-        """Jobs waiting or running."""
+        """Jobs due (waiting for a worker) or running; jobs scheduled for later not counted."""
+
+    async def scheduled(self, conn: AsyncConnection, kind: str, image_id: str) -> bool:
+        """Whether a job of this kind for this subject is waiting or running."""
 
     async def wait_for_work(self, timeout: float) -> None:
         """Return when a job may be available (or after ``timeout``)."""

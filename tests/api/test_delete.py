@@ -1,12 +1,21 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from shutterbox.config import Settings
-from tests.conftest import register, upload, wait_for_status
+from tests.conftest import make_settings, register, upload, wait_for_status
 from tests.imagegen import jpeg_bytes
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """No trash here: the bytes go as soon as the image is deleted (tests/api/test_trash.py
+    covers the trash)."""
+    return make_settings(tmp_path / "data", trash_retention_days=0)
 
 
 def _blob_files(settings: Settings) -> list:

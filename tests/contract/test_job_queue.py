@@ -113,6 +113,7 @@ async def test_retry_waits_for_its_delay(queue: JobQueue):
 async def test_delayed_jobs_wait(queue: JobQueue):
     await _enqueue(queue, "reclaim_image", "img1", delay=0.5)
     assert await queue.claim("w1", 30) is None
+    assert await queue.depth() == 0  # scheduled for later: not work waiting yet
     await asyncio.sleep(0.6)
     assert await _claim_within(queue, "w1", 2.0) is not None
 

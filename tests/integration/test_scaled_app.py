@@ -24,7 +24,10 @@ def bucket(s3_endpoint: S3Endpoint) -> str:
 @pytest.fixture
 def scaled_client(tmp_path: Path, postgres_url: str, bucket: str) -> Iterator[TestClient]:
     settings = make_settings(
-        tmp_path / "data", database_url=postgres_url, storage_url=f"s3://{bucket}/photos"
+        tmp_path / "data",
+        database_url=postgres_url,
+        storage_url=f"s3://{bucket}/photos",
+        trash_retention_days=0,  # no trash: the bytes go right after the delete
     )
     with TestClient(create_app(settings)) as client:
         yield client

@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from shutterbox import clock
 from shutterbox.adapters.db import repository
 from shutterbox.bootstrap import bootstrap
 from shutterbox.domain.formats import JPEG
@@ -136,6 +138,9 @@ async def test_reclaim_removes_blobs_and_row(services: Services, alice: User):
     await deletion.delete_image(services, alice, image.id)
     assert len(await _keys(services)) == 7  # deleted, not yet reclaimed
     await deletion.reclaim_image(services, image.id)
+    assert len(await _keys(services)) == 7  # still in the trash: restorable
+    with clock.travel(timedelta(days=services.settings.trash_retention_days, seconds=1)):
+        await deletion.reclaim_image(services, image.id)
     assert await _keys(services) == []
     assert await _image(services, image.id) is None
 

@@ -54,6 +54,11 @@ class Conflict(ShutterboxError):
     code = "conflict"
 
 
+class Gone(ShutterboxError):
+    status = 410
+    code = "gone"
+
+
 class ImageRejected(Exception):
     """The worker cannot make variants from these bytes; ``reason`` is for the user."""
 

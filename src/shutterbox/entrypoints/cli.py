@@ -11,10 +11,16 @@ from typing import Annotated
 import typer
 
 from shutterbox.config import Settings
+from shutterbox.entrypoints.cli_cost import cost as cost_command
+from shutterbox.entrypoints.cli_lifecycle import lifecycle_app
+from shutterbox.entrypoints.cli_scrub import scrub as scrub_command
 
 app = typer.Typer(help="shutterbox: self-hostable image sharing.", no_args_is_help=True)
 users_app = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
+app.add_typer(lifecycle_app, name="lifecycle")
+app.command("scrub")(scrub_command)
+app.command("cost")(cost_command)
 
 
 def _logging() -> None:

@@ -11,7 +11,16 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 from shutterbox.ports import Job
-from shutterbox.services import deletion, direct_uploads, metrics, processing, purge, uploads
+from shutterbox.services import (
+    deletion,
+    direct_uploads,
+    lifecycle,
+    metrics,
+    processing,
+    purge,
+    restores,
+    uploads,
+)
 from shutterbox.services.context import Services
 
 log = logging.getLogger(__name__)
@@ -31,10 +40,22 @@ async def _purge(services: Services, job: Job) -> None:
     await purge.retry_purge(services, list(job.payload.get("paths", [])))
 
 
+async def _restore(services: Services, job: Job) -> None:
+    await restores.restore_original(services, job.image_id)
+
+
+async def _lifecycle(services: Services, job: Job) -> None:
+    report = await lifecycle.run_lifecycle(services)
+    for problem in report.problems:
+        log.warning("lifecycle: %s", problem)
+
+
 HANDLERS: dict[str, Handler] = {
     uploads.PROCESS_IMAGE: _process,
     deletion.RECLAIM_IMAGE: _reclaim,
     purge.PURGE_MEDIA: _purge,
+    restores.RESTORE_ORIGINAL: _restore,
+    lifecycle.LIFECYCLE_PASS: _lifecycle,
 }
 
 
@@ -56,10 +77,11 @@ class WorkerPool:
 
     async def _maintain(self) -> None:
         """Now and then: redeliver jobs whose delivery was lost (a queue outside the database
-        can lose a message; the jobs table cannot), and clear abandoned direct uploads."""
+        can lose a message; the jobs table cannot), clear abandoned direct uploads, and make
+        sure the next lifecycle pass is scheduled."""
         while not self._stopping.is_set():
             await asyncio.sleep(self.services.settings.queue_sweep_seconds)
-            for chore in (self.services.queue.sweep, self._clean_up_uploads):
+            for chore in (self.services.queue.sweep, self._clean_up_uploads, self._schedule):
                 try:
                     await chore()
                 except Exception:
@@ -67,6 +89,9 @@ class WorkerPool:
 
     async def _clean_up_uploads(self) -> int:
         return await direct_uploads.clean_up_abandoned(self.services)
+
+    async def _schedule(self) -> bool:
+        return await lifecycle.schedule_pass(self.services)
 
     async def stop(self) -> None:
         self._stopping.set()
@@ -108,6 +133,13 @@ class WorkerPool:
             await handler(self.services, job)
         except asyncio.CancelledError:
             raise  # the lease runs out and another worker takes the job
+        except restores.CheckLater as later:  # not a failure: the same job, again later
+            async with self.services.db.writer.begin() as conn:
+                again = await queue.enqueue(
+                    conn, job.kind, job.image_id, job.payload, delay_seconds=later.seconds
+                )
+            await queue.complete(job, worker_id)
+            await queue.dispatch([again])
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"
             if job.attempts >= settings.job_max_attempts:

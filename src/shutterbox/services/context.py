@@ -9,7 +9,7 @@ from pathlib import Path
 from shutterbox.adapters.db.engine import Database
 from shutterbox.adapters.imaging_sandbox import SandboxPool
 from shutterbox.config import Settings
-from shutterbox.ports import BlobStore, JobQueue
+from shutterbox.ports import BlobStore, JobQueue, StorageTiers
 from shutterbox.services.media_urls import MediaUrls
 
 
@@ -22,6 +22,7 @@ class Services:
     staging_dir: Path
     imaging: SandboxPool
     secret_key: bytes
+    tiers: StorageTiers | None = None  # storage classes, where the store has them
 
     @cached_property
     def media_urls(self) -> MediaUrls:

@@ -1,11 +1,14 @@
-"""Deleting an image: gone from every read at once, bytes reclaimed by a background job."""
+"""Deleting an image: gone from every read at once, into its owner's trash; the bytes are
+reclaimed when the trash retention has passed (at once when it is 0)."""
 
 from __future__ import annotations
+
+from datetime import datetime, timedelta
 
 from shutterbox.adapters.db import repository
 from shutterbox.clock import utcnow
 from shutterbox.domain.errors import Forbidden, NotFound
-from shutterbox.domain.images import FORMAT_EXTENSIONS, VARIANT_NAMES, variant_key
+from shutterbox.domain.images import FORMAT_EXTENSIONS, VARIANT_NAMES, Image, variant_key
 from shutterbox.domain.users import User
 from shutterbox.services import purge
 from shutterbox.services.context import Services
@@ -22,13 +25,10 @@ async def delete_image(services: Services, user: User, image_id: str) -> None:
         if image.owner_id != user.id:
             raise Forbidden("only the owner can delete this image")
         await repository.mark_deleted(conn, image_id, utcnow())
-        job_id = await services.queue.enqueue(
-            conn,
-            RECLAIM_IMAGE,
-            image_id,
-            delay_seconds=services.settings.trash_retention_seconds,
-        )
-    await services.queue.dispatch([job_id])
+        jobs = []
+        if services.settings.trash_retention_days == 0:
+            jobs.append(await services.queue.enqueue(conn, RECLAIM_IMAGE, image_id))
+    await services.queue.dispatch(jobs)  # otherwise the lifecycle pass empties the trash
     paths = image_media_paths(image)
     if await purge.purge_paths(services, paths):  # an edge did not confirm: keep trying
         async with services.db.writer.begin() as conn:
@@ -38,12 +38,23 @@ async def delete_image(services: Services, user: User, image_id: str) -> None:
         await services.queue.dispatch([purge_job])
 
 
+def trash_cutoff(services: Services) -> datetime:
+    """Images deleted before this moment are past the trash retention."""
+    return utcnow() - timedelta(days=services.settings.trash_retention_days)
+
+
 async def reclaim_image(services: Services, image_id: str) -> None:
-    """Remove a deleted image's blobs, then its row. Safe to run again."""
+    """Remove a deleted image's blobs, then its row, once its trash retention has passed.
+    Safe to run again; does nothing to an image restored from the trash."""
     async with services.db.reader.connect() as conn:
         image = await repository.get_image(conn, image_id)
-    if image is None or image.deleted_at is None:
+    if image is None or image.deleted_at is None or image.deleted_at > trash_cutoff(services):
         return
+    await remove_for_good(services, image)
+
+
+async def remove_for_good(services: Services, image: Image) -> None:
+    """Delete every blob the image may have (in any storage class), then its row."""
     keys = {image.original_key}
     keys.update(v.key for v in image.all_variants())
     keys.update(
@@ -54,4 +65,4 @@ async def reclaim_image(services: Services, image_id: str) -> None:
     for key in sorted(keys):
         await services.store.delete(key)
     async with services.db.writer.begin() as conn:
-        await repository.remove_image(conn, image_id)
+        await repository.remove_image(conn, image.id)

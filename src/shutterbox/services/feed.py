@@ -20,9 +20,13 @@ class Page:
     next_cursor: str | None
 
 
-def encode_cursor(image: Image) -> str:
-    raw = f"{image.created_at.isoformat()}|{image.id}".encode()
+def encode_position(at: datetime, image_id: str) -> str:
+    raw = f"{at.isoformat()}|{image_id}".encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def encode_cursor(image: Image) -> str:
+    return encode_position(image.created_at, image.id)
 
 
 def decode_cursor(cursor: str | None) -> tuple[datetime, str] | None:

@@ -13,7 +13,7 @@ UPLOADS = Counter("shutterbox_uploads_total", "Uploads accepted (201).")
 UPLOAD_REJECTIONS = Counter(
     "shutterbox_upload_rejections_total", "Uploads refused at the door.", ["status"]
 )
-QUEUE_DEPTH = Gauge("shutterbox_queue_depth", "Jobs waiting or running.")
+QUEUE_DEPTH = Gauge("shutterbox_queue_depth", "Jobs due or running (not those scheduled later).")
 PROCESSING_SECONDS = Histogram(
     "shutterbox_processing_duration_seconds",
     "Time to make an image's variants.",

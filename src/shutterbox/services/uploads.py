@@ -30,6 +30,7 @@ from shutterbox.domain.errors import (
 )
 from shutterbox.domain.formats import ACCEPTED_NAMES, SNIFF_BYTES, ImageFormat, sniff_format
 from shutterbox.domain.images import Image, Status, Visibility, new_image_id, original_key
+from shutterbox.domain.storage import StorageClass
 from shutterbox.domain.users import User
 from shutterbox.services.context import Services
 
@@ -151,13 +152,21 @@ async def accept_upload(
             lon=lon,
         )
         image.original_key = original_key(image.id, now, staged.format.extension)
-        if incoming_key is None:
+        storage_class = services.settings.originals_class
+        tiers = services.tiers if storage_class != StorageClass.STANDARD else None
+        if incoming_key is None and tiers is not None:
+            await tiers.put_file_in_class(image.original_key, staged.path, storage_class)
+        elif incoming_key is None:
             await services.store.put_file(image.original_key, staged.path)
         else:
             try:
                 await services.store.rename(incoming_key, image.original_key)
             except KeyError as exc:
                 raise Conflict("the uploaded file is gone: start the upload again") from exc
+            if tiers is not None:
+                await tiers.transition(image.original_key, storage_class)
+        if tiers is not None:
+            image.original_storage_class = storage_class
     finally:
         staged.path.unlink(missing_ok=True)
 

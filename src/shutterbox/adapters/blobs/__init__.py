@@ -1,7 +1,8 @@
-"""Blob stores chosen by URL."""
+"""Blob stores chosen by URL, and the storage classes that go with them."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlparse
 from urllib.request import url2pathname
@@ -9,9 +10,19 @@ from urllib.request import url2pathname
 from obstore.store import AzureStore, GCSStore, MemoryStore, S3Store
 
 from shutterbox.adapters.blobs.object_store import LocalBlobStore, ObjectBlobStore
-from shutterbox.ports import BlobStore
+from shutterbox.adapters.blobs.s3_tiers import S3StorageTiers
+from shutterbox.adapters.blobs.tiers import TieredBlobStore
+from shutterbox.domain.storage import StorageClass
+from shutterbox.ports import BlobStore, StorageTiers
 
-__all__ = ["LocalBlobStore", "ObjectBlobStore", "open_blob_store"]
+__all__ = [
+    "LocalBlobStore",
+    "ObjectBlobStore",
+    "S3StorageTiers",
+    "TieredBlobStore",
+    "open_blob_store",
+    "open_storage",
+]
 
 
 def open_blob_store(url: str) -> BlobStore:
@@ -32,3 +43,38 @@ def open_blob_store(url: str) -> BlobStore:
         f"unsupported storage URL {url!r}: use file:///path, memory://, s3://bucket, "
         "gs://bucket or az://container"
     )
+
+
+def open_storage(
+    url: str, class_urls: Mapping[StorageClass, str], scratch_dir: Path
+) -> tuple[BlobStore, StorageTiers | None]:
+    """The blob store for ``url`` and its storage classes. On S3 the classes are the objects'
+    own; for a local directory or memory each class is a location of its own (``class_urls``,
+    default: a directory per class next to a local store, memory for memory); GCS and Azure
+    keep their classes to bucket policies (None)."""
+    scheme = urlparse(url).scheme
+    store = open_blob_store(url)
+    if scheme in ("s3", "s3a"):
+        return store, S3StorageTiers(url)
+    if scheme not in ("file", "memory"):
+        return store, None
+    locations: dict[StorageClass, BlobStore] = {StorageClass.STANDARD: store}
+    for storage_class in StorageClass:
+        if storage_class == StorageClass.STANDARD:
+            continue
+        location_url = class_urls.get(storage_class)
+        if location_url is None:
+            location_url = _default_location(url, storage_class)
+        locations[storage_class] = open_blob_store(location_url)
+    if isinstance(store, LocalBlobStore):
+        scratch_dir = store.staging_dir()
+    tiered = TieredBlobStore(locations, scratch_dir)
+    return tiered, tiered
+
+
+def _default_location(url: str, storage_class: StorageClass) -> str:
+    parsed = urlparse(url)
+    if parsed.scheme == "memory":
+        return "memory://"
+    root = Path(url2pathname(parsed.path))
+    return (root.parent / f"{root.name}-{storage_class.value.lower()}").resolve().as_uri()

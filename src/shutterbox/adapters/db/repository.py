@@ -228,3 +228,124 @@ async def get_user_by_name(conn: AsyncConnection, username: str) -> User | None:
 
 def _user(row: Any) -> User:
     return User(id=row.id, username=row.username, is_admin=row.is_admin, created_at=row.created_at)
+
+
+async def restore_deleted(conn: AsyncConnection, image_id: str, deleted_after: datetime) -> bool:
+    """Take an image out of the trash if it went there after ``deleted_after``."""
+    result = await conn.execute(
+        update(images)
+        .where(
+            images.c.id == image_id,
+            images.c.deleted_at.is_not(None),
+            images.c.deleted_at > deleted_after,
+        )
+        .values(deleted_at=None)
+    )
+    return bool(result.rowcount == 1)
+
+
+async def list_trash(
+    conn: AsyncConnection, owner_id: int, *, limit: int, cursor: tuple[datetime, str] | None
+) -> list[Image]:
+    """An owner's deleted images still kept, most recently deleted first."""
+    conditions = [
+        images.c.owner_id == owner_id,
+        images.c.deleted_at.is_not(None),
+        _before(cursor, images.c.deleted_at, images.c.id),
+    ]
+    query = (
+        select(*_image_columns)
+        .join(users, users.c.id == images.c.owner_id)
+        .where(*conditions)
+        .order_by(images.c.deleted_at.desc(), images.c.id.desc())
+        .limit(limit)
+    )
+    return await _attach_variants(conn, (await conn.execute(query)).all())
+
+
+async def set_original_class(
+    conn: AsyncConnection, image_id: str, storage_class: StorageClass
+) -> None:
+    await conn.execute(
+        update(images)
+        .where(images.c.id == image_id)
+        .values(original_storage_class=storage_class.value)
+    )
+
+
+async def set_original_restore(
+    conn: AsyncConnection,
+    image_id: str,
+    *,
+    requested_at: datetime | None,
+    restored_until: datetime | None,
+) -> None:
+    await conn.execute(
+        update(images)
+        .where(images.c.id == image_id)
+        .values(original_restore_requested_at=requested_at, original_restored_until=restored_until)
+    )
+
+
+async def originals_due(
+    conn: AsyncConnection,
+    *,
+    created_before: datetime,
+    classes: list[StorageClass],
+    after: tuple[datetime, str] | None,
+    limit: int,
+) -> list[Any]:
+    """Ready, undeleted images created before ``created_before`` whose original is recorded
+    in one of ``classes``: (id, created_at, original_key, original_storage_class) rows,
+    oldest first, after the ``after`` position."""
+    conditions = [
+        images.c.status == Status.READY.value,
+        images.c.deleted_at.is_(None),
+        images.c.created_at <= created_before,
+        images.c.original_storage_class.in_([c.value for c in classes]),
+    ]
+    if after is not None:
+        at, image_id = after
+        conditions.append(
+            or_(images.c.created_at > at, and_(images.c.created_at == at, images.c.id > image_id))
+        )
+    query = (
+        select(
+            images.c.id,
+            images.c.created_at,
+            images.c.original_key,
+            images.c.original_storage_class,
+        )
+        .where(*conditions)
+        .order_by(images.c.created_at, images.c.id)
+        .limit(limit)
+    )
+    return list((await conn.execute(query)).all())
+
+
+async def restores_ended(conn: AsyncConnection, now: datetime, limit: int) -> list[Any]:
+    """(id, original_key) of originals whose restored copy ran out."""
+    query = (
+        select(images.c.id, images.c.original_key)
+        .where(images.c.original_restored_until <= now)
+        .limit(limit)
+    )
+    return list((await conn.execute(query)).all())
+
+
+async def trash_expired(conn: AsyncConnection, deleted_before: datetime, limit: int) -> list[str]:
+    query = select(images.c.id).where(images.c.deleted_at <= deleted_before).limit(limit)
+    return list((await conn.scalars(query)).all())
+
+
+async def failed_expired(conn: AsyncConnection, created_before: datetime, limit: int) -> list[str]:
+    query = (
+        select(images.c.id)
+        .where(
+            images.c.status == Status.FAILED.value,
+            images.c.deleted_at.is_(None),
+            images.c.created_at <= created_before,
+        )
+        .limit(limit)
+    )
+    return list((await conn.scalars(query)).all())

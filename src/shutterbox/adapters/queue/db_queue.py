@@ -177,10 +177,21 @@ class DatabaseJobQueue:
 
     async def depth(self) -> int:
         async with self.db.reader.connect() as conn:
+            due = and_(jobs.c.state == QUEUED, jobs.c.run_at <= utcnow())
             count = await conn.scalar(
-                select(func.count()).select_from(jobs).where(jobs.c.state.in_([QUEUED, RUNNING]))
+                select(func.count()).select_from(jobs).where(or_(jobs.c.state == RUNNING, due))
             )
         return int(count or 0)
+
+    async def scheduled(self, conn: AsyncConnection, kind: str, image_id: str) -> bool:
+        row = await conn.scalar(
+            select(jobs.c.id).where(
+                jobs.c.kind == kind,
+                jobs.c.image_id == image_id,
+                jobs.c.state.in_([QUEUED, RUNNING]),
+            )
+        )
+        return row is not None
 
     async def check(self) -> None:
         await self.depth()

@@ -16,9 +16,20 @@ from shutterbox import __version__
 from shutterbox.bootstrap import bootstrap
 from shutterbox.config import Settings
 from shutterbox.domain.errors import ShutterboxError
-from shutterbox.entrypoints.api.routers import feed, images, media, ops, uploads, users
+from shutterbox.entrypoints.api.routers import (
+    cost,
+    feed,
+    images,
+    media,
+    ops,
+    trash,
+    uploads,
+    users,
+)
+from shutterbox.entrypoints.web import pages
 from shutterbox.entrypoints.worker import WorkerPool
 from shutterbox.services import metrics
+from shutterbox.services.egress import EgressFlusher, EgressMeter
 
 
 class RequestMetrics:
@@ -57,6 +68,9 @@ def create_app(settings: Settings | None = None, *, workers: int | None = None) 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = await bootstrap(settings)
         app.state.services = services
+        app.state.egress_meter = EgressMeter()  # media bytes sent, flushed every few seconds
+        egress_flusher = EgressFlusher(app.state.egress_meter, services.db)
+        egress_flusher.start()
         pool = WorkerPool(services, worker_count) if worker_count > 0 else None
         if pool:
             pool.start()
@@ -65,6 +79,7 @@ def create_app(settings: Settings | None = None, *, workers: int | None = None) 
         finally:
             if pool:
                 await pool.stop()
+            await egress_flusher.stop()
             await services.close()
 
     app = FastAPI(
@@ -89,8 +104,19 @@ def create_app(settings: Settings | None = None, *, workers: int | None = None) 
         body: dict[str, Any] = {"detail": "; ".join(problems), "code": "invalid_input"}
         return JSONResponse(body, 422)
 
-    routers = (users.router, images.router, uploads.router, feed.router, media.router, ops.router)
+    routers = (
+        users.router,
+        images.router,
+        uploads.router,
+        feed.router,
+        media.router,
+        ops.router,
+        trash.router,
+        cost.router,
+    )
     for router in routers:
         app.include_router(router)
+    app.include_router(pages.router)
+    app.mount(pages.STATIC_PREFIX, pages.static_files(), name="static")
     app.add_middleware(RequestMetrics)
     return app

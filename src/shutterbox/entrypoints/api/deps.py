@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from shutterbox.domain.errors import Unauthorized
+from shutterbox.domain.errors import Forbidden, Unauthorized
 from shutterbox.domain.users import User
 from shutterbox.services import accounts
 from shutterbox.services.context import Services
@@ -43,3 +43,14 @@ async def required_user(user: Annotated[User | None, Depends(optional_user)]) ->
 
 OptionalUser = Annotated[User | None, Depends(optional_user)]
 CurrentUser = Annotated[User, Depends(required_user)]
+
+
+async def admin_user(user: CurrentUser) -> User:
+    if not user.is_admin:
+        raise Forbidden(
+            "this needs an admin account (shutterbox users create NAME --admin makes one)"
+        )
+    return user
+
+
+AdminUser = Annotated[User, Depends(admin_user)]

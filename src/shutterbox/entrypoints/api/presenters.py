@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from shutterbox.clock import utcnow
 from shutterbox.domain.images import Image
 from shutterbox.domain.users import User
 from shutterbox.entrypoints.api.schemas import (
@@ -70,6 +71,9 @@ def image_public(image: Image, viewer: User | None, urls: MediaUrls) -> ImagePub
             bytes=image.original_bytes,
             content_type=image.original_media_type,
             sha256=image.original_sha256,
+            storage_class=image.original_storage_class.value,
+            downloadable=image.original_readable(utcnow()),
+            restored_until=image.original_restored_until,
         )
         if is_owner
         else None,

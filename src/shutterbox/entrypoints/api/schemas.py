@@ -45,6 +45,15 @@ class OriginalPublic(BaseModel):
     bytes: int
     content_type: str
     sha256: str
+    storage_class: str = Field(
+        description="STANDARD, STANDARD_IA, GLACIER_IR, GLACIER or DEEP_ARCHIVE"
+    )
+    downloadable: bool = Field(
+        description="False while archived and not restored: fetching the URL starts a restore (202)"
+    )
+    restored_until: datetime | None = Field(
+        default=None, description="Until when a restored archived original can be downloaded"
+    )
 
 
 class Location(BaseModel):

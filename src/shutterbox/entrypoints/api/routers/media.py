@@ -8,16 +8,32 @@ from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response
-from starlette.responses import FileResponse, StreamingResponse
+from fastapi.routing import APIRoute
+from starlette.responses import FileResponse, JSONResponse, StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from shutterbox.adapters.db import repository
+from shutterbox.clock import utcnow
 from shutterbox.domain.errors import Forbidden, NotFound
-from shutterbox.domain.images import FORMAT_EXTENSIONS, Visibility
+from shutterbox.domain.images import FORMAT_EXTENSIONS, Image, Visibility
 from shutterbox.entrypoints.api.conditional import http_date, not_modified, parse_single_range
 from shutterbox.entrypoints.api.deps import OptionalUser, ServicesDep
+from shutterbox.services import restores
+from shutterbox.services.egress import EgressMeter
 from shutterbox.services.media_urls import HASH_CHARS
 
-router = APIRouter(tags=["media"])
+
+class _MeteredRoute(APIRoute):
+    """Counts the body bytes the media answers send into the app's egress meter."""
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        meter = getattr(scope["app"].state, "egress_meter", None)
+        if isinstance(meter, EgressMeter):
+            send = meter.metered(scope, send)
+        await super().handle(scope, receive, send)
+
+
+router = APIRouter(tags=["media"], route_class=_MeteredRoute)
 
 _FILENAME = re.compile(
     rf"^(?P<name>[a-z]+)-(?P<hash>[0-9a-f]{{{HASH_CHARS}}})(\.(?P<ext>[a-z0-9]+))?$"
@@ -51,6 +67,7 @@ PRIVATE = "private, no-store"
 
 _MEDIA_RESPONSES: dict[int | str, dict[str, str]] = {
     200: {"description": "The bytes"},
+    202: {"description": "The original is archived: a restore has started (see Retry-After)"},
     206: {"description": "Part of the bytes (Range)"},
     304: {"description": "Not modified"},
     404: {"description": "No such image or file"},
@@ -107,6 +124,8 @@ async def read_media(
             raise NotFound("no such file")
         key, sha256 = image.original_key, image.original_sha256
         media_type = image.original_media_type
+        if not image.original_readable(utcnow()):
+            return await _restore_first(services, image)
     else:
         jpeg = image.variant(name)
         if jpeg is None:
@@ -161,6 +180,26 @@ async def read_media(
         return FileResponse(path, media_type=media_type, headers=headers)
     return await _ranged_from_store(
         services, key, media_type, headers, range_header, request.method == "HEAD"
+    )
+
+
+async def _restore_first(services: ServicesDep, image: Image) -> Response:
+    """An archived original: start a restore and tell the client when to ask again."""
+    await restores.request_original(services, image)
+    storage_class = image.original_storage_class.value
+    return JSONResponse(
+        {
+            "detail": f"The original is archived in {storage_class} storage. A restore has "
+            "started; it can be downloaded once the restore finishes "
+            f"(then for {services.settings.restore_days} days).",
+            "code": "restoring",
+            "storage_class": storage_class,
+        },
+        status_code=202,
+        headers={
+            "retry-after": str(restores.retry_after_seconds(services)),
+            "cache-control": PRIVATE,
+        },
     )
 
 

@@ -1,0 +1,185 @@
+"""A real Chromium (Playwright) against a real `shutterbox serve`.
+
+Fixtures for every browser test:
+
+- ``web_server``: one `shutterbox serve` subprocess for the session (a temporary data
+  directory, one background worker).
+- ``browser``: Debian's Chromium at ``/usr/bin/chromium``, headless, for the session.
+- ``open_page``: a factory for a fresh browser context and page
+  (``open_page(viewport=..., headers=...)``), which records console errors, uncaught
+  exceptions and Content-Security-Policy violations; ``BrowserPage.assert_clean()`` fails on
+  any of them.
+- ``make_admin``: an admin account (made with `shutterbox users create --admin`) and its
+  bearer header.
+- ``screenshots``: the directory screenshots go to (``tests/browser/screenshots/``).
+
+Without Chromium the tests are skipped, except under CI (``CI=true``), where they fail.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx2 as httpx
+import pytest
+
+from tests.e2e.server import ServerProcess
+
+try:
+    from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
+except ImportError:  # the test extra not installed: the fixtures say so
+    sync_playwright = None
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).parent / "screenshots"
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+PASSWORD = "correct horse battery"
+
+# Runs in every page before its own scripts: keeps the CSP violations the browser reports.
+_WATCH_CSP = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__cspViolations.push(
+    event.violatedDirective + " blocked " + (event.blockedURI || "inline") +
+      " (" + event.sourceFile + ":" + event.lineNumber + ")"
+  );
+});
+"""
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{reason}; CI must install it (see .ci/run)", pytrace=False)
+    pytest.skip(reason)
+
+
+@dataclass
+class BrowserPage:
+    """A page in its own browser context, and what went wrong in it."""
+
+    page: Page
+    console_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+    expected_errors: list[Callable[[ConsoleMessage], bool]] = field(default_factory=list)
+
+    def expect_console_error(self, matches: Callable[[ConsoleMessage], bool]) -> None:
+        """Console errors ``matches`` accepts are not counted (e.g. an expected 401)."""
+        self.expected_errors.append(matches)
+
+    def _on_console(self, message: ConsoleMessage) -> None:
+        if message.type == "error" and not any(m(message) for m in self.expected_errors):
+            where = message.location.get("url", "")
+            self.console_errors.append(f"{message.text} ({where})")
+
+    def csp_violations(self) -> list[str]:
+        violations: list[str] = self.page.evaluate("window.__cspViolations || []")
+        return violations
+
+    def assert_clean(self) -> None:
+        assert self.page_errors == [], self.page_errors
+        assert self.console_errors == [], self.console_errors
+        assert self.csp_violations() == []
+
+    def testid(self, name: str) -> Any:
+        return self.page.get_by_test_id(name)
+
+
+@pytest.fixture(scope="package")
+def web_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    root = tmp_path_factory.mktemp("web")
+    server = ServerProcess(
+        root / "data",
+        serve_args=("--workers", "1"),
+        SHUTTERBOX_JOB_POLL_SECONDS="0.2",
+    )
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="package")
+def browser() -> Iterator[Browser]:
+    if sync_playwright is None:
+        _unavailable("Playwright is not installed: pip install -e '.[test]'")
+    if not CHROMIUM.exists():
+        _unavailable(f"Chromium is not installed at {CHROMIUM}")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def open_page(browser: Browser, web_server: ServerProcess) -> Iterator[Callable[..., BrowserPage]]:
+    contexts: list[Any] = []
+
+    def make(
+        *, viewport: dict[str, int] | None = None, headers: dict[str, str] | None = None
+    ) -> BrowserPage:
+        context = browser.new_context(
+            base_url=web_server.url,
+            viewport=viewport or DESKTOP,  # type: ignore[arg-type]
+            extra_http_headers=headers,
+        )
+        contexts.append(context)
+        context.add_init_script(script=_WATCH_CSP)
+        context.set_default_timeout(10_000)
+        page = context.new_page()
+        watched = BrowserPage(page)
+        page.on("console", watched._on_console)
+        page.on("pageerror", lambda error: watched.page_errors.append(str(error)))
+        return watched
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+_names = itertools.count(1)
+
+
+@pytest.fixture
+def make_admin(web_server: ServerProcess) -> Callable[[], dict[str, str]]:
+    """Create an admin from the shell, as an operator would, and log it in."""
+
+    def make() -> dict[str, str]:
+        username = f"admin{next(_names)}"
+        created = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "shutterbox.entrypoints.cli",
+                "users",
+                "create",
+                username,
+                "--admin",
+            ],
+            input=f"{PASSWORD}\n{PASSWORD}\n".encode(),
+            env=web_server.env,
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+        assert created.returncode == 0, created.stderr.decode()
+        token = httpx.post(
+            f"{web_server.url}/api/v1/auth/token",
+            data={"username": username, "password": PASSWORD},
+        )
+        assert token.status_code == 200, token.text
+        return {"Authorization": f"Bearer {token.json()['access_token']}"}
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Path:
+    SCREENSHOTS.mkdir(exist_ok=True)
+    return SCREENSHOTS
