@@ -161,7 +161,7 @@ def test_a_price_sheet_setting_changes_the_estimate(tmp_path: Path, custom_sheet
         assert body["egress_usd"] == pytest.approx(75.75)
         custom_sheet.write_text("broken = [")
         response = client.get("/api/v1/cost/estimate")
-        assert response.status_code == 500
+        assert response.status_code == 503
         assert response.json()["code"] == "price_sheet_invalid"
         assert "TOML" in response.json()["detail"]
 

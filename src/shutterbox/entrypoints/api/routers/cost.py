@@ -22,7 +22,7 @@ router = APIRouter(prefix="/api/v1", tags=["cost"])
 
 
 class PriceSheetUnavailable(ShutterboxError):
-    status = 500
+    status = 503  # the operator's file is broken: the service cannot answer, the request is fine
     code = "price_sheet_invalid"
 
 
@@ -228,7 +228,7 @@ def _sheet(services: ServicesDep) -> cost.PriceSheet:
 @router.get(
     "/cost/estimate",
     response_model=EstimateOut,
-    responses={422: {"model": ErrorBody}, 500: {"model": ErrorBody}},
+    responses={422: {"model": ErrorBody}, 503: {"model": ErrorBody}},
 )
 async def read_cost_estimate(
     services: ServicesDep,
@@ -276,7 +276,7 @@ async def read_cost_estimate(
     "/admin/bill",
     response_model=BillOut,
     response_model_exclude_none=True,
-    responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody}, 500: {"model": ErrorBody}},
+    responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody}, 503: {"model": ErrorBody}},
 )
 async def read_bill(request: Request, services: ServicesDep, _admin: AdminUser) -> BillOut:
     """The live bill: what this deployment stores (per kind, variant, format and storage
