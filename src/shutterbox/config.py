@@ -156,8 +156,8 @@ class Settings(BaseSettings):
     secret_key: str | None = Field(
         default=None,
         description="Key that signs the URLs the origin hands out (e.g. direct uploads to a "
-        "local store). Set the same value on every API node; default: a random key kept in "
-        "the data directory.",
+        "local store) and the web sessions' CSRF tokens. Set the same value on every API node; "
+        "default: a random key kept in the data directory.",
     )
     previous_secret_keys: str = Field(
         default="",
@@ -184,7 +184,8 @@ class Settings(BaseSettings):
     cdn_purge_urls: str = Field(
         default="",
         description="Comma-separated base URLs of the edge caches (e.g. Varnish) the origin "
-        "sends PURGE to when an image is deleted, before the DELETE answers.",
+        "sends PURGE to when an image is deleted or its visibility changes, before the API "
+        "answers.",
     )
     direct_upload_expiry_seconds: int = Field(
         default=900,
@@ -197,7 +198,23 @@ class Settings(BaseSettings):
         description="How long after its URL expired an uncompleted direct upload is kept "
         "before it and any bytes it left are removed.",
     )
-    token_ttl_days: int = Field(default=30, description="Lifetime of an API bearer token.")
+    token_ttl_days: int = Field(
+        default=30,
+        description="Lifetime of an API bearer token, and of a web session (the pages' login "
+        "cookie).",
+    )
+    events_poll_seconds: float = Field(
+        default=0.5,
+        gt=0,
+        description="How often each open live-status stream (GET /api/v1/events) looks in the "
+        "database for its user's images that changed.",
+    )
+    events_keepalive_seconds: float = Field(
+        default=15.0,
+        gt=0,
+        description="How often an idle live-status stream sends a keep-alive comment, so that "
+        "proxies do not close it.",
+    )
     idempotency_ttl_hours: int = Field(
         default=24, description="How long an Idempotency-Key keeps answering with its first result."
     )

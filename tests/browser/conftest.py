@@ -12,6 +12,11 @@ Fixtures for every browser test:
 - ``make_admin``: an admin account (made with `shutterbox users create --admin`) and its
   bearer header.
 - ``screenshots``: the directory screenshots go to (``tests/browser/screenshots/``).
+- ``make_user``: a new registered ``Account`` (name, password, bearer header for API checks).
+- ``logged_in_page``: ``open_page`` for a logged-in user (a session cookie in its context).
+
+Helpers: ``upload_photo`` (a JPEG through the API, waited for until processed) and
+``register_through_page`` (the register form, as a visitor fills it in).
 
 Without Chromium the tests are skipped, except under CI (``CI=true``), where they fail.
 """
@@ -30,7 +35,9 @@ from typing import Any
 import httpx2 as httpx
 import pytest
 
+from tests.conftest import wait_for_status
 from tests.e2e.server import ServerProcess
+from tests.imagegen import jpeg_bytes
 
 try:
     from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
@@ -183,3 +190,100 @@ def make_admin(web_server: ServerProcess) -> Callable[[], dict[str, str]]:
 def screenshots() -> Path:
     SCREENSHOTS.mkdir(exist_ok=True)
     return SCREENSHOTS
+
+
+# --- accounts, and pages of a logged-in visitor ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class Account:
+    """A registered user: the name, the password, and a bearer header for API checks."""
+
+    username: str
+    password: str
+    headers: dict[str, str]
+
+
+@pytest.fixture
+def make_user(web_server: ServerProcess) -> Callable[[], Account]:
+    """Register a new user through the API (a fresh name each time)."""
+
+    def make() -> Account:
+        username = f"user{next(_names)}_{os.getpid() % 1000}"
+        created = httpx.post(
+            f"{web_server.url}/api/v1/users", json={"username": username, "password": PASSWORD}
+        )
+        assert created.status_code == 201, created.text
+        token = httpx.post(
+            f"{web_server.url}/api/v1/auth/token",
+            data={"username": username, "password": PASSWORD},
+        )
+        assert token.status_code == 200, token.text
+        bearer = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        return Account(username, PASSWORD, bearer)
+
+    return make
+
+
+@pytest.fixture
+def logged_in_page(
+    open_page: Callable[..., BrowserPage], make_user: Callable[[], Account]
+) -> Callable[..., tuple[BrowserPage, Account]]:
+    """``logged_in_page(viewport=..., account=...)``: a fresh page whose browser context holds
+    a session cookie (from ``POST /api/v1/session``, the endpoint the login page also starts
+    sessions with), for a new user unless ``account`` is given."""
+
+    def make(
+        *, viewport: dict[str, int] | None = None, account: Account | None = None
+    ) -> tuple[BrowserPage, Account]:
+        account = account or make_user()
+        page = open_page(viewport=viewport)
+        answer = page.page.context.request.post(
+            "/api/v1/session", data={"username": account.username, "password": account.password}
+        )
+        assert answer.ok, answer.text()
+        return page, account
+
+    return make
+
+
+# --- photos and registering, as tests need them -------------------------------------------
+
+
+def upload_photo(
+    server: ServerProcess,
+    headers: dict[str, str],
+    *,
+    width: int = 320,
+    height: int = 240,
+    **fields: str,
+) -> dict[str, Any]:
+    """Upload a fresh JPEG through the API (``headers`` authenticate: a bearer header, or a
+    session cookie with its ``X-CSRF-Token``), with form ``fields`` such as ``caption``,
+    ``tags``, ``alt_text`` or ``visibility``; wait until it is processed and return its JSON."""
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        response = client.post(
+            "/api/v1/images",
+            headers=headers,
+            data=fields,
+            files={"file": ("photo.jpg", jpeg_bytes(width, height), "image/jpeg")},
+        )
+        assert response.status_code == 201, response.text
+        image = wait_for_status(client, response.json()["id"], headers, timeout=60)
+    assert image["status"] == "ready", image
+    return image
+
+
+def new_username(prefix: str = "user") -> str:
+    """A name no other test uses."""
+    return f"{prefix}{next(_names)}_{os.getpid() % 1000}"
+
+
+def register_through_page(page: BrowserPage, username: str, password: str = PASSWORD) -> None:
+    """Create an account with the register form; the page ends logged in, on the feed."""
+    page.page.goto("/register")
+    page.page.get_by_label("Username").fill(username)
+    page.page.get_by_label("Password").fill(password)
+    page.page.get_by_role("button", name="Create account").click()
+    page.page.wait_for_url("**/")
+    assert page.testid("account-name").inner_text() == username

@@ -50,6 +50,7 @@ class Variant:
 
 
 FORMAT_EXTENSIONS = {"jpeg": "jpg", "webp": "webp", "avif": "avif"}
+MAX_ALT_TEXT_CHARS = 1000
 
 
 @dataclass
@@ -65,6 +66,7 @@ class Image:
     original_bytes: int
     original_sha256: str
     caption: str = ""
+    alt_text: str = ""  # describes the picture for people who cannot see it
     tags: list[str] = field(default_factory=list)
     location_name: str | None = None
     lat: float | None = None

@@ -29,13 +29,7 @@ async def delete_image(services: Services, user: User, image_id: str) -> None:
         if services.settings.trash_retention_days == 0:
             jobs.append(await services.queue.enqueue(conn, RECLAIM_IMAGE, image_id))
     await services.queue.dispatch(jobs)  # otherwise the lifecycle pass empties the trash
-    paths = image_media_paths(image)
-    if await purge.purge_paths(services, paths):  # an edge did not confirm: keep trying
-        async with services.db.writer.begin() as conn:
-            purge_job = await services.queue.enqueue(
-                conn, purge.PURGE_MEDIA, image_id, {"paths": paths}
-            )
-        await services.queue.dispatch([purge_job])
+    await purge.purge_or_retry_later(services, image_id, image_media_paths(image))
 
 
 def trash_cutoff(services: Services) -> datetime:

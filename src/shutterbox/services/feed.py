@@ -71,3 +71,9 @@ async def user_images(
 
 async def tag_images(services: Services, tag: str, limit: int, cursor: str | None) -> Page:
     return await _page(services, limit, cursor, tag=tag.lower())
+
+
+async def home_feed(services: Services, viewer: User, limit: int, cursor: str | None) -> Page:
+    """The viewer's own images (private ones too) and the public images of the people they
+    follow, newest first."""
+    return await _page(services, limit, cursor, home_of=viewer.id)

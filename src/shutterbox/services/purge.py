@@ -1,4 +1,5 @@
-"""Telling the edge caches to forget an image's URLs (on delete), before the API answers."""
+"""Telling the edge caches to forget an image's URLs (on delete, or when its visibility
+changes), before the API answers."""
 
 from __future__ import annotations
 
@@ -43,6 +44,14 @@ async def purge_paths(services: Services, paths: list[str]) -> list[str]:
     if failures:
         metrics.PURGE_FAILURES.inc(len(failures))
     return failures
+
+
+async def purge_or_retry_later(services: Services, image_id: str, paths: list[str]) -> None:
+    """Purge ``paths`` now; a job keeps trying what an edge did not confirm."""
+    if await purge_paths(services, paths):
+        async with services.db.writer.begin() as conn:
+            job = await services.queue.enqueue(conn, PURGE_MEDIA, image_id, {"paths": paths})
+        await services.queue.dispatch([job])
 
 
 async def retry_purge(services: Services, paths: list[str]) -> None:

@@ -29,7 +29,14 @@ from shutterbox.domain.errors import (
     UnsupportedMediaType,
 )
 from shutterbox.domain.formats import ACCEPTED_NAMES, SNIFF_BYTES, ImageFormat, sniff_format
-from shutterbox.domain.images import Image, Status, Visibility, new_image_id, original_key
+from shutterbox.domain.images import (
+    MAX_ALT_TEXT_CHARS,
+    Image,
+    Status,
+    Visibility,
+    new_image_id,
+    original_key,
+)
 from shutterbox.domain.storage import StorageClass
 from shutterbox.domain.users import User
 from shutterbox.services.context import Services
@@ -57,6 +64,7 @@ class StagedFile:
 class UploadDetails:
     caption: str = ""
     tags: list[str] = field(default_factory=list)
+    alt_text: str = ""
     location_name: str | None = None
     lat: float | None = None
     lon: float | None = None
@@ -67,6 +75,8 @@ class UploadDetails:
 def check_details(details: UploadDetails, max_caption_chars: int) -> None:
     if len(details.caption) > max_caption_chars:
         raise InvalidInput(f"the caption is longer than {max_caption_chars} characters")
+    if len(details.alt_text) > MAX_ALT_TEXT_CHARS:
+        raise InvalidInput(f"the alt text is longer than {MAX_ALT_TEXT_CHARS} characters")
     if details.location_name is not None and len(details.location_name) > 200:
         raise InvalidInput("the location name is longer than 200 characters")
     if (details.lat is None) != (details.lon is None):
@@ -146,6 +156,7 @@ async def accept_upload(
             original_bytes=staged.size,
             original_sha256=staged.sha256,
             caption=details.caption,
+            alt_text=details.alt_text,
             tags=details.tags,
             location_name=details.location_name,
             lat=lat,

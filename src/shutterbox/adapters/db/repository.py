@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from shutterbox.adapters.db.tables import image_tags, images, users, variants
+from shutterbox.adapters.db.tables import follows, image_tags, images, users, variants
 from shutterbox.domain.images import Image, Status, Variant, Visibility
 from shutterbox.domain.storage import StorageClass
 from shutterbox.domain.users import User
@@ -30,6 +30,7 @@ def _image_from_row(row: Any, variant_rows: Sequence[Any]) -> Image:
         original_bytes=row.original_bytes,
         original_sha256=row.original_sha256,
         caption=row.caption,
+        alt_text=row.alt_text,
         tags=list(row.tags or []),
         location_name=row.location_name,
         lat=row.lat,
@@ -115,6 +116,7 @@ async def insert_image(conn: AsyncConnection, image: Image) -> None:
             status=image.status.value,
             visibility=image.visibility.value,
             caption=image.caption,
+            alt_text=image.alt_text,
             tags=image.tags,
             location_name=image.location_name,
             lat=image.lat,
@@ -174,6 +176,43 @@ async def mark_failed(conn: AsyncConnection, image_id: str, reason: str, when: d
     )
 
 
+async def update_details(conn: AsyncConnection, image: Image, values: dict[str, Any]) -> bool:
+    """Change an undeleted image's columns; new ``tags`` replace its tag rows, which keep the
+    image's own created_at (tag pages stay in upload order). False if it was deleted."""
+    result = await conn.execute(
+        update(images)
+        .where(images.c.id == image.id, images.c.deleted_at.is_(None))
+        .values(**values)
+    )
+    if result.rowcount != 1:
+        return False
+    if "tags" in values:
+        await conn.execute(delete(image_tags).where(image_tags.c.image_id == image.id))
+        if values["tags"]:
+            await conn.execute(
+                image_tags.insert(),
+                [
+                    {"image_id": image.id, "tag": t, "created_at": image.created_at}
+                    for t in values["tags"]
+                ],
+            )
+    return True
+
+
+async def mark_processing_again(conn: AsyncConnection, image_id: str) -> bool:
+    """Put a failed, undeleted image back to processing; False if it is not one."""
+    result = await conn.execute(
+        update(images)
+        .where(
+            images.c.id == image_id,
+            images.c.status == Status.FAILED.value,
+            images.c.deleted_at.is_(None),
+        )
+        .values(status=Status.PROCESSING.value, failure_reason=None, processed_at=None)
+    )
+    return bool(result.rowcount == 1)
+
+
 async def mark_deleted(conn: AsyncConnection, image_id: str, when: datetime) -> None:
     await conn.execute(
         update(images)
@@ -201,11 +240,24 @@ async def list_images(
     owner_id: int | None = None,
     tag: str | None = None,
     include_private: bool = False,
+    home_of: int | None = None,
 ) -> list[Image]:
-    """Ready, undeleted images, newest first, strictly after ``cursor`` (keyset pagination)."""
+    """Ready, undeleted images, newest first, strictly after ``cursor`` (keyset pagination).
+    ``home_of``: that user's own images and the public ones of the people they follow."""
     query = select(*_image_columns).join(users, users.c.id == images.c.owner_id)
     conditions = [images.c.status == Status.READY.value, images.c.deleted_at.is_(None)]
-    if not include_private:
+    if home_of is not None:
+        followed = select(follows.c.followee_id).where(follows.c.follower_id == home_of)
+        conditions.append(
+            or_(
+                images.c.owner_id == home_of,
+                and_(
+                    images.c.owner_id.in_(followed),
+                    images.c.visibility == Visibility.PUBLIC.value,
+                ),
+            )
+        )
+    elif not include_private:
         conditions.append(images.c.visibility == Visibility.PUBLIC.value)
     if owner_id is not None:
         conditions.append(images.c.owner_id == owner_id)

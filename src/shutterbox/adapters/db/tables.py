@@ -58,6 +58,7 @@ images = Table(
     Column("failure_reason", Text, nullable=True),
     Column("visibility", String(16), nullable=False),
     Column("caption", Text, nullable=False, default=""),
+    Column("alt_text", Text, nullable=False, server_default=""),
     Column("tags", JSON, nullable=False),
     Column("location_name", String(200), nullable=True),
     Column("lat", Float, nullable=True),
@@ -88,6 +89,7 @@ images = Table(
     Index("ix_images_owner", "owner_id", "created_at", "id"),
     Index("ix_images_owner_sha256", "owner_id", "original_sha256"),
     Index("ix_images_deleted", "deleted_at"),
+    Index("ix_images_owner_status", "owner_id", "status"),
     Index("ix_images_class_age", "original_storage_class", "created_at"),
 )
 
@@ -113,6 +115,15 @@ image_tags = Table(
     Column("tag", String(50), primary_key=True),
     Column("created_at", DateTime, nullable=False),
     Index("ix_image_tags_tag", "tag", "created_at", "image_id"),
+)
+
+follows = Table(
+    "follows",
+    metadata,
+    Column("follower_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("followee_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("created_at", DateTime, nullable=False),
+    Index("ix_follows_followee", "followee_id"),
 )
 
 idempotency_keys = Table(

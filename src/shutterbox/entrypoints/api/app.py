@@ -18,18 +18,22 @@ from shutterbox.config import Settings
 from shutterbox.domain.errors import ShutterboxError
 from shutterbox.entrypoints.api.routers import (
     cost,
+    events,
     feed,
     images,
     media,
     ops,
+    session,
+    social,
     trash,
     uploads,
     users,
 )
-from shutterbox.entrypoints.web import pages
+from shutterbox.entrypoints.web import auth_pages, feed_pages, image_pages, pages, upload_pages
 from shutterbox.entrypoints.worker import WorkerPool
 from shutterbox.services import metrics
 from shutterbox.services.egress import EgressFlusher, EgressMeter
+from shutterbox.services.events import StreamCloser
 
 
 class RequestMetrics:
@@ -68,6 +72,10 @@ def create_app(settings: Settings | None = None, *, workers: int | None = None) 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = await bootstrap(settings)
         app.state.services = services
+        # Open event streams end on the exit signal: the server waits for them before it
+        # runs this shutdown.
+        app.state.event_streams = event_streams = StreamCloser()
+        event_streams.install()
         app.state.egress_meter = EgressMeter()  # media bytes sent, flushed every few seconds
         egress_flusher = EgressFlusher(app.state.egress_meter, services.db)
         egress_flusher.start()
@@ -77,6 +85,7 @@ def create_app(settings: Settings | None = None, *, workers: int | None = None) 
         try:
             yield
         finally:
+            event_streams.close()
             if pool:
                 await pool.stop()
             await egress_flusher.stop()
@@ -106,6 +115,7 @@ def create_app(settings: Settings | None = None, *, workers: int | None = None) 
 
     routers = (
         users.router,
+        session.router,
         images.router,
         uploads.router,
         feed.router,
@@ -113,10 +123,16 @@ def create_app(settings: Settings | None = None, *, workers: int | None = None) 
         ops.router,
         trash.router,
         cost.router,
+        events.router,
+        social.router,  # after users: /api/v1/users/me is not a profile ("me" is no username)
     )
     for router in routers:
         app.include_router(router)
     app.include_router(pages.router)
+    app.include_router(upload_pages.router)
+    app.include_router(image_pages.router)
+    app.include_router(auth_pages.router)
+    app.include_router(feed_pages.router)
     app.mount(pages.STATIC_PREFIX, pages.static_files(), name="static")
     app.add_middleware(RequestMetrics)
     return app

@@ -5,14 +5,20 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from shutterbox.domain.errors import Forbidden, Unauthorized
 from shutterbox.domain.users import User
-from shutterbox.services import accounts
+from shutterbox.services import accounts, sessions
 from shutterbox.services.context import Services
 
 _bearer = HTTPBearer(auto_error=False, description="A token from POST /api/v1/auth/token")
+_session_cookie = APIKeyCookie(
+    name=sessions.SESSION_COOKIE,
+    auto_error=False,
+    description="The web pages' session (POST /api/v1/session); requests that change "
+    "something must also send its CSRF token in the X-CSRF-Token header.",
+)
 
 
 def get_services(request: Request) -> Services:
@@ -24,20 +30,32 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 
 
 async def optional_user(
+    request: Request,
     services: ServicesDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    session_token: Annotated[str | None, Depends(_session_cookie)],
 ) -> User | None:
-    if credentials is None:
+    """The bearer token's user (an invalid token: 401), or else the session cookie's (an
+    invalid or expired cookie: anonymous). A cookie-authenticated request that changes
+    something must carry the session's CSRF token (403 without it). Never reads the body."""
+    if credentials is not None:
+        user = await accounts.user_for_token(services.db, credentials.credentials)
+        if user is None:
+            raise Unauthorized("the token is invalid, expired or revoked")
+        return user
+    user = await sessions.user_for_session(services, session_token)
+    if user is None or session_token is None:
         return None
-    user = await accounts.user_for_token(services.db, credentials.credentials)
-    if user is None:
-        raise Unauthorized("the token is invalid, expired or revoked")
+    if request.method not in sessions.SAFE_METHODS:
+        sessions.check_csrf(services, session_token, request.headers.get(sessions.CSRF_HEADER))
     return user
 
 
 async def required_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
     if user is None:
-        raise Unauthorized("log in first: send 'Authorization: Bearer <token>'")
+        raise Unauthorized(
+            "log in first: send 'Authorization: Bearer <token>', or log in on the web pages"
+        )
     return user
 
 

@@ -38,6 +38,7 @@ def image_public(image: Image, viewer: User | None, urls: MediaUrls) -> ImagePub
         failure_reason=image.failure_reason,
         visibility=image.visibility.value,
         caption=image.caption,
+        alt_text=image.alt_text,
         tags=image.tags,
         location=location,
         width=image.width,

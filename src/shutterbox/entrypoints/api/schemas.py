@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from shutterbox.domain.images import Visibility
 
 
 class ErrorBody(BaseModel):
@@ -79,6 +81,7 @@ class ImagePublic(BaseModel):
     failure_reason: str | None = None
     visibility: str
     caption: str
+    alt_text: str = Field(description="Describes the picture for people who cannot see it.")
     tags: list[str]
     location: Location | None = None
     width: int | None = None
@@ -97,6 +100,29 @@ class ImagePage(BaseModel):
     items: list[ImagePublic]
     next_cursor: str | None = Field(
         default=None, description="Pass as `cursor` for the next page; null on the last page."
+    )
+
+
+class ImagePatch(BaseModel):
+    """The fields to change: a field left out (or null) stays as it is, except `location`,
+    which null clears."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    caption: str | None = Field(default=None, description="The new caption.")
+    tags: list[str] | str | None = Field(
+        default=None,
+        description="The new tags, replacing all: a list, or one comma or space separated "
+        'string (`[]` or `""` removes them all).',
+    )
+    alt_text: str | None = Field(
+        default=None, description="Describes the picture for people who cannot see it."
+    )
+    location: Location | None = Field(
+        default=None, description="The new location, replacing the whole of it; null clears it."
+    )
+    visibility: Visibility | None = Field(
+        default=None, description="public or private; changing it purges the edge caches."
     )
 
 

@@ -29,6 +29,8 @@ from starlette.types import Scope
 
 from shutterbox import __version__
 from shutterbox.config import Settings
+from shutterbox.domain.users import User
+from shutterbox.services import sessions
 
 WEB_DIR = Path(__file__).parent
 TEMPLATES_DIR = WEB_DIR / "templates"
@@ -38,7 +40,13 @@ STATIC_PREFIX = "/static"
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "public, max-age=300, must-revalidate"
 
-NAV_ITEMS = (("feed", "/", "Feed"), ("upload", "/upload", "Upload"), ("lab", "/lab", "Lab"))
+# (key, href, label); "home" is shown only to a logged-in viewer.
+NAV_ITEMS = (
+    ("feed", "/", "Feed"),
+    ("home", "/home", "Home"),
+    ("upload", "/upload", "Upload"),
+    ("lab", "/lab", "Lab"),
+)
 
 
 # --- static files -------------------------------------------------------------------------
@@ -165,7 +173,18 @@ def _settings(request: Request) -> Settings:
     return settings
 
 
-def render(
+async def page_viewer(request: Request) -> tuple[User | None, str | None]:
+    """Who is looking at a page (from the session cookie), and their session's CSRF token.
+
+    Looked up once per request (a page handler and ``render`` may both ask)."""
+    known: tuple[User | None, str | None] | None = getattr(request.state, "page_viewer", None)
+    if known is None:
+        known = await sessions.viewer(request.app.state.services, request.cookies)
+        request.state.page_viewer = known
+    return known
+
+
+async def render(
     request: Request,
     template: str,
     context: Mapping[str, Any] | None = None,
@@ -175,9 +194,18 @@ def render(
 ) -> HTMLResponse:
     """Render a page that extends ``base.html``, with the security headers.
 
-    ``context["active"]`` names the navigation item to mark as the current page.
+    ``context["active"]`` names the navigation item to mark as the current page. Every page
+    also gets ``viewer`` (the logged-in ``User`` or None) and ``csrf_token`` (their session's,
+    or None), which the layout uses for the account menu and ``<meta name="csrf-token">``;
+    a page may pass its own (e.g. a handler that has just logged someone out).
     """
-    values: dict[str, Any] = {"active": "", **(context or {})}
+    viewer, csrf_token = await page_viewer(request)
+    values: dict[str, Any] = {
+        "active": "",
+        "viewer": viewer,
+        "csrf_token": csrf_token,
+        **(context or {}),
+    }
     response = templates.TemplateResponse(request, template, values, status_code=status_code)
     response.headers.update(page_headers(_settings(request), img_sources))
     return response
@@ -293,7 +321,7 @@ router = APIRouter(include_in_schema=False)
 @router.get("/lab", response_class=HTMLResponse)
 async def read_lab(request: Request) -> HTMLResponse:
     """The cost lab: the seed's calculator, computed by ``GET /api/v1/cost/estimate``."""
-    return render(
+    return await render(
         request,
         "lab.html",
         {

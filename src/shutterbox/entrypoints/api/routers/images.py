@@ -1,4 +1,4 @@
-"""Uploading, reading and deleting images."""
+"""Uploading, reading, editing and deleting images."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from shutterbox.domain.errors import InvalidInput, NotFound, ShutterboxError
 from shutterbox.domain.images import Visibility, normalise_tags
 from shutterbox.entrypoints.api.deps import CurrentUser, OptionalUser, ServicesDep
 from shutterbox.entrypoints.api.presenters import image_public
-from shutterbox.entrypoints.api.schemas import ErrorBody, ImagePublic
+from shutterbox.entrypoints.api.schemas import ErrorBody, ImagePatch, ImagePublic
 from shutterbox.entrypoints.api.upload_stream import read_upload
-from shutterbox.services import deletion, metrics, uploads
+from shutterbox.services import deletion, editing, metrics, uploads
 
 router = APIRouter(prefix="/api/v1/images", tags=["images"])
 
@@ -32,6 +32,11 @@ _UPLOAD_FORM: dict[str, Any] = {
                             "description": "JPEG, PNG, GIF, WebP, AVIF, HEIC or TIFF",
                         },
                         "caption": {"type": "string"},
+                        "alt_text": {
+                            "type": "string",
+                            "maxLength": 1000,
+                            "description": "describes the picture for people who cannot see it",
+                        },
                         "tags": {"type": "string", "description": "comma or space separated"},
                         "location": {"type": "string", "description": "a place name"},
                         "lat": {"type": "number", "minimum": -90, "maximum": 90},
@@ -77,6 +82,7 @@ def _details(fields: dict[str, str], max_tags: int) -> uploads.UploadDetails:
     return uploads.UploadDetails(
         caption=fields.get("caption", "").strip(),
         tags=tags,
+        alt_text=fields.get("alt_text", "").strip(),
         location_name=fields.get("location", "").strip() or None,
         lat=number("lat"),
         lon=number("lon"),
@@ -153,3 +159,41 @@ async def read_image(image_id: str, services: ServicesDep, viewer: OptionalUser)
 async def delete_image(image_id: str, services: ServicesDep, user: CurrentUser) -> Response:
     await deletion.delete_image(services, user, image_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.patch(
+    "/{image_id}",
+    response_model=ImagePublic,
+    responses={code: {"model": ErrorBody} for code in (401, 403, 404, 422)},
+)
+async def edit_image(
+    image_id: str, body: ImagePatch, services: ServicesDep, user: CurrentUser
+) -> ImagePublic:
+    """Change your image's caption, tags, alt text, location or visibility; fields left out
+    stay as they are. A change of visibility purges the image's URLs from the edge caches."""
+    given = body.model_fields_set
+    location = None
+    if "location" in given:  # null clears it
+        place = body.location
+        location = editing.Place(place.name, place.lat, place.lon) if place else editing.Place()
+    edit = editing.ImageEdit(
+        caption=body.caption,
+        tags=body.tags,
+        alt_text=body.alt_text,
+        location=location,
+        visibility=body.visibility,
+    )
+    image = await editing.edit_image(services, user, image_id, edit)
+    return image_public(image, user, services.media_urls)
+
+
+@router.post(
+    "/{image_id}/retry",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=ImagePublic,
+    responses={code: {"model": ErrorBody} for code in (401, 403, 404, 409)},
+)
+async def retry_image(image_id: str, services: ServicesDep, user: CurrentUser) -> ImagePublic:
+    """Process a `failed` image again: it goes back to `processing` (`409` for any other)."""
+    image = await editing.retry_processing(services, user, image_id)
+    return image_public(image, user, services.media_urls)

@@ -39,6 +39,9 @@ class UploadTicketPublic(BaseModel):
 class UploadComplete(BaseModel):
     caption: str = ""
     tags: list[str] | str | None = None
+    alt_text: str = Field(
+        default="", description="Describes the picture for people who cannot see it."
+    )
     location: str | None = None
     lat: float | None = None
     lon: float | None = None
@@ -123,12 +126,15 @@ async def complete_upload(
     details = uploads.UploadDetails(
         caption=body.caption.strip(),
         tags=tags,
+        alt_text=body.alt_text.strip(),
         location_name=(body.location or "").strip() or None,
         lat=body.lat,
         lon=body.lon,
         visibility=body.visibility,
         share_location=body.share_location,
     )
+    # Checked before the upload is claimed: a mistyped field does not cost the uploaded file.
+    uploads.check_details(details, services.settings.max_caption_chars)
     image, outcome = await direct_uploads.complete_upload(services, user, upload_id, details)
     if outcome == uploads.Outcome.DUPLICATE or outcome == uploads.Outcome.REPLAYED:
         response.status_code = status.HTTP_200_OK

@@ -1,0 +1,71 @@
+"""Live status of your own images, as Server-Sent Events."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator
+
+from fastapi import APIRouter, Request
+from fastapi.responses import StreamingResponse
+
+from shutterbox.entrypoints.api.deps import CurrentUser, ServicesDep
+from shutterbox.entrypoints.api.schemas import ErrorBody
+from shutterbox.services import events
+from shutterbox.services.context import Services
+
+router = APIRouter(prefix="/api/v1", tags=["images"])
+
+RETRY_MILLISECONDS = 2000
+_STREAM_HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+_DESCRIPTION = """\
+`text/event-stream`: an `image` event whenever one of your images changes status
+(`processing` → `ready` or `failed`, or back to `processing` when it is retried), with
+`data: {"id", "status", "failure_reason", "thumb_url"}`. Right after connecting, one such
+event for each of your images that is processing or changed in the last few minutes.
+Idle streams get a `: keep-alive` comment every few seconds; `retry: 2000`.
+"""
+
+
+def _image_event(event: events.ImageStatus, number: int) -> str:
+    data = json.dumps(event.as_json(), separators=(",", ":"))
+    return f"event: image\nid: {number}\ndata: {data}\n\n"
+
+
+async def _stream(
+    services: Services, owner_id: int, streams: events.StreamCloser
+) -> AsyncIterator[str]:
+    yield f"retry: {RETRY_MILLISECONDS}\n\n"
+    keepalive = services.settings.events_keepalive_seconds
+    sent = time.monotonic()
+    number = 0
+    async for changed in events.watch(services, owner_id, streams.closing):
+        for event in changed:
+            number += 1
+            yield _image_event(event, number)
+        if changed:
+            sent = time.monotonic()
+        elif time.monotonic() - sent >= keepalive:
+            yield ": keep-alive\n\n"
+            sent = time.monotonic()
+
+
+@router.get(
+    "/events",
+    response_class=StreamingResponse,
+    description=_DESCRIPTION,
+    responses={
+        200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}},
+        401: {"model": ErrorBody},
+    },
+)
+async def stream_events(
+    request: Request, services: ServicesDep, user: CurrentUser
+) -> StreamingResponse:
+    """Live status of your images (Server-Sent Events, for `EventSource`)."""
+    streams: events.StreamCloser = request.app.state.event_streams
+    return StreamingResponse(
+        _stream(services, user.id, streams),
+        media_type="text/event-stream",
+        headers=_STREAM_HEADERS,
+    )

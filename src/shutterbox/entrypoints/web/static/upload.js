@@ -1,0 +1,536 @@
+/*
+ * The upload page. Photos are chosen with the file input or dropped on the zone; each gets a
+ * row (its name, a preview, a progress bar, its status). "Upload" sends them with
+ * XMLHttpRequest, at most three at a time, so that each bar follows the bytes really sent;
+ * a photo refused by the server (not a picture, too large ...) shows why and never stops
+ * the others. Once uploaded, a photo is processed in the background: GET /api/v1/events
+ * (server-sent events) says when it turns ready or fails, and the row follows without a
+ * reload. A failed photo can be retried (POST /api/v1/images/{id}/retry).
+ *
+ * Row states (data-state): queued → waiting → uploading → processing → ready | failed, or
+ * rejected (the server refused the file), or error (the connection broke: retry sends it
+ * again with the same Idempotency-Key, so it is never stored twice).
+ * Everything user-supplied is put on the page with textContent.
+ */
+(function () {
+  "use strict";
+
+  const form = document.getElementById("upload-form");
+  if (!form) {
+    return;
+  }
+
+  const input = document.getElementById("file-input");
+  const zone = document.getElementById("drop-zone");
+  const list = document.getElementById("upload-list");
+  const summary = document.getElementById("upload-summary");
+  const announcer = document.getElementById("upload-announcer");
+  const startButton = document.getElementById("upload-start");
+  const rowTemplate = document.getElementById("upload-row-template");
+  const fields = {
+    caption: document.getElementById("caption"),
+    altText: document.getElementById("alt-text"),
+    tags: document.getElementById("tags"),
+    location: document.getElementById("location"),
+    visibility: document.getElementById("visibility"),
+  };
+
+  const UPLOAD_URL = form.dataset.uploadUrl;
+  const EVENTS_URL = form.dataset.eventsUrl;
+  const MAX_BYTES = Number(form.dataset.maxBytes) || Infinity;
+  const MAX_MB = form.dataset.maxMb;
+  const CONCURRENCY = Number(form.dataset.concurrency) || 3;
+  const POLL_MS = 3000;
+  const EARLY_EVENTS_KEPT = 200;
+
+  const rows = [];
+  const byId = new Map(); // image id → row
+  const early = new Map(); // image id → an event that came before the upload's own answer
+  let sending = 0;
+  let events = null;
+  let pollTimer = null;
+  let serial = 0;
+
+  const MESSAGES = {
+    queued: "Ready to upload",
+    waiting: "Waiting for its turn…",
+    uploading: "Uploading…",
+    processing: "Uploaded — processing…",
+    ready: "Ready",
+  };
+
+  // --- small helpers ---------------------------------------------------------------------
+
+  function csrfToken() {
+    return window.shutterbox.csrfToken(); // session.js: the page's <meta name="csrf-token">
+  }
+
+  function newKey() {
+    if (window.crypto && typeof window.crypto.randomUUID === "function") {
+      return "web-" + window.crypto.randomUUID();
+    }
+    const bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return "web-" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  function plural(count, one, many) {
+    return count + " " + (count === 1 ? one : many);
+  }
+
+  function announce(text) {
+    const line = document.createElement("p");
+    line.textContent = text;
+    announcer.appendChild(line);
+    while (announcer.childElementCount > 10) {
+      announcer.firstElementChild.remove();
+    }
+  }
+
+  function request(url, options) {
+    return window.shutterbox.sbFetch(url, options); // session.js: CSRF token, the cookie
+  }
+
+  async function problem(response) {
+    try {
+      const body = await response.json();
+      if (body && typeof body.detail === "string") {
+        return body.detail;
+      }
+    } catch (ignored) {
+      // not JSON: fall through
+    }
+    return "the server answered " + response.status;
+  }
+
+  // --- rows --------------------------------------------------------------------------------
+
+  function part(row, selector) {
+    return row.element.querySelector(selector);
+  }
+
+  function setPreview(row, url, revokable) {
+    const img = part(row, ".upload-thumb img");
+    if (row.previewUrl) {
+      URL.revokeObjectURL(row.previewUrl);
+      row.previewUrl = null;
+    }
+    if (revokable) {
+      row.previewUrl = url;
+    }
+    img.hidden = false;
+    img.src = url;
+  }
+
+  function setState(row, state, message) {
+    const changed = row.state !== state || row.message !== message;
+    row.state = state;
+    row.message = message || MESSAGES[state] || "";
+    row.element.dataset.state = state;
+    part(row, ".upload-status").textContent = row.message;
+    part(row, ".upload-status").classList.toggle("error", state === "failed" || state === "rejected" || state === "error");
+    part(row, ".upload-retry").hidden = state !== "failed" && state !== "error";
+    part(row, ".upload-remove").hidden = state !== "queued";
+    const editable = state === "queued";
+    part(row, ".upload-own-caption").disabled = !editable;
+    part(row, ".upload-own-alt").disabled = !editable;
+    const view = part(row, ".upload-view");
+    view.hidden = !row.imageId || state === "rejected";
+    if (row.imageId) {
+      view.href = "/images/" + encodeURIComponent(row.imageId);
+    }
+    if (changed && state !== "queued") {
+      announce(row.file.name + ": " + row.message);
+    }
+    refresh();
+  }
+
+  function refresh() {
+    const counts = {};
+    for (const row of rows) {
+      counts[row.state] = (counts[row.state] || 0) + 1;
+    }
+    const queued = counts.queued || 0;
+    startButton.disabled = queued === 0;
+    startButton.textContent = queued ? "Upload " + plural(queued, "photo", "photos") : "Upload";
+    if (!rows.length) {
+      summary.textContent = "No photos chosen yet.";
+      return;
+    }
+    const parts = [];
+    const words = [
+      ["queued", "to upload"],
+      ["waiting", "waiting"],
+      ["uploading", "uploading"],
+      ["processing", "processing"],
+      ["ready", "ready"],
+      ["failed", "failed"],
+      ["rejected", "refused"],
+      ["error", "interrupted"],
+    ];
+    for (const [state, word] of words) {
+      if (counts[state]) {
+        parts.push(counts[state] + " " + word);
+      }
+    }
+    summary.textContent = plural(rows.length, "photo", "photos") + ": " + parts.join(", ") + ".";
+  }
+
+  function addFiles(files) {
+    for (const file of files) {
+      const element = rowTemplate.content.firstElementChild.cloneNode(true);
+      serial += 1;
+      const row = {
+        file: file,
+        element: element,
+        state: "",
+        message: "",
+        key: newKey(),
+        imageId: null,
+        previewUrl: null,
+      };
+      element.dataset.testid = "upload-row";
+      element.dataset.name = file.name;
+      element.querySelector(".upload-name").textContent = file.name;
+      const progress = element.querySelector(".upload-progress");
+      progress.id = "upload-progress-" + serial;
+      progress.setAttribute("aria-label", "Upload of " + file.name);
+      const img = element.querySelector(".upload-thumb img");
+      img.hidden = true;
+      img.addEventListener("error", () => {
+        img.hidden = true; // a file the browser cannot show (HEIC, not a picture ...)
+      });
+      if (file.type.startsWith("image/")) {
+        setPreview(row, URL.createObjectURL(file), true);
+      }
+      element.querySelector(".upload-retry").addEventListener("click", () => retry(row));
+      element.querySelector(".upload-remove").addEventListener("click", () => remove(row));
+      rows.push(row);
+      list.appendChild(element);
+      if (file.size > MAX_BYTES) {
+        setState(row, "rejected", "Not uploaded: the file is larger than the limit of " + MAX_MB + " MB");
+      } else {
+        setState(row, "queued");
+      }
+    }
+    if (files.length) {
+      announce(plural(files.length, "photo", "photos") + " added");
+    }
+  }
+
+  function remove(row) {
+    const index = rows.indexOf(row);
+    if (index >= 0) {
+      rows.splice(index, 1);
+    }
+    if (row.previewUrl) {
+      URL.revokeObjectURL(row.previewUrl);
+    }
+    row.element.remove();
+    announce(row.file.name + " removed");
+    refresh();
+    zone.focus();
+  }
+
+  // --- sending -----------------------------------------------------------------------------
+
+  function batchValues() {
+    return {
+      caption: fields.caption.value.trim(),
+      altText: fields.altText.value.trim(),
+      tags: fields.tags.value.trim(),
+      location: fields.location.value.trim(),
+      visibility: fields.visibility.value,
+    };
+  }
+
+  function start() {
+    const batch = batchValues();
+    for (const row of rows) {
+      if (row.state === "queued") {
+        row.values = Object.assign({}, batch, {
+          caption: part(row, ".upload-own-caption").value.trim() || batch.caption,
+          altText: part(row, ".upload-own-alt").value.trim() || batch.altText,
+        });
+        setState(row, "waiting");
+      }
+    }
+    listen();
+    pump();
+  }
+
+  function pump() {
+    while (sending < CONCURRENCY) {
+      const next = rows.find((row) => row.state === "waiting");
+      if (!next) {
+        return;
+      }
+      send(next);
+    }
+  }
+
+  function send(row) {
+    sending += 1;
+    const progress = part(row, ".upload-progress");
+    progress.max = Math.max(1, row.file.size);
+    progress.value = 0;
+    setState(row, "uploading");
+
+    const body = new FormData();
+    body.append("file", row.file, row.file.name);
+    const values = row.values;
+    for (const [name, value] of [
+      ["caption", values.caption],
+      ["alt_text", values.altText],
+      ["tags", values.tags],
+      ["location", values.location],
+      ["visibility", values.visibility],
+    ]) {
+      if (value) {
+        body.append(name, value);
+      }
+    }
+
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", UPLOAD_URL);
+    xhr.setRequestHeader("Accept", "application/json");
+    xhr.setRequestHeader("X-CSRF-Token", csrfToken());
+    xhr.setRequestHeader("Idempotency-Key", row.key);
+    function progressed(event) {
+      if (event.lengthComputable) {
+        progress.max = event.total;
+        progress.value = event.loaded;
+      }
+    }
+    xhr.upload.addEventListener("progress", progressed);
+    xhr.upload.addEventListener("load", progressed);
+    let done = false;
+    function finish() {
+      if (!done) {
+        done = true;
+        sending -= 1;
+        pump();
+      }
+    }
+    xhr.addEventListener("load", () => {
+      answered(row, xhr);
+      finish();
+    });
+    for (const kind of ["error", "abort", "timeout"]) {
+      xhr.addEventListener(kind, () => {
+        setState(row, "error", "The upload was interrupted: check the connection, then retry");
+        finish();
+      });
+    }
+    xhr.send(body);
+  }
+
+  function answered(row, xhr) {
+    let body = null;
+    try {
+      body = JSON.parse(xhr.responseText);
+    } catch (ignored) {
+      body = null;
+    }
+    if ((xhr.status === 200 || xhr.status === 201) && body && body.id) {
+      row.imageId = body.id;
+      row.element.dataset.imageId = body.id;
+      byId.set(body.id, row);
+      row.duplicate = xhr.status === 200;
+      const thumb = body.variants && body.variants.thumb;
+      apply(row, {
+        status: body.status,
+        failure_reason: body.failure_reason,
+        thumb_url: thumb ? thumb.url : null,
+      });
+      const pending = early.get(body.id);
+      if (pending) {
+        early.delete(body.id);
+        apply(row, pending);
+      }
+      watch();
+      return;
+    }
+    const detail = body && typeof body.detail === "string" ? body.detail : null;
+    if (xhr.status === 401) {
+      setState(row, "rejected", "Not uploaded: you are no longer logged in; log in again and upload it once more");
+    } else if (xhr.status >= 400 && xhr.status < 500) {
+      setState(row, "rejected", "Not uploaded: " + (detail || "the server refused it (" + xhr.status + ")"));
+    } else {
+      setState(row, "error", "The server could not take it (" + xhr.status + "): retry in a moment");
+    }
+  }
+
+  // --- processing status: the event stream, or polling when there is none -----------------
+
+  function apply(row, update) {
+    if (update.thumb_url) {
+      setPreview(row, update.thumb_url, false);
+    }
+    if (update.status === "ready") {
+      setState(row, "ready", row.duplicate ? "Ready (you had uploaded this photo before)" : "Ready");
+    } else if (update.status === "failed") {
+      setState(row, "failed", "Failed: " + (update.failure_reason || "the photo could not be processed"));
+    } else if (update.status === "processing") {
+      setState(row, "processing");
+    }
+  }
+
+  function onEvent(message) {
+    let update;
+    try {
+      update = JSON.parse(message.data);
+    } catch (ignored) {
+      return;
+    }
+    if (!update || !update.id) {
+      return;
+    }
+    const row = byId.get(update.id);
+    if (row) {
+      apply(row, update);
+      return;
+    }
+    early.set(update.id, update);
+    if (early.size > EARLY_EVENTS_KEPT) {
+      early.delete(early.keys().next().value);
+    }
+  }
+
+  function listen() {
+    if (events || typeof window.EventSource !== "function") {
+      if (!events) {
+        list.dataset.live = "polling";
+      }
+      return;
+    }
+    events = new EventSource(EVENTS_URL);
+    events.addEventListener("open", () => {
+      list.dataset.live = "events";
+    });
+    events.addEventListener("image", onEvent);
+    events.addEventListener("error", () => {
+      // EventSource reconnects by itself (and is sent the current state again); only a
+      // stream the server refused is closed for good.
+      if (events.readyState === EventSource.CLOSED) {
+        list.dataset.live = "polling";
+        watch();
+      }
+    });
+  }
+
+  function watch() {
+    if (list.dataset.live !== "polling" || pollTimer !== null) {
+      return;
+    }
+    pollTimer = window.setTimeout(poll, POLL_MS);
+  }
+
+  async function poll() {
+    pollTimer = null;
+    const waiting = rows.filter((row) => row.state === "processing" && row.imageId);
+    for (const row of waiting) {
+      try {
+        const response = await request("/api/v1/images/" + encodeURIComponent(row.imageId), {
+          headers: { Accept: "application/json" },
+        });
+        if (response.ok) {
+          const body = await response.json();
+          const thumb = body.variants && body.variants.thumb;
+          apply(row, { status: body.status, failure_reason: body.failure_reason, thumb_url: thumb ? thumb.url : null });
+        }
+      } catch (ignored) {
+        // the next round tries again
+      }
+    }
+    if (rows.some((row) => row.state === "processing")) {
+      watch();
+    }
+  }
+
+  async function retry(row) {
+    if (row.state === "error") {
+      setState(row, "waiting");
+      pump();
+      return;
+    }
+    const button = part(row, ".upload-retry");
+    button.disabled = true;
+    try {
+      const response = await request(
+        "/api/v1/images/" + encodeURIComponent(row.imageId) + "/retry",
+        { method: "POST", headers: { Accept: "application/json" } }
+      );
+      if (response.ok) {
+        setState(row, "processing", "Trying again — processing…");
+        listen();
+        watch();
+      } else {
+        setState(row, "failed", row.message + " (retry refused: " + (await problem(response)) + ")");
+      }
+    } catch (ignored) {
+      setState(row, "failed", row.message + " (retry did not reach the server)");
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  // --- choosing and dropping ---------------------------------------------------------------
+
+  function hasFiles(event) {
+    return Boolean(event.dataTransfer) && Array.from(event.dataTransfer.types || []).includes("Files");
+  }
+
+  zone.addEventListener("click", () => input.click());
+  zone.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" || event.key === " ") {
+      event.preventDefault();
+      input.click();
+    }
+  });
+  input.addEventListener("change", () => {
+    addFiles(Array.from(input.files || []));
+    input.value = "";
+  });
+  for (const kind of ["dragenter", "dragover"]) {
+    zone.addEventListener(kind, (event) => {
+      if (hasFiles(event)) {
+        event.preventDefault();
+        event.dataTransfer.dropEffect = "copy";
+        zone.classList.add("is-over");
+      }
+    });
+  }
+  zone.addEventListener("dragleave", (event) => {
+    if (!zone.contains(event.relatedTarget)) {
+      zone.classList.remove("is-over");
+    }
+  });
+  zone.addEventListener("drop", (event) => {
+    event.preventDefault();
+    zone.classList.remove("is-over");
+    addFiles(Array.from(event.dataTransfer.files || []));
+  });
+  // A photo dropped next to the zone is not opened in place of the page.
+  for (const kind of ["dragover", "drop"]) {
+    document.addEventListener(kind, (event) => {
+      if (hasFiles(event) && !zone.contains(event.target)) {
+        event.preventDefault();
+      }
+    });
+  }
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    start();
+  });
+
+  window.addEventListener("beforeunload", (event) => {
+    if (rows.some((row) => row.state === "uploading" || row.state === "waiting")) {
+      event.preventDefault();
+      event.returnValue = "";
+    }
+  });
+
+  refresh();
+})();

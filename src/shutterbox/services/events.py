@@ -1,0 +1,197 @@
+"""Live status of a user's own images, for the pages: which are processing, ready or failed.
+
+Workers may run in other processes or on other machines, so the source of truth is the
+database: each open stream polls it (``SHUTTERBOX_EVENTS_POLL_SECONDS``) with one indexed
+query for the owner's images that can change or just did, and compares the answer with what
+it saw the last time. The query reads only
+
+* the owner's images created in the last few minutes (the owner index, by creation time),
+* the owner's images that are processing or failed (the status index; failed images are
+  removed after their retention period, so both sets stay small), and
+* the images this stream last saw processing or failed (by primary key), to see them finish,
+
+so its cost follows the number of recent images, not the size of the owner's library. A
+stream that connects late is first told about every image that is processing or changed in
+the last few minutes.
+
+Open streams end when the client goes away and when the server shuts down: ``StreamCloser``
+is set from the application's shutdown and, before that, from the exit signal itself (an
+HTTP server waits for open responses to finish before it runs the application's shutdown).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import threading
+from collections.abc import AsyncIterator
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from types import FrameType
+from typing import Any
+
+from sqlalchemy import select, union
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from shutterbox.adapters.db import repository
+from shutterbox.adapters.db.tables import images
+from shutterbox.clock import utcnow
+from shutterbox.domain.images import Status
+from shutterbox.services.context import Services
+
+log = logging.getLogger(__name__)
+
+# How far back a new stream looks, and how long a new image is watched by its creation time.
+RECENT = timedelta(minutes=5)
+_UNSETTLED = (Status.PROCESSING.value, Status.FAILED.value)
+
+
+@dataclass(frozen=True)
+class ImageStatus:
+    """What a page needs to update one image's card."""
+
+    id: str
+    status: str
+    failure_reason: str | None
+    thumb_url: str | None  # the thumb variant's URL (as the image's JSON gives it), once ready
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class _Seen:
+    status: str
+    failure_reason: str | None
+    processed_at: datetime | None
+
+
+class StatusWatch:
+    """One owner's images as one stream last saw them."""
+
+    def __init__(self, services: Services, owner_id: int) -> None:
+        self.services = services
+        self.owner_id = owner_id
+        self._seen: dict[str, _Seen] = {}
+        self._first = True
+
+    def _query(self, now: datetime) -> Any:
+        columns = (
+            images.c.id,
+            images.c.status,
+            images.c.failure_reason,
+            images.c.processed_at,
+            images.c.created_at,
+            images.c.deleted_at,  # deleted images are left out here, not by the index
+        )
+        branches = [
+            select(*columns).where(
+                images.c.owner_id == self.owner_id, images.c.created_at >= now - RECENT
+            ),
+            # The owner's unsettled images, through the (owner_id, status) index: an owner's
+            # library grows without end, their unsettled images stay few.
+            select(*columns).where(
+                images.c.owner_id == self.owner_id, images.c.status.in_(_UNSETTLED)
+            ),
+        ]
+        watched = [i for i, seen in self._seen.items() if seen.status in _UNSETTLED]
+        if watched:
+            branches.append(select(*columns).where(images.c.id.in_(watched)))
+        return union(*branches)
+
+    async def poll(self) -> list[ImageStatus]:
+        """The images that changed since the last poll; on the first, the ones processing or
+        changed in the last few minutes."""
+        now = utcnow()
+        recent = now - RECENT
+        async with self.services.db.reader.connect() as conn:
+            rows = [r for r in (await conn.execute(self._query(now))) if r.deleted_at is None]
+            seen: dict[str, _Seen] = {}
+            changed: list[Any] = []
+            for row in sorted(rows, key=lambda r: (r.created_at, r.id)):
+                state = _Seen(row.status, row.failure_reason, row.processed_at)
+                seen[row.id] = state
+                if self._first:
+                    latest = max(row.created_at, row.processed_at or row.created_at)
+                    if row.status == Status.PROCESSING.value or latest >= recent:
+                        changed.append(row)
+                elif self._seen.get(row.id) != state:
+                    changed.append(row)
+            events = [await self._event(conn, row) for row in changed]
+        self._seen = seen
+        self._first = False
+        return events
+
+    async def _event(self, conn: AsyncConnection, row: Any) -> ImageStatus:
+        thumb_url = None
+        if row.status == Status.READY.value:
+            image = await repository.get_image(conn, row.id)
+            thumb = image.variants.get("thumb") if image else None
+            if image is not None and thumb is not None:
+                thumb_url = self.services.media_urls.for_file(image, "thumb", thumb.sha256)
+        return ImageStatus(row.id, row.status, row.failure_reason, thumb_url)
+
+
+async def watch(
+    services: Services, owner_id: int, closing: asyncio.Event
+) -> AsyncIterator[list[ImageStatus]]:
+    """Every ``events_poll_seconds``, the owner's images that changed (often none), until
+    ``closing`` is set. Ends early, after logging, if the database cannot be read: the client
+    reconnects and is told the current state again."""
+    status_watch = StatusWatch(services, owner_id)
+    interval = services.settings.events_poll_seconds
+    while not closing.is_set():
+        try:
+            changed = await status_watch.poll()
+        except (SQLAlchemyError, OSError):
+            log.warning("status stream for user %s stopped: cannot read images", owner_id)
+            return
+        yield changed
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(interval):
+                await closing.wait()
+
+
+class StreamCloser:
+    """Tells open event streams to end: when the server is asked to exit (SIGTERM, SIGINT)
+    and when the application shuts down.
+
+    ``install`` chains a handler in front of the server's own exit-signal handlers (only in
+    the main thread, and only where one is installed): the server still does what it always
+    does, and the streams end at once, so that it is not left waiting for them.
+    """
+
+    SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+    def __init__(self) -> None:
+        self.closing = asyncio.Event()
+        self._previous: dict[int, Any] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def install(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+        self._loop = asyncio.get_running_loop()
+        for signum in self.SIGNALS:
+            previous = signal.getsignal(signum)
+            if callable(previous):
+                self._previous[signum] = previous
+                signal.signal(signum, self._on_signal)
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self.closing.set)
+        previous = self._previous.get(signum)
+        if callable(previous):
+            previous(signum, frame)
+
+    def close(self) -> None:
+        """End every stream and put the previous signal handlers back."""
+        self.closing.set()
+        for signum, previous in self._previous.items():
+            if signal.getsignal(signum) == self._on_signal:
+                signal.signal(signum, previous)
+        self._previous.clear()
