@@ -32,6 +32,7 @@ bench: install  ## benchmarks; results go to docs/benchmarks.md
 	$(BIN)/python bench/pipeline.py
 	$(BIN)/python bench/scaled.py
 	$(BIN)/python bench/edge.py
+	$(BIN)/python bench/load.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -159,15 +159,19 @@ def _wait_until_ready(process: subprocess.Popen[bytes], base_url: str, log_path:
 
 
 @contextlib.contextmanager
-def running_server(data_dir: Path, log_path: Path) -> Iterator[str]:
-    """A `shutterbox serve` with no background workers on a free port; yields its base URL."""
+def running_server(
+    data_dir: Path, log_path: Path, *, workers: int = 0, **settings: str
+) -> Iterator[str]:
+    """A `shutterbox serve` on a free port (by default with no background workers, so only
+    acceptance is measured); ``settings`` are extra SHUTTERBOX_* variables. Yields its URL."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SHUTTERBOX_")}
     env["SHUTTERBOX_DATA_DIR"] = str(data_dir)
+    env.update({f"SHUTTERBOX_{name.upper()}": value for name, value in settings.items()})
     command = [
         sys.executable,
         *("-m", "shutterbox.entrypoints.cli", "serve"),
-        *("--port", str(port), "--workers", "0"),
+        *("--port", str(port), "--workers", str(workers)),
     ]
     with open(log_path, "wb") as log:
         process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)

@@ -215,6 +215,28 @@ class Settings(BaseSettings):
         description="How often an idle live-status stream sends a keep-alive comment, so that "
         "proxies do not close it.",
     )
+    login_rate: str = Field(
+        default="10/minute",
+        pattern=r"^\s*$|^\s*\d+\s*/\s*(second|minute|hour)s?\s*$",
+        description="Failed logins allowed per username and client address (POST "
+        "/api/v1/auth/token, POST /api/v1/session, the /login form), as N/second, N/minute or "
+        "N/hour; more answer 429 with Retry-After. Counted in each API node's memory. 0 or "
+        "empty: no limit.",
+    )
+    upload_rate: str = Field(
+        default="120/minute",
+        pattern=r"^\s*$|^\s*\d+\s*/\s*(second|minute|hour)s?\s*$",
+        description="Uploads each user may start (POST /api/v1/images, POST /api/v1/uploads), "
+        "as N/second, N/minute or N/hour; more answer 429 with Retry-After. Counted in each API "
+        "node's memory. 0 or empty: no limit.",
+    )
+    user_quota_bytes: int = Field(
+        default=10 * 1024**3,
+        ge=0,
+        description="Bytes of originals each user may store, the trash included (its bytes "
+        "are still stored until it is purged); an upload that would go over is refused with "
+        "413. Default 10 GiB. 0: no quota.",
+    )
     idempotency_ttl_hours: int = Field(
         default=24, description="How long an Idempotency-Key keeps answering with its first result."
     )

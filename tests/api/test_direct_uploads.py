@@ -114,14 +114,15 @@ def test_start_refuses_what_cannot_work(client: TestClient):
 
 
 def test_abandoned_uploads_are_cleaned_up(tmp_path):
-    import time
+    from datetime import timedelta
 
+    from shutterbox import clock
     from shutterbox.entrypoints.api.app import create_app
     from shutterbox.services.direct_uploads import clean_up_abandoned
     from tests.conftest import make_settings
 
     settings = make_settings(
-        tmp_path / "data", direct_upload_expiry_seconds=1, direct_upload_grace_seconds=0
+        tmp_path / "data", direct_upload_expiry_seconds=60, direct_upload_grace_seconds=0
     )
     with TestClient(create_app(settings)) as client:
         auth = register(client, "alice")
@@ -135,10 +136,10 @@ def test_abandoned_uploads_are_cleaned_up(tmp_path):
         )
         incoming = settings.data_dir / "blobs" / "incoming"
         assert len([p for p in incoming.rglob("*") if p.is_file()]) == 1
-        time.sleep(1.2)  # the URL expires after a second; no grace
         services = client.app.state.services  # type: ignore[attr-defined]
-        removed = client.portal.call(clean_up_abandoned, services)  # type: ignore[union-attr]
-        assert removed == 1
-        assert [p for p in incoming.rglob("*") if p.is_file()] == []
-        late = client.post(f"/api/v1/uploads/{abandoned['id']}/complete", headers=auth)
-        assert late.status_code == 404
+        with clock.travel(timedelta(seconds=61)):  # the URL has expired; no grace
+            removed = client.portal.call(clean_up_abandoned, services)  # type: ignore[union-attr]
+            assert removed == 1
+            assert [p for p in incoming.rglob("*") if p.is_file()] == []
+            late = client.post(f"/api/v1/uploads/{abandoned['id']}/complete", headers=auth)
+            assert late.status_code == 404

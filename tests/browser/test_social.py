@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import Dialog, Route, expect
 
 from shutterbox.entrypoints.web.auth_pages import safe_next
-from shutterbox.entrypoints.web.feed_pages import date_label
+from shutterbox.entrypoints.web.feed_pages import date_label, rfc3339
 from tests.browser.conftest import (
     PASSWORD,
     PHONE,
@@ -389,7 +389,7 @@ def test_scrolling_down_loads_the_next_page(
         created = datetime.fromisoformat(image["created_at"])
         when = grid.get_by_test_id("card").nth(index).locator("time")
         expect(when).to_have_text(date_label(created))
-        expect(when).to_have_attribute("datetime", created.replace(microsecond=0).isoformat() + "Z")
+        expect(when).to_have_attribute("datetime", rfc3339(created))
     page.assert_clean()
 
 

@@ -59,6 +59,34 @@ class Gone(ShutterboxError):
     code = "gone"
 
 
+class QuotaExceeded(ShutterboxError):
+    status = 413
+    code = "quota_exceeded"
+
+
+class RateLimited(ShutterboxError):
+    """Too many requests; ``retry_after``: seconds until the limit lets the client again."""
+
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Unavailable(ShutterboxError):
+    """A service this one depends on (the database, the blob store) cannot be reached right
+    now; nothing was changed, and the same request may succeed after ``retry_after`` seconds."""
+
+    status = 503
+    code = "unavailable"
+
+    def __init__(self, message: str, retry_after: int = 5) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class ImageRejected(Exception):
     """The worker cannot make variants from these bytes; ``reason`` is for the user."""
 

@@ -146,7 +146,9 @@ def normalise_tags(raw: str | list[str] | None, max_tags: int) -> list[str]:
         if not tag:
             continue
         if len(tag) > 50 or not all(c.isalnum() or c in "_-" for c in tag):
-            raise ValueError(f"tag {part!r} must be 1-50 letters, digits, '_' or '-'")
+            # quote at most the start of the offending tag: the message goes back to people
+            shown = part if len(part) <= 60 else part[:50] + "..."
+            raise ValueError(f"tag {shown!r} must be 1-50 letters, digits, '_' or '-'")
         if tag not in tags:
             tags.append(tag)
     if len(tags) > max_tags:

@@ -29,7 +29,7 @@ from shutterbox.domain.errors import (
 from shutterbox.domain.formats import ACCEPTED_FORMATS, ACCEPTED_NAMES, SNIFF_BYTES, sniff_format
 from shutterbox.domain.images import Image, new_image_id
 from shutterbox.domain.users import User
-from shutterbox.services import uploads
+from shutterbox.services import quotas, uploads
 from shutterbox.services.context import Services
 
 ACCEPTED_MEDIA_TYPES = {f.media_type for f in ACCEPTED_FORMATS} | {"image/jpg", "image/heif"}
@@ -66,6 +66,7 @@ async def start_upload(
         )
     if not filename or len(filename) > 255:
         raise InvalidInput("filename must be 1-255 characters")
+    await quotas.check(services, user, size, pending=True)  # from the declared size
     now = utcnow()
     lifetime = timedelta(seconds=services.settings.direct_upload_expiry_seconds)
     upload_id = new_image_id()

@@ -39,6 +39,7 @@ from shutterbox.domain.images import (
 )
 from shutterbox.domain.storage import StorageClass
 from shutterbox.domain.users import User
+from shutterbox.services import quotas
 from shutterbox.services.context import Services
 
 PROCESS_IMAGE = "process_image"
@@ -129,6 +130,7 @@ async def accept_upload(
             duplicate = await repository.find_duplicate(conn, owner.id, staged.sha256)
         if duplicate is not None:
             return duplicate, Outcome.DUPLICATE
+        await quotas.check(services, owner, staged.size)  # before the bytes are stored
         try:
             header = await anyio.to_thread.run_sync(imaging.read_header, staged.path)
         except ImageRejected as exc:

@@ -199,8 +199,18 @@ class LocalBlobStore(ObjectBlobStore):
                 yield info
 
     async def check(self) -> None:
-        if not os.access(self.root, os.W_OK):
-            raise OSError(f"blob directory {self.root} is not writable")
+        """Write and remove a temporary file: permission bits say nothing for root, and
+        nothing about a directory that was replaced or a filesystem that went read-only."""
+
+        def probe() -> None:
+            fd, name = _mkstemp(self._tmp)
+            os.close(fd)
+            os.unlink(name)
+
+        try:
+            await anyio.to_thread.run_sync(probe)
+        except OSError as exc:
+            raise OSError(f"blob directory {self.root} is not writable: {exc}") from exc
 
     def remove_stale_temporary_files(self, older_than_seconds: float = 3600.0) -> int:
         """Delete temporary files left by a process that died mid-write; return how many.

@@ -10,12 +10,15 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from obstore.exceptions import BaseError as ObjectStoreError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shutterbox import __version__
 from shutterbox.bootstrap import bootstrap
 from shutterbox.config import Settings
-from shutterbox.domain.errors import ShutterboxError
+from shutterbox.domain.errors import RateLimited, ShutterboxError, Unavailable
 from shutterbox.entrypoints.api.routers import (
     cost,
     events,
@@ -102,7 +105,24 @@ def create_app(settings: Settings | None = None, *, workers: int | None = None) 
     @app.exception_handler(ShutterboxError)
     async def domain_error(_request: Request, exc: ShutterboxError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        if isinstance(exc, RateLimited | Unavailable):
+            headers = {"Retry-After": str(exc.retry_after)}
         return JSONResponse({"detail": exc.message, "code": exc.code}, exc.status, headers)
+
+    # A database or blob store that cannot be reached is a 503 the client may retry, not a
+    # 500: nothing was committed (the row is written last). Only I/O and connection errors
+    # are mapped; anything else is a bug and stays a 500.
+    @app.exception_handler(OSError)
+    @app.exception_handler(ObjectStoreError)
+    @app.exception_handler(PoolTimeout)
+    async def dependency_unreachable(request: Request, exc: Exception) -> JSONResponse:
+        return await domain_error(request, _unavailable(exc))
+
+    @app.exception_handler(DBAPIError)
+    async def database_error(request: Request, exc: DBAPIError) -> JSONResponse:
+        if isinstance(exc, OperationalError | InterfaceError) or exc.connection_invalidated:
+            return await domain_error(request, _unavailable(exc))
+        raise exc
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -136,3 +156,14 @@ def create_app(settings: Settings | None = None, *, workers: int | None = None) 
     app.mount(pages.STATIC_PREFIX, pages.static_files(), name="static")
     app.add_middleware(RequestMetrics)
     return app
+
+
+def _unavailable(exc: Exception) -> Unavailable:
+    """The answer for a dependency that failed with ``exc``, without leaking its details."""
+    if isinstance(exc, ObjectStoreError) or (
+        isinstance(exc, OSError) and not isinstance(exc, ConnectionError | TimeoutError)
+    ):
+        what = "the storage cannot be written or read"
+    else:
+        what = "a service this server depends on cannot be reached"
+    return Unavailable(f"temporarily unavailable: {what}; try again shortly")

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from shutterbox.domain.images import Visibility
+
+
+def _in_utc(moment: datetime) -> datetime:
+    """The database keeps naive UTC; the API says so (``...Z``)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+Timestamp = Annotated[datetime, AfterValidator(_in_utc)]
+"""A moment in UTC, written with its zone (RFC 3339)."""
 
 
 class ErrorBody(BaseModel):
@@ -22,7 +32,7 @@ class UserCreate(BaseModel):
 class UserPublic(BaseModel):
     id: int
     username: str
-    created_at: datetime
+    created_at: Timestamp
 
 
 class Token(BaseModel):
@@ -53,7 +63,7 @@ class OriginalPublic(BaseModel):
     downloadable: bool = Field(
         description="False while archived and not restored: fetching the URL starts a restore (202)"
     )
-    restored_until: datetime | None = Field(
+    restored_until: Timestamp | None = Field(
         default=None, description="Until when a restored archived original can be downloaded"
     )
 
@@ -86,12 +96,15 @@ class ImagePublic(BaseModel):
     location: Location | None = None
     width: int | None = None
     height: int | None = None
-    taken_at: datetime | None = None
+    taken_at: datetime | None = Field(
+        default=None,
+        description="When the camera took it, in its own local time (EXIF has no zone).",
+    )
     camera: Camera | None = None
     blurhash: str | None = Field(default=None, description="A placeholder to show while loading.")
     dominant_color: str | None = Field(default=None, description='e.g. "#c86432"')
-    created_at: datetime
-    processed_at: datetime | None = None
+    created_at: Timestamp
+    processed_at: Timestamp | None = None
     variants: dict[str, VariantPublic] = Field(default_factory=dict)
     original: OriginalPublic | None = Field(default=None, description="Only shown to the owner.")
 

@@ -155,7 +155,11 @@ async def read_upload(request: Request, staging_dir: Path, max_bytes: int) -> Pa
         parser.finalize()
     except MultipartParseError as exc:
         collector.discard()
-        raise InvalidInput(f"the multipart body is malformed: {exc}") from exc
+        # The parser's own message names byte offsets and character codes: not for people.
+        raise InvalidInput(
+            "the multipart body is malformed: its parts must be separated by the boundary "
+            "named in the Content-Type header"
+        ) from exc
     except ClientDisconnect as exc:
         collector.discard()
         raise InvalidInput("the upload was interrupted before it was complete") from exc

@@ -17,10 +17,10 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.responses import Response
 
-from shutterbox.domain.errors import Conflict, InvalidInput, Unauthorized
+from shutterbox.domain.errors import Conflict, InvalidInput, RateLimited, Unauthorized
 from shutterbox.domain.users import MIN_PASSWORD_CHARS
 from shutterbox.entrypoints.web.pages import render
-from shutterbox.services import accounts, sessions
+from shutterbox.services import accounts, limits, sessions
 from shutterbox.services.context import Services
 
 router = APIRouter(include_in_schema=False)
@@ -112,6 +112,19 @@ async def log_in(
             status_code=400,
         )
     try:
+        limits.hit_login(request, username)
+    except RateLimited as exc:
+        page = await _form(
+            request,
+            "login.html",
+            next_path=next_path,
+            username=username,
+            error=f"Too many failed attempts. Try again in {exc.retry_after} seconds.",
+            status_code=429,
+        )
+        page.headers["Retry-After"] = str(exc.retry_after)
+        return page
+    try:
         session = await sessions.log_in(_services(request), username, password)
     except Unauthorized:
         return await _form(
@@ -122,6 +135,7 @@ async def log_in(
             error="Wrong username or password.",
             status_code=401,
         )
+    limits.login_succeeded(request, username)
     return _logged_in(request, session, next_path)
 
 

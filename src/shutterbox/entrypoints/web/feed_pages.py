@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -82,6 +82,13 @@ class Card:
     sizes: str = CARD_SIZES
 
 
+def rfc3339(moment: datetime) -> str:
+    """A moment as the API writes it: UTC, to the second, with a Z."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.replace(microsecond=0).isoformat() + "Z"
+
+
 def image_alt(image: ImagePublic) -> str:
     """Alt text: the owner's description, else the caption, else whose photo it is."""
     return image.alt_text.strip() or image.caption.strip() or f"Photo by {image.owner}"
@@ -113,7 +120,7 @@ def card(image: ImagePublic, index: int = 0) -> Card:
         caption=image.caption,
         alt=image_alt(image),
         tags=[(tag, f"/tags/{quote(tag, safe='')}") for tag in image.tags],
-        created_at=created.replace(microsecond=0).isoformat() + ("" if created.tzinfo else "Z"),
+        created_at=rfc3339(created),
         created_label=date_label(created),
         private=image.visibility != "public",
         width=width,

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -14,7 +14,7 @@ from shutterbox.domain import cost
 from shutterbox.domain.errors import InvalidInput, ShutterboxError
 from shutterbox.domain.storage import parse_storage_class
 from shutterbox.entrypoints.api.deps import AdminUser, ServicesDep
-from shutterbox.entrypoints.api.schemas import ErrorBody
+from shutterbox.entrypoints.api.schemas import ErrorBody, Timestamp
 from shutterbox.services import costs, egress
 from shutterbox.services.egress import EgressMeter
 
@@ -126,7 +126,7 @@ class MonthlyOut(BaseModel):
 
 
 class BillOut(BaseModel):
-    measured_at: datetime
+    measured_at: Timestamp
     stored: list[StoredOut]
     stored_bytes_by_class: dict[str, int]
     trash_bytes: int = Field(description="Bytes of deleted images still kept (in the trash).")

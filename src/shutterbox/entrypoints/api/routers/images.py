@@ -13,7 +13,7 @@ from shutterbox.entrypoints.api.deps import CurrentUser, OptionalUser, ServicesD
 from shutterbox.entrypoints.api.presenters import image_public
 from shutterbox.entrypoints.api.schemas import ErrorBody, ImagePatch, ImagePublic
 from shutterbox.entrypoints.api.upload_stream import read_upload
-from shutterbox.services import deletion, editing, metrics, uploads
+from shutterbox.services import deletion, editing, limits, metrics, uploads
 
 router = APIRouter(prefix="/api/v1/images", tags=["images"])
 
@@ -56,7 +56,7 @@ _UPLOAD_FORM: dict[str, Any] = {
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     200: {"model": ImagePublic, "description": "These bytes were already uploaded"},
-    **{code: {"model": ErrorBody} for code in (401, 413, 415, 422)},
+    **{code: {"model": ErrorBody} for code in (401, 413, 415, 422, 429)},
 }
 
 
@@ -110,6 +110,7 @@ async def create_image(
     """Answers `201` once the original is durably stored and the image's row and processing job
     are committed; the variants are made in the background (`status: processing`). Uploading
     bytes you already have answers `200` with the existing image."""
+    limits.hit_upload(request, user.id)
     if idempotency_key:
         replay = await uploads.find_idempotent(services, user, idempotency_key)
         if replay is not None:

@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 from shutterbox.domain.errors import Forbidden, Unauthorized
 from shutterbox.entrypoints.api.deps import ServicesDep
 from shutterbox.entrypoints.api.schemas import ErrorBody
-from shutterbox.services import sessions
+from shutterbox.services import limits, sessions
 
 router = APIRouter(prefix="/api/v1", tags=["users"])
 
@@ -29,7 +29,7 @@ class SessionPublic(BaseModel):
 @router.post(
     "/session",
     response_model=SessionPublic,
-    responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody}},
+    responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody}, 429: {"model": ErrorBody}},
 )
 async def create_session(
     body: SessionCreate, request: Request, response: Response, services: ServicesDep
@@ -38,7 +38,9 @@ async def create_session(
     CSRF token. API clients use `POST /api/v1/auth/token` instead."""
     if sessions.cross_site(request):
         raise Forbidden("logging in from another site is not allowed")
+    limits.hit_login(request, body.username)
     session = await sessions.log_in(services, body.username, body.password)
+    limits.login_succeeded(request, body.username)
     sessions.set_cookie(response, session, sessions.secure_cookies(request))
     return SessionPublic(username=session.user.username, csrf_token=session.csrf_token)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
@@ -11,7 +10,7 @@ from pydantic import BaseModel, Field
 from shutterbox.entrypoints.api.deps import CurrentUser, OptionalUser, ServicesDep
 from shutterbox.entrypoints.api.presenters import image_public
 from shutterbox.entrypoints.api.routers.feed import Cursor, Limit
-from shutterbox.entrypoints.api.schemas import ErrorBody, ImagePage
+from shutterbox.entrypoints.api.schemas import ErrorBody, ImagePage, Timestamp
 from shutterbox.services import feed, follows
 
 router = APIRouter(prefix="/api/v1", tags=["people"])
@@ -19,7 +18,7 @@ router = APIRouter(prefix="/api/v1", tags=["people"])
 
 class UserProfile(BaseModel):
     username: str
-    created_at: datetime
+    created_at: Timestamp
     images: int = Field(description="Their ready images you can see (private ones only on yours).")
     followers: int
     following: int

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -10,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from shutterbox.entrypoints.api.deps import CurrentUser, ServicesDep
 from shutterbox.entrypoints.api.presenters import image_public
-from shutterbox.entrypoints.api.schemas import ErrorBody, ImagePublic
+from shutterbox.entrypoints.api.schemas import ErrorBody, ImagePublic, Timestamp
 from shutterbox.services import trash
 
 router = APIRouter(prefix="/api/v1", tags=["trash"])
@@ -24,9 +23,9 @@ class TrashedImage(BaseModel):
     width: int | None = None
     height: int | None = None
     bytes: int = Field(description="Bytes of the original kept until the purge.")
-    created_at: datetime
-    deleted_at: datetime
-    purge_at: datetime = Field(description="When the image is removed for good.")
+    created_at: Timestamp
+    deleted_at: Timestamp
+    purge_at: Timestamp = Field(description="When the image is removed for good.")
 
 
 class TrashPage(BaseModel):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,8 +15,8 @@ from shutterbox.domain.errors import InvalidInput, PayloadTooLarge
 from shutterbox.domain.images import Visibility, normalise_tags
 from shutterbox.entrypoints.api.deps import CurrentUser, ServicesDep
 from shutterbox.entrypoints.api.presenters import image_public
-from shutterbox.entrypoints.api.schemas import ErrorBody, ImagePublic
-from shutterbox.services import direct_uploads, uploads
+from shutterbox.entrypoints.api.schemas import ErrorBody, ImagePublic, Timestamp
+from shutterbox.services import direct_uploads, limits, uploads
 
 router = APIRouter(prefix="/api/v1/uploads", tags=["uploads"])
 
@@ -33,7 +32,7 @@ class UploadTicketPublic(BaseModel):
     url: str = Field(description="PUT the file's bytes here, with `headers`.")
     method: str = "PUT"
     headers: dict[str, str]
-    expires_at: datetime
+    expires_at: Timestamp
 
 
 class UploadComplete(BaseModel):
@@ -50,7 +49,7 @@ class UploadComplete(BaseModel):
 
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorBody} for code in (401, 403, 404, 409, 413, 415, 422)
+    code: {"model": ErrorBody} for code in (401, 403, 404, 409, 413, 415, 422, 429)
 }
 
 
@@ -58,10 +57,12 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     "", status_code=status.HTTP_201_CREATED, response_model=UploadTicketPublic, responses=_ERRORS
 )
 async def create_upload(
-    body: UploadCreate, services: ServicesDep, user: CurrentUser
+    body: UploadCreate, request: Request, services: ServicesDep, user: CurrentUser
 ) -> UploadTicketPublic:
     """Start a direct upload: the answer says where to PUT the bytes (a presigned URL on the
-    bucket, or the origin's own signed URL on a local store) and until when."""
+    bucket, or the origin's own signed URL on a local store) and until when. A size that would
+    take you over your storage quota is refused here (`413`, `quota_exceeded`)."""
+    limits.hit_upload(request, user.id)
     ticket = await direct_uploads.start_upload(
         services, user, body.filename, body.content_type, body.size
     )

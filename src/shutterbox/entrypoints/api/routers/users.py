@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
-from fastapi.security import OAuth2PasswordRequestForm
+from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2PasswordRequestForm
+from pydantic import Field
 
+from shutterbox.domain.errors import Unauthorized
 from shutterbox.entrypoints.api.deps import CurrentUser, ServicesDep
 from shutterbox.entrypoints.api.schemas import ErrorBody, Token, UserCreate, UserPublic
-from shutterbox.services import accounts
+from shutterbox.services import accounts, limits, quotas
 
 router = APIRouter(prefix="/api/v1", tags=["users"])
 
@@ -25,17 +27,64 @@ async def create_user(body: UserCreate, services: ServicesDep) -> UserPublic:
     return UserPublic(id=user.id, username=user.username, created_at=user.created_at)
 
 
-@router.post("/auth/token", response_model=Token, responses={401: {"model": ErrorBody}})
+class CurrentUserPublic(UserPublic):
+    storage_used_bytes: int = Field(
+        description="Bytes of your originals, the trash included (stored until it is purged)."
+    )
+    storage_quota_bytes: int | None = Field(
+        description="How many bytes of originals you may store; null: no quota."
+    )
+
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+@router.post(
+    "/auth/token",
+    response_model=Token,
+    responses={code: {"model": ErrorBody} for code in (401, 422, 429)},
+)
 async def create_token(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()], services: ServicesDep
+    request: Request,
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    services: ServicesDep,
 ) -> Token:
-    """OAuth2 password flow: form fields `username` and `password`."""
+    """OAuth2 password flow: form fields `username` and `password`. Too many failed attempts
+    for a username from one address answer `429` with `Retry-After`."""
+    limits.hit_login(request, form.username)
     token = await accounts.issue_token(
         services.db, form.username, form.password, services.settings.token_ttl_days
     )
+    limits.login_succeeded(request, form.username)
     return Token(access_token=token)
 
 
-@router.get("/users/me", response_model=UserPublic, responses={401: {"model": ErrorBody}})
-async def read_current_user(user: CurrentUser) -> UserPublic:
-    return UserPublic(id=user.id, username=user.username, created_at=user.created_at)
+@router.delete(
+    "/auth/token",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={401: {"model": ErrorBody}},
+)
+async def revoke_token(
+    services: ServicesDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Response:
+    """Revoke the bearer token this request presents: it answers `401` from then on."""
+    if credentials is None:
+        raise Unauthorized("send the token to revoke as 'Authorization: Bearer <token>'")
+    if await accounts.user_for_token(services.db, credentials.credentials) is None:
+        raise Unauthorized("the token is invalid, expired or revoked")
+    await accounts.revoke_token(services.db, credentials.credentials)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/users/me", response_model=CurrentUserPublic, responses={401: {"model": ErrorBody}})
+async def read_current_user(user: CurrentUser, services: ServicesDep) -> CurrentUserPublic:
+    """Who you are, and how much of your storage quota you use."""
+    usage = await quotas.usage(services, user)
+    return CurrentUserPublic(
+        id=user.id,
+        username=user.username,
+        created_at=user.created_at,
+        storage_used_bytes=usage.used_bytes,
+        storage_quota_bytes=usage.quota_bytes,
+    )

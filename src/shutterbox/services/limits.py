@@ -1,0 +1,138 @@
+"""Rate limits: how many login attempts and uploads a client may make in a window of time.
+
+A fixed-window counter per (kind, key), kept in this process's memory: with several API nodes
+behind a load balancer each node counts on its own, so a client spread over N nodes gets up to
+N times the limit. The windows follow ``shutterbox.clock.utcnow`` so that tests can move time.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from starlette.requests import Request
+
+from shutterbox.clock import utcnow
+from shutterbox.config import Settings
+from shutterbox.domain.errors import RateLimited
+
+LOGIN = "login"
+UPLOAD = "upload"
+
+_PERIODS = {"second": 1.0, "minute": 60.0, "hour": 3600.0}
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*(second|minute|hour)s?\s*$", re.IGNORECASE)
+_MAX_KEYS = 100_000  # beyond this, windows that have ended are dropped first
+
+
+@dataclass(frozen=True)
+class Rate:
+    count: int
+    period_seconds: float
+
+    def __str__(self) -> str:
+        name = {v: k for k, v in _PERIODS.items()}.get(self.period_seconds, "window")
+        return f"{self.count}/{name}"
+
+
+def parse_rate(raw: str) -> Rate | None:
+    """``"10/minute"`` → Rate(10, 60). Empty or a count of 0: no limit (None)."""
+    if not raw or not raw.strip():
+        return None
+    match = _RATE.match(raw)
+    if match is None:
+        raise ValueError(
+            f"{raw!r} is not a rate: write N/second, N/minute or N/hour (0 or empty: no limit)"
+        )
+    count = int(match[1])
+    if count == 0:
+        return None
+    return Rate(count, _PERIODS[match[2].lower()])
+
+
+def _now() -> float:
+    return utcnow().timestamp()
+
+
+class RateLimiter:
+    """Fixed windows: at most ``rate.count`` hits per key in each ``rate.period_seconds``."""
+
+    def __init__(self, rates: dict[str, Rate | None]) -> None:
+        self.rates = rates
+        self._windows: dict[tuple[str, str], tuple[int, int]] = {}  # key → (window, hits)
+
+    def _window(self, rate: Rate, now: float) -> int:
+        return math.floor(now / rate.period_seconds)
+
+    def hit(self, kind: str, key: str, message: str) -> None:
+        """Count one hit; over the limit raise RateLimited (nothing is counted then)."""
+        rate = self.rates.get(kind)
+        if rate is None:
+            return
+        now = _now()
+        window = self._window(rate, now)
+        seen, hits = self._windows.get((kind, key), (window, 0))
+        if seen != window:
+            hits = 0
+        if hits >= rate.count:
+            retry_after = max(1, math.ceil((window + 1) * rate.period_seconds - now))
+            raise RateLimited(f"{message} ({rate}): try again in {retry_after} s", retry_after)
+        if len(self._windows) >= _MAX_KEYS:
+            self._forget_ended(now)
+        self._windows[(kind, key)] = (window, hits + 1)
+
+    def refund(self, kind: str, key: str) -> None:
+        """Take back one hit of the current window (e.g. a login that succeeded)."""
+        rate = self.rates.get(kind)
+        entry = self._windows.get((kind, key))
+        if rate is None or entry is None:
+            return
+        window, hits = entry
+        if window == self._window(rate, _now()) and hits > 0:
+            self._windows[(kind, key)] = (window, hits - 1)
+
+    def _forget_ended(self, now: float) -> None:
+        for (kind, key), (window, _hits) in list(self._windows.items()):
+            rate = self.rates.get(kind)
+            if rate is None or window != self._window(rate, now):
+                del self._windows[(kind, key)]
+        if len(self._windows) >= _MAX_KEYS:  # all current: start over rather than grow
+            self._windows.clear()
+
+
+def limiter_from(settings: Settings) -> RateLimiter:
+    return RateLimiter(
+        {LOGIN: parse_rate(settings.login_rate), UPLOAD: parse_rate(settings.upload_rate)}
+    )
+
+
+def limiter(request: Request) -> RateLimiter:
+    """The application's limiter, made on first use from its settings."""
+    state = request.app.state
+    found = getattr(state, "rate_limiter", None)
+    if not isinstance(found, RateLimiter):
+        found = limiter_from(state.services.settings)
+        state.rate_limiter = found
+    return found
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def login_key(request: Request, username: str) -> str:
+    return f"{username.strip().lower()}|{client_address(request)}"
+
+
+def hit_login(request: Request, username: str) -> None:
+    """Count a login attempt for this username from this address (before checking the
+    password); call ``login_succeeded`` afterwards so that only failures use up the limit."""
+    limiter(request).hit(LOGIN, login_key(request, username), "too many login attempts")
+
+
+def login_succeeded(request: Request, username: str) -> None:
+    limiter(request).refund(LOGIN, login_key(request, username))
+
+
+def hit_upload(request: Request, user_id: int) -> None:
+    limiter(request).hit(UPLOAD, str(user_id), "too many uploads")

@@ -1,0 +1,163 @@
+"""Rate limits on logins and uploads: 429 with Retry-After, per key, and a window that ends."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from shutterbox.clock import travel, utcnow
+from shutterbox.domain.errors import RateLimited
+from shutterbox.entrypoints.api.app import create_app
+from shutterbox.services.limits import Rate, RateLimiter, parse_rate
+from tests.conftest import make_settings, register, upload
+from tests.imagegen import jpeg_bytes
+
+PASSWORD = "correct horse"
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[TestClient]:
+    settings = make_settings(
+        tmp_path / "data", workers=0, login_rate="3/minute", upload_rate="2/minute"
+    )
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+def _token(client: TestClient, username: str, password: str) -> int:
+    response = client.post("/api/v1/auth/token", data={"username": username, "password": password})
+    return response.status_code
+
+
+@contextmanager
+def window_start() -> Iterator[None]:
+    """Move the clock to a second past the start of a minute, so that a test's hits all fall
+    in one fixed window (and ``travel`` within it moves on from there)."""
+    now = utcnow().timestamp()
+    with travel(timedelta(seconds=math.ceil(now / 60) * 60 - now + 1)):
+        yield
+
+
+def _assert_limited(response: Any) -> None:
+    assert response.status_code == 429, response.text
+    body = response.json()
+    assert body["code"] == "rate_limited"
+    assert "too many" in body["detail"]
+    assert 1 <= int(response.headers["retry-after"]) <= 60
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("10/minute", Rate(10, 60.0)),
+        (" 5 / second ", Rate(5, 1.0)),
+        ("100/hours", Rate(100, 3600.0)),
+        ("0/minute", None),
+        ("", None),
+    ],
+)
+def test_rates_parse(raw: str, expected: Rate | None) -> None:
+    assert parse_rate(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["ten/minute", "5/day", "5", "-1/minute"])
+def test_bad_rates_are_refused(raw: str) -> None:
+    with pytest.raises(ValueError, match="N/minute"):
+        parse_rate(raw)
+
+
+def test_settings_refuse_a_bad_rate(tmp_path: Path) -> None:
+    with pytest.raises(ValueError):
+        make_settings(tmp_path, login_rate="lots")
+
+
+def test_failed_logins_are_limited_per_username_and_the_window_ends(client: TestClient) -> None:
+    register(client, "alice")
+    register(client, "bob")
+    with window_start():
+        for _ in range(3):
+            assert _token(client, "alice", "wrong horse") == 401
+        limited = client.post(
+            "/api/v1/auth/token", data={"username": "alice", "password": PASSWORD}
+        )
+        _assert_limited(limited)  # even the right password: no guessing through the limit
+        assert limited.headers.get("www-authenticate") is None
+        # the other ways to log in count the same attempts
+        _assert_limited(
+            client.post("/api/v1/session", json={"username": "alice", "password": PASSWORD})
+        )
+        page = client.post(
+            "/login",
+            data={"username": "alice", "password": PASSWORD},
+            headers={"Origin": "http://testserver"},
+            follow_redirects=False,
+        )
+        assert page.status_code == 429
+        assert int(page.headers["retry-after"]) >= 1
+        assert "Too many failed attempts" in page.text
+        assert not client.cookies.get("shutterbox_session")
+        # another username is not affected, nor the spelling of the same one
+        assert _token(client, "bob", PASSWORD) == 200
+        _assert_limited(
+            client.post("/api/v1/auth/token", data={"username": " ALICE", "password": PASSWORD})
+        )
+        with travel(timedelta(seconds=60)):  # the next window
+            assert _token(client, "alice", PASSWORD) == 200
+
+
+def test_successful_logins_do_not_use_up_the_limit(client: TestClient) -> None:
+    register(client, "alice")
+    for _ in range(6):
+        assert _token(client, "alice", PASSWORD) == 200
+        response = client.post("/api/v1/session", json={"username": "alice", "password": PASSWORD})
+        assert response.status_code == 200
+        client.cookies.clear()
+
+
+def test_uploads_are_limited_per_user(client: TestClient) -> None:
+    alice = register(client, "alice")
+    bob = register(client, "bob")
+    with window_start():
+        assert upload(client, alice, jpeg_bytes(64, 48)).status_code == 201
+        ticket = {"filename": "a.jpg", "content_type": "image/jpeg", "size": 1000}
+        assert client.post("/api/v1/uploads", headers=alice, json=ticket).status_code == 201
+        _assert_limited(upload(client, alice, jpeg_bytes(64, 48)))
+        _assert_limited(client.post("/api/v1/uploads", headers=alice, json=ticket))
+        assert upload(client, bob, jpeg_bytes(64, 48)).status_code == 201
+        # reading is not limited
+        assert client.get("/api/v1/users/alice/images", headers=alice).status_code == 200
+        with travel(timedelta(seconds=60)):
+            assert upload(client, alice, jpeg_bytes(64, 48)).status_code == 201
+
+
+def test_an_empty_rate_disables_the_limit(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path / "data", workers=0, login_rate="", upload_rate="0/second")
+    with TestClient(create_app(settings)) as client:
+        alice = register(client, "alice")
+        for _ in range(12):
+            assert _token(client, "alice", "wrong horse") == 401
+        for _ in range(5):
+            assert upload(client, alice, jpeg_bytes(32, 24)).status_code == 201
+
+
+def test_the_limiter_counts_per_key_and_forgets_ended_windows() -> None:
+    limiter = RateLimiter({"kind": Rate(1, 60.0)})
+    with window_start():
+        limiter.hit("kind", "a", "too many")
+        limiter.hit("kind", "b", "too many")
+        with pytest.raises(RateLimited, match="too many") as refused:
+            limiter.hit("kind", "a", "too many")
+        assert 58 <= refused.value.retry_after <= 60
+        limiter.refund("kind", "a")
+        limiter.hit("kind", "a", "too many")
+        with travel(timedelta(minutes=2)):
+            limiter._forget_ended(utcnow().timestamp())  # the memory bound, tested directly
+            assert limiter._windows == {}
+            limiter.hit("kind", "a", "too many")
