@@ -234,6 +234,7 @@ def report(result: Result, workers: int) -> str:
             ["uploads started", f"{result.uploads} over {result.seconds:g} s"],
             ["all sent and answered after", f"{result.sent_in:.1f} s"],
             ["accepted (201)", str(accepted)],
+            ["acceptance rate", f"{accepted / result.sent_in:.0f} uploads/s"],
             ["reads during the burst", str(len(result.burst_read.latencies))],
             ["errors by kind", ", ".join(f"{k}: {v}" for k, v in errors.items()) or "none"],
             ["queue drained after (from the first upload)", f"{result.drained_after:.0f} s"],
@@ -254,7 +255,8 @@ def report(result: Result, workers: int) -> str:
         f"setup with {workers} in-process workers, while {READERS} readers fetch feed pages "
         "and thumbnails. The baseline is the same server idle, one request at a time, in the "
         "same run. Lost means accepted with 201 but, once the queue drained, neither ready "
-        "nor failed.",
+        "nor failed. When the burst offers uploads faster than one process accepts them, "
+        "they wait in the server's queue of connections: latency grows, nothing is dropped.",
         "",
         latency,
         "",
