@@ -15,8 +15,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from shutterbox.entrypoints.api.app import create_app
-from shutterbox.services import accounts
-from shutterbox.services.events import StreamCloser
+from shutterbox.services.images.events import StreamCloser
+from shutterbox.services.people import accounts
 from tests.conftest import make_settings, register, upload, wait_for_status
 from tests.imagegen import jpeg_bytes
 

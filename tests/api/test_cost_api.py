@@ -17,8 +17,8 @@ from shutterbox.domain.storage import StorageClass
 from shutterbox.entrypoints.api.app import create_app
 from shutterbox.entrypoints.api.routers.cost import estimate_body
 from shutterbox.entrypoints.cli import app as cli
-from shutterbox.services import accounts
-from shutterbox.services.costs import load_price_sheet
+from shutterbox.services.billing.costs import load_price_sheet
+from shutterbox.services.people import accounts
 from tests.conftest import make_settings, register, upload, wait_for_status
 from tests.imagegen import jpeg_bytes
 

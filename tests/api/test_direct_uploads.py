@@ -118,7 +118,7 @@ def test_abandoned_uploads_are_cleaned_up(tmp_path):
 
     from shutterbox import clock
     from shutterbox.entrypoints.api.app import create_app
-    from shutterbox.services.direct_uploads import clean_up_abandoned
+    from shutterbox.services.images.direct_uploads import clean_up_abandoned
     from tests.conftest import make_settings
 
     settings = make_settings(

@@ -14,8 +14,9 @@ from shutterbox.adapters.db import repository
 from shutterbox.clock import travel, utcnow
 from shutterbox.config import Settings
 from shutterbox.domain.users import User
-from shutterbox.services import accounts, processing
-from shutterbox.services.events import ImageStatus, StatusWatch
+from shutterbox.services.images import processing
+from shutterbox.services.images.events import ImageStatus, StatusWatch
+from shutterbox.services.people import accounts
 from tests.conftest import make_settings, register, upload
 from tests.imagegen import jpeg_bytes
 

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from shutterbox import clock
 from shutterbox.config import Settings
 from shutterbox.entrypoints.api.app import create_app
-from shutterbox.services import lifecycle
+from shutterbox.services.storage import lifecycle
 from tests.conftest import make_settings, register, upload, wait_for_status
 from tests.imagegen import jpeg_bytes
 

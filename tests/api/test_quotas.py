@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from shutterbox.adapters.db.tables import direct_uploads, images
 from shutterbox.clock import travel
 from shutterbox.entrypoints.api.app import create_app
-from shutterbox.services import lifecycle
+from shutterbox.services.storage import lifecycle
 from tests.conftest import make_settings, register, upload
 from tests.imagegen import jpeg_bytes
 

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from shutterbox.clock import travel
 from shutterbox.config import Settings
 from shutterbox.entrypoints.api.app import create_app
-from shutterbox.services import accounts, sessions
+from shutterbox.services.people import accounts, sessions
 from tests.conftest import make_settings, register, upload
 from tests.imagegen import jpeg_bytes
 

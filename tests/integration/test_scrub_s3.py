@@ -14,9 +14,10 @@ import pytest
 from shutterbox.adapters.db import repository
 from shutterbox.bootstrap import bootstrap
 from shutterbox.domain.formats import JPEG
-from shutterbox.services import accounts, processing, uploads
 from shutterbox.services.context import Services
-from shutterbox.services.scrub import ProblemKind, scrub
+from shutterbox.services.images import processing, uploads
+from shutterbox.services.people import accounts
+from shutterbox.services.storage.scrub import ProblemKind, scrub
 from tests.conftest import make_settings
 from tests.imagegen import jpeg_bytes
 from tests.servers import S3Endpoint

@@ -26,9 +26,9 @@ from shutterbox.domain.cost import (
     price_usage,
 )
 from shutterbox.domain.storage import StorageClass, parse_storage_class
-from shutterbox.services import egress
-from shutterbox.services.costs import load_price_sheet
-from shutterbox.services.egress import EgressMeter
+from shutterbox.services.billing import egress
+from shutterbox.services.billing.costs import load_price_sheet
+from shutterbox.services.billing.egress import EgressMeter
 
 PACKAGED = Path(__file__).resolve().parents[2] / "src" / "shutterbox" / "pricing" / "prices.toml"
 

@@ -5,7 +5,7 @@ from datetime import datetime
 import pytest
 
 from shutterbox.domain.errors import InvalidInput
-from shutterbox.services.feed import decode_cursor, encode_cursor
+from shutterbox.services.images.feed import decode_cursor, encode_cursor
 from tests.unit.test_image_rules import _image
 
 

@@ -18,10 +18,11 @@ from shutterbox.bootstrap import bootstrap
 from shutterbox.domain.formats import JPEG
 from shutterbox.domain.images import Image, Status
 from shutterbox.domain.users import User
-from shutterbox.services import accounts, deletion, processing, uploads
-from shutterbox.services import direct_uploads as direct
 from shutterbox.services.context import Services
-from shutterbox.services.scrub import ProblemKind, ScrubReport, scrub
+from shutterbox.services.images import deletion, processing, uploads
+from shutterbox.services.images import direct_uploads as direct
+from shutterbox.services.people import accounts
+from shutterbox.services.storage.scrub import ProblemKind, ScrubReport, scrub
 from tests.conftest import make_settings
 from tests.imagegen import jpeg_bytes
 

@@ -19,8 +19,9 @@ from shutterbox.domain.users import User
 from shutterbox.entrypoints import worker as worker_module
 from shutterbox.entrypoints.worker import WorkerPool
 from shutterbox.ports import Job
-from shutterbox.services import accounts, deletion, processing, uploads
 from shutterbox.services.context import Services
+from shutterbox.services.images import deletion, processing, uploads
+from shutterbox.services.people import accounts
 from tests.conftest import make_settings
 from tests.imagegen import jpeg_bytes
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shutterbox.services.media_urls import MediaUrls
+from shutterbox.services.delivery.media_urls import MediaUrls
 
 paths = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-./", min_size=1, max_size=60)
 keys = st.binary(min_size=16, max_size=64)

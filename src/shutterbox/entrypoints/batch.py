@@ -16,8 +16,8 @@ from shutterbox.adapters.db import repository
 from shutterbox.adapters.db.tables import images
 from shutterbox.domain.errors import NotFound, ShutterboxError
 from shutterbox.domain.images import Status, Visibility
-from shutterbox.services import processing, uploads
 from shutterbox.services.context import Services
+from shutterbox.services.images import processing, uploads
 
 
 def _progress(console: Console) -> Progress:

@@ -212,7 +212,7 @@ def create_user(
     """Create a user account."""
     from shutterbox.bootstrap import bootstrap
     from shutterbox.domain.errors import ShutterboxError
-    from shutterbox.services import accounts
+    from shutterbox.services.people import accounts
 
     async def run() -> None:
         services = await bootstrap(Settings())

@@ -52,7 +52,7 @@ def cost(
     from shutterbox.domain import cost as model
     from shutterbox.domain.storage import parse_storage_class
     from shutterbox.entrypoints.api.routers.cost import estimate_body
-    from shutterbox.services.costs import load_price_sheet
+    from shutterbox.services.billing.costs import load_price_sheet
 
     try:
         sheet = load_price_sheet(price_sheet or Settings().price_sheet_path)

@@ -25,7 +25,7 @@ def run_rules() -> None:
     from rich.table import Table
 
     from shutterbox.bootstrap import bootstrap
-    from shutterbox.services import lifecycle
+    from shutterbox.services.storage import lifecycle
 
     async def run() -> lifecycle.LifecycleReport:
         services = await bootstrap(Settings())
@@ -63,7 +63,7 @@ def apply_to_bucket(
     others are kept). The lifecycle pass then learns of the moves."""
     from shutterbox.bootstrap import bootstrap
     from shutterbox.domain.errors import ShutterboxError
-    from shutterbox.services import bucket_rules
+    from shutterbox.services.storage import bucket_rules
 
     async def run() -> list[dict[str, object]]:
         services = await bootstrap(Settings())

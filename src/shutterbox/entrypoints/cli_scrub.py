@@ -14,7 +14,7 @@ from shutterbox.config import Settings
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from shutterbox.services.scrub import Problem, ScrubReport
+    from shutterbox.services.storage.scrub import Problem, ScrubReport
 
 
 def scrub(
@@ -60,7 +60,7 @@ def scrub(
     )
 
     from shutterbox.bootstrap import bootstrap
-    from shutterbox.services import scrub as scrubbing
+    from shutterbox.services.storage import scrub as scrubbing
 
     settings = Settings()
     progress = Progress(

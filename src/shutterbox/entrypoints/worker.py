@@ -11,17 +11,11 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 from shutterbox.ports import Job
-from shutterbox.services import (
-    deletion,
-    direct_uploads,
-    lifecycle,
-    metrics,
-    processing,
-    purge,
-    restores,
-    uploads,
-)
+from shutterbox.services import metrics
 from shutterbox.services.context import Services
+from shutterbox.services.delivery import purge
+from shutterbox.services.images import deletion, direct_uploads, processing, uploads
+from shutterbox.services.storage import lifecycle, restores
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from shutterbox.adapters.db.engine import Database
 from shutterbox.adapters.imaging_sandbox import SandboxPool
 from shutterbox.config import Settings
 from shutterbox.ports import BlobStore, JobQueue, StorageTiers
-from shutterbox.services.media_urls import MediaUrls
+from shutterbox.services.delivery.media_urls import MediaUrls
 
 
 @dataclass

@@ -35,8 +35,8 @@ from shutterbox.entrypoints.api.routers import (
 from shutterbox.entrypoints.web import auth_pages, feed_pages, image_pages, pages, upload_pages
 from shutterbox.entrypoints.worker import WorkerPool
 from shutterbox.services import metrics
-from shutterbox.services.egress import EgressFlusher, EgressMeter
-from shutterbox.services.events import StreamCloser
+from shutterbox.services.billing.egress import EgressFlusher, EgressMeter
+from shutterbox.services.images.events import StreamCloser
 
 
 class RequestMetrics:

@@ -9,8 +9,8 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 
 from shutterbox.domain.errors import Forbidden, Unauthorized
 from shutterbox.domain.users import User
-from shutterbox.services import accounts, sessions
 from shutterbox.services.context import Services
+from shutterbox.services.people import accounts, sessions
 
 _bearer = HTTPBearer(auto_error=False, description="A token from POST /api/v1/auth/token")
 _session_cookie = APIKeyCookie(

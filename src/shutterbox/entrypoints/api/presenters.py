@@ -12,7 +12,7 @@ from shutterbox.entrypoints.api.schemas import (
     OriginalPublic,
     VariantPublic,
 )
-from shutterbox.services.media_urls import MediaUrls
+from shutterbox.services.delivery.media_urls import MediaUrls
 
 
 def image_public(image: Image, viewer: User | None, urls: MediaUrls) -> ImagePublic:

@@ -20,7 +20,7 @@ from starlette.requests import ClientDisconnect, Request
 
 from shutterbox.domain.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from shutterbox.domain.formats import ACCEPTED_NAMES, SNIFF_BYTES, sniff_format
-from shutterbox.services.uploads import StagedFile
+from shutterbox.services.images.uploads import StagedFile
 
 MAX_FIELDS = 20
 MAX_FIELD_BYTES = 64 * 1024

@@ -20,8 +20,8 @@ from starlette.responses import Response
 from shutterbox.domain.errors import Conflict, InvalidInput, RateLimited, Unauthorized
 from shutterbox.domain.users import MIN_PASSWORD_CHARS
 from shutterbox.entrypoints.web.pages import render
-from shutterbox.services import accounts, limits, sessions
 from shutterbox.services.context import Services
+from shutterbox.services.people import accounts, limits, sessions
 
 router = APIRouter(include_in_schema=False)
 

@@ -25,9 +25,10 @@ from shutterbox.domain.users import User
 from shutterbox.entrypoints.api.presenters import image_public
 from shutterbox.entrypoints.api.schemas import ImagePublic
 from shutterbox.entrypoints.web.pages import page_viewer, render
-from shutterbox.services import feed, follows
 from shutterbox.services.context import Services
-from shutterbox.services.feed import Page
+from shutterbox.services.images import feed
+from shutterbox.services.images.feed import Page
+from shutterbox.services.people import follows
 
 router = APIRouter(include_in_schema=False)
 

@@ -30,7 +30,7 @@ from starlette.types import Scope
 from shutterbox import __version__
 from shutterbox.config import Settings
 from shutterbox.domain.users import User
-from shutterbox.services import sessions
+from shutterbox.services.people import sessions
 
 WEB_DIR = Path(__file__).parent
 TEMPLATES_DIR = WEB_DIR / "templates"

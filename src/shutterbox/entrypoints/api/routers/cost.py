@@ -15,8 +15,8 @@ from shutterbox.domain.errors import InvalidInput, ShutterboxError
 from shutterbox.domain.storage import parse_storage_class
 from shutterbox.entrypoints.api.deps import AdminUser, ServicesDep
 from shutterbox.entrypoints.api.schemas import ErrorBody, Timestamp
-from shutterbox.services import costs, egress
-from shutterbox.services.egress import EgressMeter
+from shutterbox.services.billing import costs, egress
+from shutterbox.services.billing.egress import EgressMeter
 
 router = APIRouter(prefix="/api/v1", tags=["cost"])
 

@@ -11,8 +11,8 @@ from fastapi.responses import StreamingResponse
 
 from shutterbox.entrypoints.api.deps import CurrentUser, ServicesDep
 from shutterbox.entrypoints.api.schemas import ErrorBody
-from shutterbox.services import events
 from shutterbox.services.context import Services
+from shutterbox.services.images import events
 
 router = APIRouter(prefix="/api/v1", tags=["images"])
 

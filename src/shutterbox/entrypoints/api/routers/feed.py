@@ -9,9 +9,9 @@ from fastapi import APIRouter, Query
 from shutterbox.entrypoints.api.deps import OptionalUser, ServicesDep
 from shutterbox.entrypoints.api.presenters import image_public
 from shutterbox.entrypoints.api.schemas import ErrorBody, ImagePage
-from shutterbox.services import feed
-from shutterbox.services.feed import Page
-from shutterbox.services.media_urls import MediaUrls
+from shutterbox.services.delivery.media_urls import MediaUrls
+from shutterbox.services.images import feed
+from shutterbox.services.images.feed import Page
 
 router = APIRouter(prefix="/api/v1", tags=["feed"])
 

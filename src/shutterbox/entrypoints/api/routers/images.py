@@ -13,7 +13,9 @@ from shutterbox.entrypoints.api.deps import CurrentUser, OptionalUser, ServicesD
 from shutterbox.entrypoints.api.presenters import image_public
 from shutterbox.entrypoints.api.schemas import ErrorBody, ImagePatch, ImagePublic
 from shutterbox.entrypoints.api.upload_stream import read_upload
-from shutterbox.services import deletion, editing, limits, metrics, uploads
+from shutterbox.services import metrics
+from shutterbox.services.images import deletion, editing, uploads
+from shutterbox.services.people import limits
 
 router = APIRouter(prefix="/api/v1/images", tags=["images"])
 

@@ -18,9 +18,9 @@ from shutterbox.domain.errors import Forbidden, NotFound
 from shutterbox.domain.images import FORMAT_EXTENSIONS, Image, Visibility
 from shutterbox.entrypoints.api.conditional import http_date, not_modified, parse_single_range
 from shutterbox.entrypoints.api.deps import OptionalUser, ServicesDep
-from shutterbox.services import restores
-from shutterbox.services.egress import EgressMeter
-from shutterbox.services.media_urls import HASH_CHARS
+from shutterbox.services.billing.egress import EgressMeter
+from shutterbox.services.delivery.media_urls import HASH_CHARS
+from shutterbox.services.storage import restores
 
 
 class _MeteredRoute(APIRoute):

@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 from shutterbox.domain.errors import Forbidden, Unauthorized
 from shutterbox.entrypoints.api.deps import ServicesDep
 from shutterbox.entrypoints.api.schemas import ErrorBody
-from shutterbox.services import limits, sessions
+from shutterbox.services.people import limits, sessions
 
 router = APIRouter(prefix="/api/v1", tags=["users"])
 

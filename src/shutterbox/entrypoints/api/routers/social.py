@@ -11,7 +11,8 @@ from shutterbox.entrypoints.api.deps import CurrentUser, OptionalUser, ServicesD
 from shutterbox.entrypoints.api.presenters import image_public
 from shutterbox.entrypoints.api.routers.feed import Cursor, Limit
 from shutterbox.entrypoints.api.schemas import ErrorBody, ImagePage, Timestamp
-from shutterbox.services import feed, follows
+from shutterbox.services.images import feed
+from shutterbox.services.people import follows
 
 router = APIRouter(prefix="/api/v1", tags=["people"])
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from shutterbox.entrypoints.api.deps import CurrentUser, ServicesDep
 from shutterbox.entrypoints.api.presenters import image_public
 from shutterbox.entrypoints.api.schemas import ErrorBody, ImagePublic, Timestamp
-from shutterbox.services import trash
+from shutterbox.services.storage import trash
 
 router = APIRouter(prefix="/api/v1", tags=["trash"])
 

@@ -16,7 +16,8 @@ from shutterbox.domain.images import Visibility, normalise_tags
 from shutterbox.entrypoints.api.deps import CurrentUser, ServicesDep
 from shutterbox.entrypoints.api.presenters import image_public
 from shutterbox.entrypoints.api.schemas import ErrorBody, ImagePublic, Timestamp
-from shutterbox.services import direct_uploads, limits, uploads
+from shutterbox.services.images import direct_uploads, uploads
+from shutterbox.services.people import limits
 
 router = APIRouter(prefix="/api/v1/uploads", tags=["uploads"])
 

@@ -11,7 +11,7 @@ from pydantic import Field
 from shutterbox.domain.errors import Unauthorized
 from shutterbox.entrypoints.api.deps import CurrentUser, ServicesDep
 from shutterbox.entrypoints.api.schemas import ErrorBody, Token, UserCreate, UserPublic
-from shutterbox.services import accounts, limits, quotas
+from shutterbox.services.people import accounts, limits, quotas
 
 router = APIRouter(prefix="/api/v1", tags=["users"])
 

@@ -12,10 +12,10 @@ from shutterbox.adapters.db import repository
 from shutterbox.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from shutterbox.domain.images import Image, Status, Visibility, normalise_tags
 from shutterbox.domain.users import User
-from shutterbox.services import purge
 from shutterbox.services.context import Services
-from shutterbox.services.media_urls import image_media_paths
-from shutterbox.services.uploads import PROCESS_IMAGE, UploadDetails, check_details
+from shutterbox.services.delivery import purge
+from shutterbox.services.delivery.media_urls import image_media_paths
+from shutterbox.services.images.uploads import PROCESS_IMAGE, UploadDetails, check_details
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,9 @@ from shutterbox.clock import utcnow
 from shutterbox.domain.errors import Forbidden, NotFound
 from shutterbox.domain.images import FORMAT_EXTENSIONS, VARIANT_NAMES, Image, variant_key
 from shutterbox.domain.users import User
-from shutterbox.services import purge
 from shutterbox.services.context import Services
-from shutterbox.services.media_urls import image_media_paths
+from shutterbox.services.delivery import purge
+from shutterbox.services.delivery.media_urls import image_media_paths
 
 RECLAIM_IMAGE = "reclaim_image"
 

@@ -26,9 +26,9 @@ from shutterbox.adapters.db.tables import api_tokens
 from shutterbox.clock import utcnow
 from shutterbox.domain.errors import Forbidden
 from shutterbox.domain.users import User
-from shutterbox.services import accounts
-from shutterbox.services.accounts import _token_digest
 from shutterbox.services.context import Services
+from shutterbox.services.people import accounts
+from shutterbox.services.people.accounts import _token_digest
 
 SESSION_COOKIE = "shutterbox_session"
 CSRF_HEADER = "X-CSRF-Token"

@@ -43,8 +43,8 @@ from shutterbox.clock import utcnow
 from shutterbox.domain.images import Image, Status, Variant, Visibility
 from shutterbox.domain.storage import StorageClass
 from shutterbox.ports import BlobArchived, BlobInfo, BlobStore
-from shutterbox.services import processing
 from shutterbox.services.context import Services
+from shutterbox.services.images import processing
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from shutterbox.domain.cost import (
     parse_price_sheet,
     price_usage,
 )
-from shutterbox.services.egress import EDGE, ORIGIN
+from shutterbox.services.billing.egress import EDGE, ORIGIN
 
 WINDOW_DAYS = 30
 

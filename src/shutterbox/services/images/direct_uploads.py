@@ -29,8 +29,9 @@ from shutterbox.domain.errors import (
 from shutterbox.domain.formats import ACCEPTED_FORMATS, ACCEPTED_NAMES, SNIFF_BYTES, sniff_format
 from shutterbox.domain.images import Image, new_image_id
 from shutterbox.domain.users import User
-from shutterbox.services import quotas, uploads
 from shutterbox.services.context import Services
+from shutterbox.services.images import uploads
+from shutterbox.services.people import quotas
 
 ACCEPTED_MEDIA_TYPES = {f.media_type for f in ACCEPTED_FORMATS} | {"image/jpg", "image/heif"}
 

@@ -16,8 +16,8 @@ from datetime import datetime, timedelta
 from shutterbox.adapters.db import repository
 from shutterbox.clock import utcnow
 from shutterbox.domain.storage import StorageClass
-from shutterbox.services import deletion, direct_uploads
 from shutterbox.services.context import Services
+from shutterbox.services.images import deletion, direct_uploads
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ def _colder_or_equal(storage_class: StorageClass) -> list[StorageClass]:
 async def _store_transitions(services: Services) -> dict[StorageClass, float]:
     """Transitions of originals the store applies by itself (S3 bucket lifecycle rules
     written by `shutterbox lifecycle apply`), as class → days."""
-    from shutterbox.services import bucket_rules
+    from shutterbox.services.storage import bucket_rules
 
     try:
         return await bucket_rules.applied_transitions(services)

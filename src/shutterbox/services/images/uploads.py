@@ -39,8 +39,8 @@ from shutterbox.domain.images import (
 )
 from shutterbox.domain.storage import StorageClass
 from shutterbox.domain.users import User
-from shutterbox.services import quotas
 from shutterbox.services.context import Services
+from shutterbox.services.people import quotas
 
 PROCESS_IMAGE = "process_image"
 

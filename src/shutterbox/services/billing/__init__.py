@@ -1,0 +1,1 @@
+"""Billing: the cost model as a service, the live bill and egress metering."""

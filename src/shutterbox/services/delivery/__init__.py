@@ -1,0 +1,1 @@
+"""Delivery: media URLs (signed where private, through the CDN) and purging them from the edges."""
