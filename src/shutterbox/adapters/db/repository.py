@@ -9,65 +9,11 @@ from typing import Any
 from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from shutterbox.adapters.db.rows import image_columns, image_from_row, user_from_row
 from shutterbox.adapters.db.tables import follows, image_tags, images, users, variants
 from shutterbox.domain.images import Image, Status, Variant, Visibility
 from shutterbox.domain.storage import StorageClass
 from shutterbox.domain.users import User
-
-_image_columns = [*images.c, users.c.username.label("owner_username")]
-
-
-def _image_from_row(row: Any, variant_rows: Sequence[Any]) -> Image:
-    return Image(
-        id=row.id,
-        owner_id=row.owner_id,
-        owner_username=row.owner_username,
-        status=Status(row.status),
-        visibility=Visibility(row.visibility),
-        created_at=row.created_at,
-        original_key=row.original_key,
-        original_media_type=row.original_media_type,
-        original_bytes=row.original_bytes,
-        original_sha256=row.original_sha256,
-        caption=row.caption,
-        alt_text=row.alt_text,
-        tags=list(row.tags or []),
-        location_name=row.location_name,
-        lat=row.lat,
-        lon=row.lon,
-        width=row.width,
-        height=row.height,
-        failure_reason=row.failure_reason,
-        taken_at=row.taken_at,
-        camera_make=row.camera_make,
-        camera_model=row.camera_model,
-        lens=row.lens,
-        exposure_time=row.exposure_time,
-        f_number=row.f_number,
-        iso=row.iso,
-        focal_length_mm=row.focal_length_mm,
-        blurhash=row.blurhash,
-        dominant_color=row.dominant_color,
-        processed_at=row.processed_at,
-        deleted_at=row.deleted_at,
-        original_storage_class=StorageClass(row.original_storage_class),
-        original_restore_requested_at=row.original_restore_requested_at,
-        original_restored_until=row.original_restored_until,
-        variants={v.name: _variant(v) for v in variant_rows if v.format == "jpeg"},
-        alternates=_alternates(variant_rows),
-    )
-
-
-def _variant(v: Any) -> Variant:
-    return Variant(v.name, v.key, v.media_type, v.width, v.height, v.bytes, v.sha256, v.format)
-
-
-def _alternates(variant_rows: Sequence[Any]) -> dict[str, dict[str, Variant]]:
-    by_format: dict[str, dict[str, Variant]] = {}
-    for v in variant_rows:
-        if v.format != "jpeg":
-            by_format.setdefault(v.format, {})[v.name] = _variant(v)
-    return by_format
 
 
 async def _attach_variants(conn: AsyncConnection, rows: Sequence[Any]) -> list[Image]:
@@ -77,13 +23,13 @@ async def _attach_variants(conn: AsyncConnection, rows: Sequence[Any]) -> list[I
     by_image: dict[str, list[Any]] = {i: [] for i in ids}
     for v in await conn.execute(select(variants).where(variants.c.image_id.in_(ids))):
         by_image[v.image_id].append(v)
-    return [_image_from_row(row, by_image[row.id]) for row in rows]
+    return [image_from_row(row, by_image[row.id]) for row in rows]
 
 
 async def get_image(conn: AsyncConnection, image_id: str) -> Image | None:
     row = (
         await conn.execute(
-            select(*_image_columns)
+            select(*image_columns)
             .join(users, users.c.id == images.c.owner_id)
             .where(images.c.id == image_id)
         )
@@ -244,7 +190,7 @@ async def list_images(
 ) -> list[Image]:
     """Ready, undeleted images, newest first, strictly after ``cursor`` (keyset pagination).
     ``home_of``: that user's own images and the public ones of the people they follow."""
-    query = select(*_image_columns).join(users, users.c.id == images.c.owner_id)
+    query = select(*image_columns).join(users, users.c.id == images.c.owner_id)
     conditions = [images.c.status == Status.READY.value, images.c.deleted_at.is_(None)]
     if home_of is not None:
         followed = select(follows.c.followee_id).where(follows.c.follower_id == home_of)
@@ -275,11 +221,7 @@ async def list_images(
 
 async def get_user_by_name(conn: AsyncConnection, username: str) -> User | None:
     row = (await conn.execute(select(users).where(users.c.username == username))).first()
-    return _user(row) if row else None
-
-
-def _user(row: Any) -> User:
-    return User(id=row.id, username=row.username, is_admin=row.is_admin, created_at=row.created_at)
+    return user_from_row(row) if row else None
 
 
 async def restore_deleted(conn: AsyncConnection, image_id: str, deleted_after: datetime) -> bool:
@@ -306,7 +248,7 @@ async def list_trash(
         _before(cursor, images.c.deleted_at, images.c.id),
     ]
     query = (
-        select(*_image_columns)
+        select(*image_columns)
         .join(users, users.c.id == images.c.owner_id)
         .where(*conditions)
         .order_by(images.c.deleted_at.desc(), images.c.id.desc())

@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from shutterbox.adapters.db.engine import Database
-from shutterbox.adapters.db.repository import _user
+from shutterbox.adapters.db.rows import user_from_row
 from shutterbox.adapters.db.tables import api_tokens, users
 from shutterbox.clock import utcnow
 from shutterbox.domain.errors import Conflict, InvalidInput, Unauthorized
@@ -51,7 +51,7 @@ async def register(db: Database, username: str, password: str, *, is_admin: bool
             ).one()
     except IntegrityError as exc:
         raise Conflict(f"the username {name!r} is taken") from exc
-    return _user(row)
+    return user_from_row(row)
 
 
 async def issue_token(db: Database, username: str, password: str, ttl_days: int) -> str:
@@ -93,7 +93,7 @@ async def user_for_token(db: Database, token: str) -> User | None:
                 )
             )
         ).first()
-    return _user(row) if row else None
+    return user_from_row(row) if row else None
 
 
 async def revoke_token(db: Database, token: str) -> None:

@@ -1,0 +1,1 @@
+"""What tests and benchmarks share: ports, server processes, clients, endpoints and fakes."""
