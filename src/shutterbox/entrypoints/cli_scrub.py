@@ -14,7 +14,7 @@ from shutterbox.config import Settings
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from shutterbox.services.storage.scrub import Problem, ScrubReport
+    from shutterbox.services.storage.scrub import ScrubReport
 
 
 def scrub(
@@ -99,27 +99,14 @@ def scrub(
     raise typer.Exit(report.exit_status)
 
 
-def _outcome(report: ScrubReport, problem: Problem) -> str:
-    if problem.repaired:
-        return "repaired"
-    if not problem.repairable:
-        return "cannot be repaired"
-    return "not repaired" if report.repair else "repairable"
-
-
 def _print_report(console: Console, report: ScrubReport) -> None:
     from rich.table import Table
 
-    console.print(
-        f"images checked: {report.images_checked}, blobs checked: {report.blobs_checked} "
-        f"({report.bytes_hashed} bytes hashed; archived originals measured, not hashed: "
-        f"{report.archived_not_hashed}), blobs listed: {report.blobs_listed}; younger than "
-        f"the grace period and left alone: {report.recent_unreferenced} unreferenced blobs, "
-        f"{report.recent_temporary} temporary files",
-        highlight=False,
-    )
+    from shutterbox.services.storage.scrub import CLEAN
+
+    console.print(report.counts_line(), highlight=False)
     if report.clean:
-        console.print("clean: the metadata and the bytes agree")
+        console.print(CLEAN)
         return
     table = Table()
     table.add_column("problem", no_wrap=True)
@@ -127,20 +114,7 @@ def _print_report(console: Console, report: ScrubReport) -> None:
     table.add_column("image", no_wrap=True)
     table.add_column("detail")
     table.add_column("outcome")
-    for problem in report.problems:
-        table.add_row(
-            problem.kind.value,
-            problem.key,
-            problem.image_id or "",
-            problem.detail,
-            _outcome(report, problem),
-        )
+    for row in report.rows():
+        table.add_row(*row)
     console.print(table)
-    repaired = sum(p.repaired for p in report.problems)
-    repairable = any(p.repairable and not p.repaired for p in report.problems)
-    console.print(
-        f"problems found: {len(report.problems)}, repaired: {repaired}, "
-        f"cannot be repaired: {len(report.unresolved)}"
-        + ("" if report.repair or not repairable else " (--repair fixes the rest)"),
-        highlight=False,
-    )
+    console.print(report.totals_line(), highlight=False)

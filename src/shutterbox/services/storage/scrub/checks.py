@@ -1,0 +1,236 @@
+"""Rows against blobs: every image row's original (any status, trashed ones too: their bytes
+are still kept) is there with the recorded size and SHA-256, and every variant row of a
+``ready`` image likewise. Hashes are computed by streaming each blob. An original in an
+archive storage class with no restored copy cannot be read: its existence and size are
+checked only."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from dataclasses import dataclass
+from enum import Enum
+
+from shutterbox.adapters.db.repositories.scrub import ImageBlobs, ScrubRepository
+from shutterbox.clock import utcnow
+from shutterbox.domain.images import Image, Status, Variant
+from shutterbox.ports import BlobArchived, BlobStore
+from shutterbox.services.storage.scrub.report import (
+    Problem,
+    ProblemKind,
+    ProgressCallback,
+    ScrubReport,
+)
+
+PAGE_SIZE = 500  # image rows read at once, and listed keys resolved against the rows at once
+BLOB_CONCURRENCY = 8  # blobs checked at the same time
+
+
+class State(Enum):
+    OK = "ok"
+    ARCHIVED = "archived"  # exists with the right size; not readable now, so not hashed
+    MISSING = "missing"
+    WRONG_SIZE = "wrong size"
+    WRONG_HASH = "wrong hash"
+    UNREADABLE = "unreadable"
+
+
+@dataclass
+class BlobCheck:
+    state: State
+    hashed: int = 0
+    found_size: int | None = None
+    error: str = ""
+
+
+@dataclass
+class ImageCheck:
+    problems: list[Problem]
+    blobs: int
+    hashed: int
+    archived: int
+    remake: bool  # some variant problem can be fixed by making the variants again
+
+
+async def check_images(
+    rows: ScrubRepository,
+    store: BlobStore,
+    report: ScrubReport,
+    limit: asyncio.Semaphore,
+    notify: ProgressCallback,
+) -> list[str]:
+    """Page through every image row by id; returns the images whose variants can be remade."""
+    total = await rows.count_images()
+    notify("images", 0, total)
+    to_remake: list[str] = []
+    after = ""
+    while True:
+        page = await rows.images_after(after, PAGE_SIZE)
+        if not page:
+            return to_remake
+        after = page[-1].image.id
+
+        async def one(record: ImageBlobs) -> ImageCheck:
+            check = await check_image(store, record, limit)
+            if check.problems:  # read the row again: it may have changed while we looked
+                check = await _confirm(rows, store, record, check, limit)
+            report.images_checked += 1
+            notify("images", report.images_checked, total)
+            return check
+
+        for record, check in zip(page, await asyncio.gather(*(one(r) for r in page)), strict=True):
+            report.blobs_checked += check.blobs
+            report.bytes_hashed += check.hashed
+            report.archived_not_hashed += check.archived
+            report.problems.extend(check.problems)
+            if check.remake:
+                to_remake.append(record.image.id)
+
+
+async def _confirm(
+    rows: ScrubRepository,
+    store: BlobStore,
+    first: ImageBlobs,
+    check: ImageCheck,
+    limit: asyncio.Semaphore,
+) -> ImageCheck:
+    """A reprocessing or a reclaim may have run between reading the row and reading the
+    blobs: check once more against a fresh read of the row before reporting anything. The
+    counts stay those of the first check."""
+    fresh = await rows.image(first.image.id)
+    if fresh is None:  # reclaimed meanwhile: nothing to report
+        return ImageCheck([], check.blobs, check.hashed, check.archived, remake=False)
+    again = await check_image(store, fresh, limit)
+    return ImageCheck(again.problems, check.blobs, check.hashed, check.archived, again.remake)
+
+
+async def check_image(store: BlobStore, record: ImageBlobs, limit: asyncio.Semaphore) -> ImageCheck:
+    image = record.image
+    archived = not image.original_readable(utcnow())
+    original = await _check_blob(
+        store, image.original_key, image.original_bytes, image.original_sha256, archived, limit
+    )
+    problems = _original_problems(image, original)
+    checks: list[BlobCheck] = []
+    remake = False
+    if image.status == Status.READY:
+        checks = list(
+            await asyncio.gather(
+                *(
+                    _check_blob(store, v.key, v.bytes, v.sha256, False, limit)
+                    for v in record.variants
+                )
+            )
+        )
+        why_not = _cannot_remake(image, original)
+        for variant, check in zip(record.variants, checks, strict=True):
+            problem = _variant_problem(image, variant, check, why_not)
+            if problem is not None:
+                problems.append(problem)
+                remake = remake or problem.repairable
+    everything = [original, *checks]
+    return ImageCheck(
+        problems,
+        blobs=len(everything),
+        hashed=sum(c.hashed for c in everything),
+        archived=int(original.state == State.ARCHIVED),
+        remake=remake,
+    )
+
+
+def _original_problems(image: Image, check: BlobCheck) -> list[Problem]:
+    key, size = image.original_key, image.original_bytes
+    if check.state == State.MISSING:
+        detail = "the original is missing: it cannot be remade; restore it from a backup"
+        return [Problem(ProblemKind.MISSING_ORIGINAL, key, image.id, detail, repairable=False)]
+    if check.state in (State.WRONG_SIZE, State.WRONG_HASH):
+        what = (
+            f"has {check.found_size} bytes, the row records {size}"
+            if check.state == State.WRONG_SIZE
+            else "has the recorded size but not the recorded SHA-256"
+        )
+        detail = f"the original {what}: it is damaged; restore it from a backup"
+        return [Problem(ProblemKind.ORIGINAL_MISMATCH, key, image.id, detail, repairable=False)]
+    if check.state == State.UNREADABLE:
+        detail = f"the original could not be read: {check.error}"
+        return [Problem(ProblemKind.UNREADABLE, key, image.id, detail, repairable=False)]
+    return []
+
+
+def _cannot_remake(image: Image, original: BlobCheck) -> str | None:
+    """Why the variants cannot be made again now, or None if they can."""
+    if original.state == State.MISSING:
+        return "its original is missing"
+    if original.state in (State.WRONG_SIZE, State.WRONG_HASH):
+        return "its original is damaged"
+    if original.state == State.UNREADABLE:
+        return "its original cannot be read"
+    if original.state == State.ARCHIVED:
+        return "its original is archived: restore it, then run the repair again"
+    if image.deleted_at is not None:
+        return "the image is in the trash: restore it, then run the repair again"
+    return None
+
+
+def _variant_problem(
+    image: Image, variant: Variant, check: BlobCheck, why_not: str | None
+) -> Problem | None:
+    name = f"{variant.name} ({variant.format})"
+    if check.state == State.MISSING:
+        kind, detail = ProblemKind.MISSING_VARIANT, f"variant {name} is missing"
+    elif check.state == State.WRONG_SIZE:
+        kind = ProblemKind.VARIANT_MISMATCH
+        detail = f"variant {name} has {check.found_size} bytes, the row records {variant.bytes}"
+    elif check.state == State.WRONG_HASH:
+        kind = ProblemKind.VARIANT_MISMATCH
+        detail = f"variant {name} has the recorded size but not the recorded SHA-256"
+    elif check.state == State.UNREADABLE:
+        detail = f"variant {name} could not be read: {check.error}"
+        return Problem(ProblemKind.UNREADABLE, variant.key, image.id, detail, repairable=False)
+    else:
+        return None
+    if why_not is not None:
+        detail += f"; it cannot be remade now: {why_not}"
+    return Problem(kind, variant.key, image.id, detail, repairable=why_not is None)
+
+
+async def _check_blob(
+    store: BlobStore,
+    key: str,
+    size: int,
+    sha256: str,
+    archived: bool,
+    limit: asyncio.Semaphore,
+) -> BlobCheck:
+    async with limit:
+        try:
+            if not archived:
+                try:
+                    digest, length = await _digest(store, key)
+                except KeyError:
+                    return BlobCheck(State.MISSING)
+                except BlobArchived:
+                    pass  # the store holds it archived after all: check what can be checked
+                else:
+                    if length != size:
+                        return BlobCheck(State.WRONG_SIZE, hashed=length, found_size=length)
+                    state = State.OK if digest == sha256 else State.WRONG_HASH
+                    return BlobCheck(state, hashed=length, found_size=length)
+            info = await store.info(key)
+        except Exception as error:  # reported, and the scrub goes on
+            return BlobCheck(State.UNREADABLE, error=f"{type(error).__name__}: {error}")
+    if info is None:
+        return BlobCheck(State.MISSING)
+    if info.size != size:
+        return BlobCheck(State.WRONG_SIZE, found_size=info.size)
+    return BlobCheck(State.ARCHIVED, found_size=info.size)
+
+
+async def _digest(store: BlobStore, key: str) -> tuple[str, int]:
+    """SHA-256 and length of a blob, streamed: never the whole blob in memory."""
+    digest = hashlib.sha256()
+    length = 0
+    async for chunk in store.stream(key):
+        digest.update(chunk)
+        length += len(chunk)
+    return digest.hexdigest(), length
