@@ -12,11 +12,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
+from shutterbox.adapters.blobs import LocalBlobStore, TieredBlobStore
 from shutterbox.adapters.db import repository
 from shutterbox.adapters.db.tables import direct_uploads, images
 from shutterbox.bootstrap import bootstrap
 from shutterbox.domain.formats import JPEG
 from shutterbox.domain.images import Image, Status
+from shutterbox.domain.storage import StorageClass
 from shutterbox.domain.users import User
 from shutterbox.services.context import Services
 from shutterbox.services.images import deletion, processing, uploads
@@ -282,6 +284,26 @@ async def test_stale_temporary_files(services: Services, alice: User):
     assert repaired.problems[0].repaired
     assert not stale.exists() and fresh.exists()
     assert (await scrub(services, repair=False, grace=A_DAY)).clean
+
+
+async def test_stale_temporary_files_in_every_class_location(services: Services, alice: User):
+    store = services.store
+    assert isinstance(store, TieredBlobStore)
+    cold = store.locations[StorageClass.GLACIER]
+    assert isinstance(cold, LocalBlobStore)
+    assert set(store.temporary_directories()) == {
+        location.staging_dir()
+        for location in store.locations.values()
+        if isinstance(location, LocalBlobStore)
+    }
+    stale = cold.staging_dir() / "put-stale"
+    stale.write_bytes(b"half an archived blob")
+    _age(stale, 2 * DAY)
+
+    found = await scrub(services, repair=False, grace=A_DAY)
+    assert _kinds(found) == [(ProblemKind.STALE_TEMPORARY, str(stale.resolve()))]
+    repaired = await scrub(services, repair=True, grace=A_DAY)
+    assert repaired.problems[0].repaired and not stale.exists()
 
 
 async def test_a_trashed_images_bytes_are_not_orphans(services: Services, alice: User):

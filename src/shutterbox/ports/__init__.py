@@ -3,7 +3,14 @@
 Each port is a ``typing.Protocol`` in a module of its own; this package re-exports them.
 """
 
-from shutterbox.ports.blobs import BlobArchived, BlobInfo, BlobStore, RestoreStatus, StorageTiers
+from shutterbox.ports.blobs import (
+    BlobArchived,
+    BlobInfo,
+    BlobStore,
+    RestoreStatus,
+    StorageTiers,
+    TemporaryFileHolder,
+)
 from shutterbox.ports.jobs import Job, JobQueue
 
 __all__ = [
@@ -14,4 +21,5 @@ __all__ = [
     "JobQueue",
     "RestoreStatus",
     "StorageTiers",
+    "TemporaryFileHolder",
 ]

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from shutterbox.domain.storage import StorageClass
 
@@ -59,6 +59,14 @@ class BlobStore(Protocol):
 
     async def check(self) -> None:
         """Raise if the store cannot be reached."""
+
+
+@runtime_checkable
+class TemporaryFileHolder(Protocol):
+    """A blob store that writes through temporary files of its own (a local directory)."""
+
+    def temporary_directories(self) -> tuple[Path, ...]:
+        """Where its temporary files are, so that those a dead process left can be found."""
 
 
 class BlobArchived(Exception):

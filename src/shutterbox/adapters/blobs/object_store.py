@@ -251,6 +251,10 @@ class LocalBlobStore(ObjectBlobStore):
         """A directory on the store's filesystem: files put from there are renamed, not copied."""
         return self._tmp
 
+    def temporary_directories(self) -> tuple[Path, ...]:
+        """Where a put writes before it renames into place (``TemporaryFileHolder``)."""
+        return (self._tmp,)
+
 
 def _mkstemp(directory: Path) -> tuple[int, str]:
     import tempfile

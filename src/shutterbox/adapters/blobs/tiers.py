@@ -14,7 +14,13 @@ from datetime import timedelta
 from pathlib import Path
 
 from shutterbox.domain.storage import StorageClass
-from shutterbox.ports import BlobArchived, BlobInfo, BlobStore, RestoreStatus
+from shutterbox.ports import (
+    BlobArchived,
+    BlobInfo,
+    BlobStore,
+    RestoreStatus,
+    TemporaryFileHolder,
+)
 
 # Coldest first: where a blob lives is looked up there, so a restored copy in STANDARD is
 # not mistaken for the blob itself.
@@ -124,6 +130,15 @@ class TieredBlobStore:
     async def check(self) -> None:
         for location in self.locations.values():
             await location.check()
+
+    def temporary_directories(self) -> tuple[Path, ...]:
+        """Those of the class locations that write through temporary files of their own."""
+        return tuple(
+            directory
+            for location in self.locations.values()
+            if isinstance(location, TemporaryFileHolder)
+            for directory in location.temporary_directories()
+        )
 
     # StorageTiers
 

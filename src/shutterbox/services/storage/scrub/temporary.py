@@ -10,8 +10,7 @@ from pathlib import Path
 
 import anyio
 
-from shutterbox.adapters.blobs import LocalBlobStore, TieredBlobStore
-from shutterbox.ports import BlobStore
+from shutterbox.ports import BlobStore, TemporaryFileHolder
 from shutterbox.services.storage.scrub.grace import cutoff
 from shutterbox.services.storage.scrub.report import Problem, ProblemKind, ScrubReport
 
@@ -19,16 +18,8 @@ from shutterbox.services.storage.scrub.report import Problem, ProblemKind, Scrub
 def temporary_directories(store: BlobStore, staging_dir: Path) -> list[Path]:
     """Where temporary files are written: the store's own temporary directories, if it has
     any, and the staging directory."""
-    own = [s.staging_dir() for s in _local_stores(store)]
+    own = store.temporary_directories() if isinstance(store, TemporaryFileHolder) else ()
     return list(dict.fromkeys(p.resolve() for p in (*own, staging_dir)))
-
-
-def _local_stores(store: BlobStore) -> list[LocalBlobStore]:
-    if isinstance(store, LocalBlobStore):
-        return [store]
-    if isinstance(store, TieredBlobStore):
-        return [s for s in store.locations.values() if isinstance(s, LocalBlobStore)]
-    return []
 
 
 def _temporary_files(directories: Iterable[Path]) -> list[tuple[Path, float, int]]:
