@@ -18,6 +18,7 @@ from shutterbox.domain.errors import NotFound, ShutterboxError
 from shutterbox.domain.images import Status, Visibility
 from shutterbox.services.context import Services
 from shutterbox.services.images import processing, uploads
+from shutterbox.services.images.staging import stage_local_file
 
 
 def _progress(console: Console) -> Progress:
@@ -116,7 +117,9 @@ async def import_folder(
         task = progress.add_task("importing", total=len(files))
         for path in files:
             try:
-                staged = await anyio.to_thread.run_sync(uploads.stage_local_file, services, path)
+                staged = await anyio.to_thread.run_sync(
+                    stage_local_file, services.staging_dir, services.settings.max_upload_bytes, path
+                )
                 details = uploads.UploadDetails(visibility=visibility, tags=list(tags or []))
                 image, outcome = await uploads.accept_upload(services, owner, staged, details)
             except ShutterboxError as refused:

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 import math
-import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from pathlib import Path
 
 import anyio
 from sqlalchemy import delete, select
@@ -25,10 +22,7 @@ from shutterbox.domain.errors import (
     ImageRejected,
     ImageTooLarge,
     InvalidInput,
-    PayloadTooLarge,
-    UnsupportedMediaType,
 )
-from shutterbox.domain.formats import ACCEPTED_NAMES, SNIFF_BYTES, ImageFormat, sniff_format
 from shutterbox.domain.images import (
     MAX_ALT_TEXT_CHARS,
     Image,
@@ -40,6 +34,7 @@ from shutterbox.domain.images import (
 from shutterbox.domain.storage import StorageClass
 from shutterbox.domain.users import User
 from shutterbox.services.context import Services
+from shutterbox.services.images.staging import StagedFile
 from shutterbox.services.people import quotas
 
 PROCESS_IMAGE = "process_image"
@@ -49,16 +44,6 @@ class Outcome(StrEnum):
     CREATED = "created"  # a new image: 201
     REPLAYED = "replayed"  # a retry with the same Idempotency-Key: the first answer again
     DUPLICATE = "duplicate"  # the same bytes this user already has: 200 with that image
-
-
-@dataclass
-class StagedFile:
-    """An uploaded file written to local disk, with what was learned while writing it."""
-
-    path: Path
-    size: int
-    sha256: str
-    format: ImageFormat
 
 
 @dataclass
@@ -218,37 +203,3 @@ async def accept_upload(
 
 def _idempotency_cutoff(services: Services) -> datetime:
     return utcnow() - timedelta(hours=services.settings.idempotency_ttl_hours)
-
-
-def stage_local_file(services: Services, source: Path) -> StagedFile:
-    """Copy a file from local disk into staging, measuring, hashing and sniffing it (the
-    same checks an HTTP upload gets at the door). Blocking: run it in a thread."""
-    limit = services.settings.max_upload_bytes
-    if source.stat().st_size > limit:
-        raise PayloadTooLarge(f"the file is larger than the limit of {limit // (1024 * 1024)} MB")
-    with open(source, "rb") as handle:
-        head = handle.read(SNIFF_BYTES)
-    if not head:
-        raise InvalidInput("the file is empty")
-    image_format = sniff_format(head)
-    if image_format is None:
-        raise UnsupportedMediaType(
-            f"the file is not a picture in a supported format; accepted: {ACCEPTED_NAMES}"
-        )
-    digest = hashlib.sha256()
-    fd, name = tempfile.mkstemp(dir=services.staging_dir, prefix="import-")
-    size = 0
-    with open(source, "rb") as src, open(fd, "wb") as out:
-        while chunk := src.read(1 << 20):
-            digest.update(chunk)
-            out.write(chunk)
-            size += len(chunk)
-    return StagedFile(path=Path(name), size=size, sha256=digest.hexdigest(), format=image_format)
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()

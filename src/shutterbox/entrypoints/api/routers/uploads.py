@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import BaseModel, Field
 from starlette.requests import ClientDisconnect
 
-from shutterbox.domain.errors import InvalidInput, PayloadTooLarge
+from shutterbox.domain.errors import InvalidInput
 from shutterbox.domain.images import Visibility, normalise_tags
 from shutterbox.entrypoints.api.deps import CurrentUser, ServicesDep
 from shutterbox.entrypoints.api.presenters import image_public
 from shutterbox.entrypoints.api.schemas import ErrorBody, ImagePublic, Timestamp
 from shutterbox.services.images import direct_uploads, uploads
+from shutterbox.services.images.staging import Stager
 from shutterbox.services.people import limits
 
 router = APIRouter(prefix="/api/v1/uploads", tags=["uploads"])
@@ -86,19 +84,14 @@ async def receive_upload_data(
 ) -> Response:
     """The origin's signed upload URL (used when the store cannot presign one)."""
     key, size = await direct_uploads.check_origin_upload(services, upload_id, expires, signature)
-    fd, name = tempfile.mkstemp(dir=services.staging_dir, prefix="direct-")
-    path = Path(name)
+    too_large = f"more bytes than the {size} announced"
+    with Stager(services.staging_dir, size, prefix="direct-", too_large=too_large) as stager:
+        try:
+            await stager.write_all(request.stream())
+        except ClientDisconnect as exc:
+            raise InvalidInput("the upload was interrupted before it was complete") from exc
+        path = stager.finish_bytes()
     try:
-        received = 0
-        with os.fdopen(fd, "wb") as out:
-            try:
-                async for chunk in request.stream():
-                    received += len(chunk)
-                    if received > size:
-                        raise PayloadTooLarge(f"more bytes than the {size} announced")
-                    out.write(chunk)
-            except ClientDisconnect as exc:
-                raise InvalidInput("the upload was interrupted before it was complete") from exc
         await services.store.put_file(key, path)
     finally:
         path.unlink(missing_ok=True)
