@@ -31,10 +31,10 @@ def test_a_picture_is_hashed_measured_and_sniffed_as_it_arrives(tmp_path: Path) 
 
 
 def test_bytes_past_the_limit_are_refused_and_nothing_is_left(tmp_path: Path) -> None:
-    with pytest.raises(PayloadTooLarge, match="larger than the limit of 1 MB"):
-        with Stager(tmp_path, max_bytes=1024 * 1024) as stager:
-            stager.write(b"\xff" * (1024 * 1024))
-            stager.write(b"\xff")
+    too_large = pytest.raises(PayloadTooLarge, match="larger than the limit of 1 MB")
+    with too_large, Stager(tmp_path, max_bytes=1024 * 1024) as stager:
+        stager.write(b"\xff" * (1024 * 1024))
+        stager.write(b"\xff")
     assert _leftovers(tmp_path) == []
 
 
