@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from shutterbox.adapters.db import repository
 from shutterbox.adapters.db.tables import images
+from shutterbox.domain.details import UploadDetails
 from shutterbox.domain.errors import NotFound, ShutterboxError
 from shutterbox.domain.images import Status, Visibility
 from shutterbox.services.context import Services
@@ -120,7 +121,7 @@ async def import_folder(
                 staged = await anyio.to_thread.run_sync(
                     stage_local_file, services.staging_dir, services.settings.max_upload_bytes, path
                 )
-                details = uploads.UploadDetails(visibility=visibility, tags=list(tags or []))
+                details = UploadDetails(visibility=visibility, tags=list(tags or []))
                 image, outcome = await uploads.accept_upload(services, owner, staged, details)
             except ShutterboxError as refused:
                 report.refused[path] = refused.message

@@ -15,6 +15,7 @@ from shutterbox.adapters.db import repository
 from shutterbox.adapters.db.tables import direct_uploads
 from shutterbox.clock import utcnow
 from shutterbox.domain import signing
+from shutterbox.domain.details import UploadDetails
 from shutterbox.domain.errors import (
     Conflict,
     Forbidden,
@@ -121,7 +122,7 @@ COMPLETION_LEASE = timedelta(minutes=5)
 
 
 async def complete_upload(
-    services: Services, user: User, upload_id: str, details: uploads.UploadDetails
+    services: Services, user: User, upload_id: str, details: UploadDetails
 ) -> tuple[Image, uploads.Outcome]:
     upload = await _load(services, upload_id)
     if upload["user_id"] != user.id:
@@ -181,7 +182,7 @@ async def _release_claim(services: Services, upload_id: str) -> None:
 
 
 async def _complete_claimed(
-    services: Services, user: User, upload: dict[str, object], details: uploads.UploadDetails
+    services: Services, user: User, upload: dict[str, object], details: UploadDetails
 ) -> tuple[Image, uploads.Outcome]:
     upload_id, key = str(upload["id"]), str(upload["key"])
     info = await services.store.info(key)

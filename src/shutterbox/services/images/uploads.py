@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -17,6 +15,8 @@ from shutterbox.adapters import imaging
 from shutterbox.adapters.db import repository
 from shutterbox.adapters.db.tables import idempotency_keys
 from shutterbox.clock import utcnow
+from shutterbox.config import Settings
+from shutterbox.domain.details import DetailLimits, UploadDetails, check_details
 from shutterbox.domain.errors import (
     Conflict,
     ImageRejected,
@@ -24,10 +24,8 @@ from shutterbox.domain.errors import (
     InvalidInput,
 )
 from shutterbox.domain.images import (
-    MAX_ALT_TEXT_CHARS,
     Image,
     Status,
-    Visibility,
     new_image_id,
     original_key,
 )
@@ -46,32 +44,8 @@ class Outcome(StrEnum):
     DUPLICATE = "duplicate"  # the same bytes this user already has: 200 with that image
 
 
-@dataclass
-class UploadDetails:
-    caption: str = ""
-    tags: list[str] = field(default_factory=list)
-    alt_text: str = ""
-    location_name: str | None = None
-    lat: float | None = None
-    lon: float | None = None
-    visibility: Visibility = Visibility.PUBLIC
-    share_location: bool = False  # use the photo's GPS position when no lat/lon is given
-
-
-def check_details(details: UploadDetails, max_caption_chars: int) -> None:
-    if len(details.caption) > max_caption_chars:
-        raise InvalidInput(f"the caption is longer than {max_caption_chars} characters")
-    if len(details.alt_text) > MAX_ALT_TEXT_CHARS:
-        raise InvalidInput(f"the alt text is longer than {MAX_ALT_TEXT_CHARS} characters")
-    if details.location_name is not None and len(details.location_name) > 200:
-        raise InvalidInput("the location name is longer than 200 characters")
-    if (details.lat is None) != (details.lon is None):
-        raise InvalidInput("give both lat and lon, or neither")
-    if details.lat is not None and details.lon is not None:
-        if not (math.isfinite(details.lat) and -90 <= details.lat <= 90):
-            raise InvalidInput("lat must be between -90 and 90")
-        if not (math.isfinite(details.lon) and -180 <= details.lon <= 180):
-            raise InvalidInput("lon must be between -180 and 180")
+def detail_limits(settings: Settings) -> DetailLimits:
+    return DetailLimits(max_caption_chars=settings.max_caption_chars, max_tags=settings.max_tags)
 
 
 async def find_idempotent(services: Services, user: User, key: str) -> Image | None:

@@ -8,8 +8,9 @@ from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import BaseModel, Field
 from starlette.requests import ClientDisconnect
 
+from shutterbox.domain.details import details_from
 from shutterbox.domain.errors import InvalidInput
-from shutterbox.domain.images import Visibility, normalise_tags
+from shutterbox.domain.images import Visibility
 from shutterbox.entrypoints.api.deps import CurrentUser, ServicesDep
 from shutterbox.entrypoints.api.presenters import image_public
 from shutterbox.entrypoints.api.schemas import ErrorBody, ImagePublic, Timestamp
@@ -114,22 +115,18 @@ async def complete_upload(
     """Check what arrived (size, and the picture type sniffed from its bytes) and make the
     image from it: `201` and `status: processing`, as for a multipart upload."""
     body = body or UploadComplete()
-    try:
-        tags = normalise_tags(body.tags, services.settings.max_tags)
-    except ValueError as exc:
-        raise InvalidInput(str(exc)) from exc
-    details = uploads.UploadDetails(
-        caption=body.caption.strip(),
-        tags=tags,
-        alt_text=body.alt_text.strip(),
-        location_name=(body.location or "").strip() or None,
+    # Checked before the upload is claimed: a mistyped field does not cost the uploaded file.
+    details = details_from(
+        uploads.detail_limits(services.settings),
+        caption=body.caption,
+        tags=body.tags,
+        alt_text=body.alt_text,
+        location=body.location,
         lat=body.lat,
         lon=body.lon,
         visibility=body.visibility,
         share_location=body.share_location,
     )
-    # Checked before the upload is claimed: a mistyped field does not cost the uploaded file.
-    uploads.check_details(details, services.settings.max_caption_chars)
     image, outcome = await direct_uploads.complete_upload(services, user, upload_id, details)
     if outcome == uploads.Outcome.DUPLICATE or outcome == uploads.Outcome.REPLAYED:
         response.status_code = status.HTTP_200_OK
