@@ -14,10 +14,12 @@ from sqlalchemy import select
 
 from shutterbox.adapters.db import repository
 from shutterbox.adapters.db.tables import images
+from shutterbox.domain.details import UploadDetails
 from shutterbox.domain.errors import NotFound, ShutterboxError
 from shutterbox.domain.images import Status, Visibility
 from shutterbox.services.context import Services
 from shutterbox.services.images import processing, uploads
+from shutterbox.services.images.staging import stage_local_file
 
 
 def _progress(console: Console) -> Progress:
@@ -116,8 +118,10 @@ async def import_folder(
         task = progress.add_task("importing", total=len(files))
         for path in files:
             try:
-                staged = await anyio.to_thread.run_sync(uploads.stage_local_file, services, path)
-                details = uploads.UploadDetails(visibility=visibility, tags=list(tags or []))
+                staged = await anyio.to_thread.run_sync(
+                    stage_local_file, services.staging_dir, services.settings.max_upload_bytes, path
+                )
+                details = UploadDetails(visibility=visibility, tags=list(tags or []))
                 image, outcome = await uploads.accept_upload(services, owner, staged, details)
             except ShutterboxError as refused:
                 report.refused[path] = refused.message

@@ -1,26 +1,21 @@
 """Reading a multipart upload straight from the socket into a staging file.
 
-The file part is never held in memory or spooled twice: it is written once to a
-file on the blob store's own filesystem (so publishing it is a rename), hashed and
-measured as it arrives, and refused as soon as it passes the size limit.
+The file part is never held in memory or spooled twice: its bytes go straight into a
+``Stager`` (services/images/staging.py), which writes, hashes, measures and sniffs them and
+refuses them as soon as they pass the size limit; the other form fields are collected here.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
 
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect, Request
 
-from shutterbox.domain.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
-from shutterbox.domain.formats import ACCEPTED_NAMES, SNIFF_BYTES, sniff_format
-from shutterbox.services.images.uploads import StagedFile
+from shutterbox.domain.errors import InvalidInput, PayloadTooLarge
+from shutterbox.services.images.staging import StagedFile, Stager, too_large_message
 
 MAX_FIELDS = 20
 MAX_FIELD_BYTES = 64 * 1024
@@ -44,11 +39,7 @@ class _Collector:
         self._name: str | None = None
         self._is_file = False
         self._buffer = bytearray()
-        self._handle: IO[bytes] | None = None
-        self.path: Path | None = None
-        self.size = 0
-        self.head = bytearray()
-        self.digest = hashlib.sha256()
+        self.stager: Stager | None = None
         self.file_done = False
 
     # python-multipart callbacks -------------------------------------------------------
@@ -81,27 +72,17 @@ class _Collector:
                 raise InvalidInput(
                     f"unexpected file field {self._name!r}: send the picture as 'file'"
                 )
-            if self.path is not None:
+            if self.stager is not None:
                 raise InvalidInput("send one file per upload")
-            fd, name_str = tempfile.mkstemp(dir=self.staging_dir, prefix="upload-")
-            self.path = Path(name_str)
-            self._handle = os.fdopen(fd, "wb")
+            self.stager = Stager(self.staging_dir, self.max_bytes)
         elif len(self.fields) >= MAX_FIELDS:
             raise InvalidInput(f"too many form fields (at most {MAX_FIELDS})")
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
         chunk = data[start:end]
         if self._is_file:
-            assert self._handle is not None
-            self.size += len(chunk)
-            if self.size > self.max_bytes:
-                raise PayloadTooLarge(
-                    f"the file is larger than the limit of {self.max_bytes // (1024 * 1024)} MB"
-                )
-            if len(self.head) < SNIFF_BYTES:
-                self.head += chunk[: SNIFF_BYTES - len(self.head)]
-            self.digest.update(chunk)
-            self._handle.write(chunk)
+            assert self.stager is not None
+            self.stager.write(chunk)
         else:
             self._buffer += chunk
             if len(self._buffer) > MAX_FIELD_BYTES:
@@ -109,9 +90,6 @@ class _Collector:
 
     def on_part_end(self) -> None:
         if self._is_file:
-            assert self._handle is not None
-            self._handle.close()
-            self._handle = None
             self.file_done = True
         elif self._name is not None:
             try:
@@ -120,10 +98,8 @@ class _Collector:
                 raise InvalidInput(f"the field {self._name!r} is not UTF-8 text") from exc
 
     def discard(self) -> None:
-        if self._handle is not None:
-            self._handle.close()
-        if self.path is not None:
-            self.path.unlink(missing_ok=True)
+        if self.stager is not None:
+            self.stager.discard()
 
 
 async def read_upload(request: Request, staging_dir: Path, max_bytes: int) -> ParsedUpload:
@@ -132,9 +108,7 @@ async def read_upload(request: Request, staging_dir: Path, max_bytes: int) -> Pa
         raise InvalidInput("send the upload as multipart/form-data with a 'file' part")
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > max_bytes + MAX_FIELDS * MAX_FIELD_BYTES:
-        raise PayloadTooLarge(
-            f"the upload is larger than the limit of {max_bytes // (1024 * 1024)} MB"
-        )
+        raise PayloadTooLarge(too_large_message(max_bytes, "upload"))
     collector = _Collector(staging_dir, max_bytes)
     callbacks = {
         name: getattr(collector, name)
@@ -170,22 +144,12 @@ async def read_upload(request: Request, staging_dir: Path, max_bytes: int) -> Pa
 
 
 def _finish(collector: _Collector) -> ParsedUpload:
-    if collector.path is None or not collector.file_done:
+    if collector.stager is None or not collector.file_done:
         collector.discard()
         raise InvalidInput("the form has no complete 'file' part")
-    if collector.size == 0:
+    try:
+        staged = collector.stager.finish_picture()
+    except BaseException:
         collector.discard()
-        raise InvalidInput("the file is empty")
-    image_format = sniff_format(bytes(collector.head))
-    if image_format is None:
-        collector.discard()
-        raise UnsupportedMediaType(
-            f"the file is not a picture in a supported format; accepted: {ACCEPTED_NAMES}"
-        )
-    staged = StagedFile(
-        path=collector.path,
-        size=collector.size,
-        sha256=collector.digest.hexdigest(),
-        format=image_format,
-    )
+        raise
     return ParsedUpload(fields=collector.fields, file=staged)

@@ -4,11 +4,9 @@ origin's own signed URL on a local store), then asks for the image to be made fr
 from __future__ import annotations
 
 import math
-import tempfile
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -17,6 +15,7 @@ from shutterbox.adapters.db import repository
 from shutterbox.adapters.db.tables import direct_uploads
 from shutterbox.clock import utcnow
 from shutterbox.domain import signing
+from shutterbox.domain.details import UploadDetails
 from shutterbox.domain.errors import (
     Conflict,
     Forbidden,
@@ -26,11 +25,12 @@ from shutterbox.domain.errors import (
     ShutterboxError,
     UnsupportedMediaType,
 )
-from shutterbox.domain.formats import ACCEPTED_FORMATS, ACCEPTED_NAMES, SNIFF_BYTES, sniff_format
+from shutterbox.domain.formats import ACCEPTED_FORMATS, ACCEPTED_NAMES
 from shutterbox.domain.images import Image, new_image_id
 from shutterbox.domain.users import User
 from shutterbox.services.context import Services
 from shutterbox.services.images import uploads
+from shutterbox.services.images.staging import StagedFile, Stager, too_large_message
 from shutterbox.services.people import quotas
 
 ACCEPTED_MEDIA_TYPES = {f.media_type for f in ACCEPTED_FORMATS} | {"image/jpg", "image/heif"}
@@ -60,7 +60,7 @@ async def start_upload(
     if size <= 0:
         raise InvalidInput("size must be the file's size in bytes")
     if size > limit:
-        raise PayloadTooLarge(f"the file is larger than the limit of {limit // (1024 * 1024)} MB")
+        raise PayloadTooLarge(too_large_message(limit))
     if content_type.lower() not in ACCEPTED_MEDIA_TYPES:
         raise UnsupportedMediaType(
             f"{content_type!r} is not a supported picture type; accepted: {ACCEPTED_NAMES}"
@@ -122,7 +122,7 @@ COMPLETION_LEASE = timedelta(minutes=5)
 
 
 async def complete_upload(
-    services: Services, user: User, upload_id: str, details: uploads.UploadDetails
+    services: Services, user: User, upload_id: str, details: UploadDetails
 ) -> tuple[Image, uploads.Outcome]:
     upload = await _load(services, upload_id)
     if upload["user_id"] != user.id:
@@ -182,7 +182,7 @@ async def _release_claim(services: Services, upload_id: str) -> None:
 
 
 async def _complete_claimed(
-    services: Services, user: User, upload: dict[str, object], details: uploads.UploadDetails
+    services: Services, user: User, upload: dict[str, object], details: UploadDetails
 ) -> tuple[Image, uploads.Outcome]:
     upload_id, key = str(upload["id"]), str(upload["key"])
     info = await services.store.info(key)
@@ -211,26 +211,17 @@ async def _complete_claimed(
     return image, outcome
 
 
-async def _stage_copy(services: Services, key: str) -> uploads.StagedFile:
+async def _stage_copy(services: Services, key: str) -> StagedFile:
     """A local copy of the uploaded bytes, to check what they really are."""
-    fd, name = tempfile.mkstemp(dir=services.staging_dir, prefix="direct-")
-    path = Path(name)
-    try:
-        with open(fd, "wb"):
-            pass
-        await services.store.download(key, path)
-        with open(path, "rb") as handle:
-            head = handle.read(SNIFF_BYTES)
-        image_format = sniff_format(head)
-        if image_format is None:
+    with Stager(
+        services.staging_dir, services.settings.max_upload_bytes, prefix="direct-"
+    ) as stager:
+        await stager.write_all(services.store.stream(key))
+        try:
+            return stager.finish_picture()
+        except UnsupportedMediaType:
             await services.store.delete(key)
-            raise UnsupportedMediaType(
-                f"the file is not a picture in a supported format; accepted: {ACCEPTED_NAMES}"
-            )
-        return uploads.StagedFile(path, path.stat().st_size, uploads.sha256_of(path), image_format)
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
+            raise
 
 
 async def clean_up_abandoned(services: Services) -> int:

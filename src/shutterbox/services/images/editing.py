@@ -9,13 +9,14 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shutterbox.adapters.db import repository
-from shutterbox.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
-from shutterbox.domain.images import Image, Status, Visibility, normalise_tags
+from shutterbox.domain.details import UploadDetails, check_details, tags_from
+from shutterbox.domain.errors import Conflict, Forbidden, NotFound
+from shutterbox.domain.images import Image, Status, Visibility
 from shutterbox.domain.users import User
 from shutterbox.services.context import Services
 from shutterbox.services.delivery import purge
 from shutterbox.services.delivery.media_urls import image_media_paths
-from shutterbox.services.images.uploads import PROCESS_IMAGE, UploadDetails, check_details
+from shutterbox.services.images.uploads import PROCESS_IMAGE
 
 
 @dataclass(frozen=True)
@@ -45,10 +46,7 @@ def _values(edit: ImageEdit, services: Services) -> dict[str, Any]:
     if edit.alt_text is not None:
         values["alt_text"] = edit.alt_text.strip()
     if edit.tags is not None:
-        try:
-            values["tags"] = normalise_tags(edit.tags, services.settings.max_tags)
-        except ValueError as exc:
-            raise InvalidInput(str(exc)) from exc
+        values["tags"] = tags_from(edit.tags, services.settings.max_tags)
     if edit.location is not None:
         values["location_name"] = (edit.location.name or "").strip() or None
         values["lat"] = edit.location.lat

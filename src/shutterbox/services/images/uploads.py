@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
-import math
-import tempfile
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from pathlib import Path
 
 import anyio
 from sqlalchemy import delete, select
@@ -20,26 +15,24 @@ from shutterbox.adapters import imaging
 from shutterbox.adapters.db import repository
 from shutterbox.adapters.db.tables import idempotency_keys
 from shutterbox.clock import utcnow
+from shutterbox.config import Settings
+from shutterbox.domain.details import DetailLimits, UploadDetails, check_details
 from shutterbox.domain.errors import (
     Conflict,
     ImageRejected,
     ImageTooLarge,
     InvalidInput,
-    PayloadTooLarge,
-    UnsupportedMediaType,
 )
-from shutterbox.domain.formats import ACCEPTED_NAMES, SNIFF_BYTES, ImageFormat, sniff_format
 from shutterbox.domain.images import (
-    MAX_ALT_TEXT_CHARS,
     Image,
     Status,
-    Visibility,
     new_image_id,
     original_key,
 )
 from shutterbox.domain.storage import StorageClass
 from shutterbox.domain.users import User
 from shutterbox.services.context import Services
+from shutterbox.services.images.staging import StagedFile
 from shutterbox.services.people import quotas
 
 PROCESS_IMAGE = "process_image"
@@ -51,42 +44,8 @@ class Outcome(StrEnum):
     DUPLICATE = "duplicate"  # the same bytes this user already has: 200 with that image
 
 
-@dataclass
-class StagedFile:
-    """An uploaded file written to local disk, with what was learned while writing it."""
-
-    path: Path
-    size: int
-    sha256: str
-    format: ImageFormat
-
-
-@dataclass
-class UploadDetails:
-    caption: str = ""
-    tags: list[str] = field(default_factory=list)
-    alt_text: str = ""
-    location_name: str | None = None
-    lat: float | None = None
-    lon: float | None = None
-    visibility: Visibility = Visibility.PUBLIC
-    share_location: bool = False  # use the photo's GPS position when no lat/lon is given
-
-
-def check_details(details: UploadDetails, max_caption_chars: int) -> None:
-    if len(details.caption) > max_caption_chars:
-        raise InvalidInput(f"the caption is longer than {max_caption_chars} characters")
-    if len(details.alt_text) > MAX_ALT_TEXT_CHARS:
-        raise InvalidInput(f"the alt text is longer than {MAX_ALT_TEXT_CHARS} characters")
-    if details.location_name is not None and len(details.location_name) > 200:
-        raise InvalidInput("the location name is longer than 200 characters")
-    if (details.lat is None) != (details.lon is None):
-        raise InvalidInput("give both lat and lon, or neither")
-    if details.lat is not None and details.lon is not None:
-        if not (math.isfinite(details.lat) and -90 <= details.lat <= 90):
-            raise InvalidInput("lat must be between -90 and 90")
-        if not (math.isfinite(details.lon) and -180 <= details.lon <= 180):
-            raise InvalidInput("lon must be between -180 and 180")
+def detail_limits(settings: Settings) -> DetailLimits:
+    return DetailLimits(max_caption_chars=settings.max_caption_chars, max_tags=settings.max_tags)
 
 
 async def find_idempotent(services: Services, user: User, key: str) -> Image | None:
@@ -218,37 +177,3 @@ async def accept_upload(
 
 def _idempotency_cutoff(services: Services) -> datetime:
     return utcnow() - timedelta(hours=services.settings.idempotency_ttl_hours)
-
-
-def stage_local_file(services: Services, source: Path) -> StagedFile:
-    """Copy a file from local disk into staging, measuring, hashing and sniffing it (the
-    same checks an HTTP upload gets at the door). Blocking: run it in a thread."""
-    limit = services.settings.max_upload_bytes
-    if source.stat().st_size > limit:
-        raise PayloadTooLarge(f"the file is larger than the limit of {limit // (1024 * 1024)} MB")
-    with open(source, "rb") as handle:
-        head = handle.read(SNIFF_BYTES)
-    if not head:
-        raise InvalidInput("the file is empty")
-    image_format = sniff_format(head)
-    if image_format is None:
-        raise UnsupportedMediaType(
-            f"the file is not a picture in a supported format; accepted: {ACCEPTED_NAMES}"
-        )
-    digest = hashlib.sha256()
-    fd, name = tempfile.mkstemp(dir=services.staging_dir, prefix="import-")
-    size = 0
-    with open(source, "rb") as src, open(fd, "wb") as out:
-        while chunk := src.read(1 << 20):
-            digest.update(chunk)
-            out.write(chunk)
-            size += len(chunk)
-    return StagedFile(path=Path(name), size=size, sha256=digest.hexdigest(), format=image_format)
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Request, Response, status
 
 from shutterbox.adapters.db import repository
-from shutterbox.domain.errors import InvalidInput, NotFound, ShutterboxError
-from shutterbox.domain.images import Visibility, normalise_tags
+from shutterbox.domain.details import details_from_form
+from shutterbox.domain.errors import NotFound, ShutterboxError
 from shutterbox.entrypoints.api.deps import CurrentUser, OptionalUser, ServicesDep
 from shutterbox.entrypoints.api.presenters import image_public
 from shutterbox.entrypoints.api.schemas import ErrorBody, ImagePatch, ImagePublic
@@ -62,38 +62,6 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _details(fields: dict[str, str], max_tags: int) -> uploads.UploadDetails:
-    def number(name: str) -> float | None:
-        raw = fields.get(name, "").strip()
-        if not raw:
-            return None
-        try:
-            return float(raw)
-        except ValueError as exc:
-            raise InvalidInput(f"{name} must be a number") from exc
-
-    try:
-        tags = normalise_tags(fields.get("tags"), max_tags)
-    except ValueError as exc:
-        raise InvalidInput(str(exc)) from exc
-    visibility_raw = fields.get("visibility", "public").strip().lower() or "public"
-    try:
-        visibility = Visibility(visibility_raw)
-    except ValueError as exc:
-        raise InvalidInput("visibility must be 'public' or 'private'") from exc
-    return uploads.UploadDetails(
-        caption=fields.get("caption", "").strip(),
-        tags=tags,
-        alt_text=fields.get("alt_text", "").strip(),
-        location_name=fields.get("location", "").strip() or None,
-        lat=number("lat"),
-        lon=number("lon"),
-        visibility=visibility,
-        share_location=fields.get("share_location", "").strip().lower()
-        in {"1", "true", "on", "yes"},
-    )
-
-
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
@@ -125,7 +93,7 @@ async def create_image(
         )
         assert parsed.file is not None
         try:
-            details = _details(parsed.fields, services.settings.max_tags)
+            details = details_from_form(parsed.fields, uploads.detail_limits(services.settings))
         except ShutterboxError:
             parsed.file.path.unlink(missing_ok=True)
             raise

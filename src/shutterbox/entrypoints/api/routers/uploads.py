@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import BaseModel, Field
 from starlette.requests import ClientDisconnect
 
-from shutterbox.domain.errors import InvalidInput, PayloadTooLarge
-from shutterbox.domain.images import Visibility, normalise_tags
+from shutterbox.domain.details import details_from
+from shutterbox.domain.errors import InvalidInput
+from shutterbox.domain.images import Visibility
 from shutterbox.entrypoints.api.deps import CurrentUser, ServicesDep
 from shutterbox.entrypoints.api.presenters import image_public
 from shutterbox.entrypoints.api.schemas import ErrorBody, ImagePublic, Timestamp
 from shutterbox.services.images import direct_uploads, uploads
+from shutterbox.services.images.staging import Stager
 from shutterbox.services.people import limits
 
 router = APIRouter(prefix="/api/v1/uploads", tags=["uploads"])
@@ -86,19 +85,14 @@ async def receive_upload_data(
 ) -> Response:
     """The origin's signed upload URL (used when the store cannot presign one)."""
     key, size = await direct_uploads.check_origin_upload(services, upload_id, expires, signature)
-    fd, name = tempfile.mkstemp(dir=services.staging_dir, prefix="direct-")
-    path = Path(name)
+    too_large = f"more bytes than the {size} announced"
+    with Stager(services.staging_dir, size, prefix="direct-", too_large=too_large) as stager:
+        try:
+            await stager.write_all(request.stream())
+        except ClientDisconnect as exc:
+            raise InvalidInput("the upload was interrupted before it was complete") from exc
+        path = stager.finish_bytes()
     try:
-        received = 0
-        with os.fdopen(fd, "wb") as out:
-            try:
-                async for chunk in request.stream():
-                    received += len(chunk)
-                    if received > size:
-                        raise PayloadTooLarge(f"more bytes than the {size} announced")
-                    out.write(chunk)
-            except ClientDisconnect as exc:
-                raise InvalidInput("the upload was interrupted before it was complete") from exc
         await services.store.put_file(key, path)
     finally:
         path.unlink(missing_ok=True)
@@ -121,22 +115,18 @@ async def complete_upload(
     """Check what arrived (size, and the picture type sniffed from its bytes) and make the
     image from it: `201` and `status: processing`, as for a multipart upload."""
     body = body or UploadComplete()
-    try:
-        tags = normalise_tags(body.tags, services.settings.max_tags)
-    except ValueError as exc:
-        raise InvalidInput(str(exc)) from exc
-    details = uploads.UploadDetails(
-        caption=body.caption.strip(),
-        tags=tags,
-        alt_text=body.alt_text.strip(),
-        location_name=(body.location or "").strip() or None,
+    # Checked before the upload is claimed: a mistyped field does not cost the uploaded file.
+    details = details_from(
+        uploads.detail_limits(services.settings),
+        caption=body.caption,
+        tags=body.tags,
+        alt_text=body.alt_text,
+        location=body.location,
         lat=body.lat,
         lon=body.lon,
         visibility=body.visibility,
         share_location=body.share_location,
     )
-    # Checked before the upload is claimed: a mistyped field does not cost the uploaded file.
-    uploads.check_details(details, services.settings.max_caption_chars)
     image, outcome = await direct_uploads.complete_upload(services, user, upload_id, details)
     if outcome == uploads.Outcome.DUPLICATE or outcome == uploads.Outcome.REPLAYED:
         response.status_code = status.HTTP_200_OK

@@ -1,0 +1,132 @@
+"""Staging: the one way bytes arrive, whatever brings them.
+
+A multipart upload, a file imported from local disk and a direct upload copied back from the
+store all go through a ``Stager``: it writes the bytes once to a file in the staging
+directory (on the blob store's own filesystem, so that publishing it is a rename), hashes
+(SHA-256) and measures them as they arrive, refuses them as soon as they pass the size limit,
+and keeps the first bytes to sniff the picture's type from. Nothing is held in memory whole.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import IO
+
+from shutterbox.domain.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
+from shutterbox.domain.formats import ACCEPTED_NAMES, SNIFF_BYTES, ImageFormat, sniff_format
+
+CHUNK_BYTES = 1 << 20
+
+
+@dataclass
+class StagedFile:
+    """An uploaded file written to local disk, with what was learned while writing it."""
+
+    path: Path
+    size: int
+    sha256: str
+    format: ImageFormat
+
+
+def too_large_message(max_bytes: int, what: str = "file") -> str:
+    return f"the {what} is larger than the limit of {max_bytes // (1024 * 1024)} MB"
+
+
+class Stager:
+    """One staging file being written. Use it as a context manager: if the block raises, the
+    partial file is removed; ``finish_picture`` or ``finish_bytes`` hand the file over."""
+
+    def __init__(
+        self,
+        staging_dir: Path,
+        max_bytes: int,
+        *,
+        prefix: str = "upload-",
+        too_large: str | None = None,
+    ) -> None:
+        self.max_bytes = max_bytes
+        self.too_large = too_large or too_large_message(max_bytes)
+        fd, name = tempfile.mkstemp(dir=staging_dir, prefix=prefix)
+        self.path = Path(name)
+        self._handle: IO[bytes] | None = os.fdopen(fd, "wb")
+        self._digest = hashlib.sha256()
+        self._head = bytearray()
+        self.size = 0
+        self._handed_over = False
+
+    def write(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        if self.size > self.max_bytes:
+            raise PayloadTooLarge(self.too_large)
+        if len(self._head) < SNIFF_BYTES:
+            self._head += chunk[: SNIFF_BYTES - len(self._head)]
+        self._digest.update(chunk)
+        assert self._handle is not None, "the staging file is already closed"
+        self._handle.write(chunk)
+
+    async def write_all(self, chunks: AsyncIterator[bytes]) -> None:
+        async for chunk in chunks:
+            self.write(chunk)
+
+    def copy_from(self, source: Path) -> None:
+        """Stage a local file (blocking: run it in a thread)."""
+        with open(source, "rb") as handle:
+            while chunk := handle.read(CHUNK_BYTES):
+                self.write(chunk)
+
+    def finish_bytes(self) -> Path:
+        """The bytes as they came, measured but not judged (the caller checks them later)."""
+        self._close()
+        self._handed_over = True
+        return self.path
+
+    def finish_picture(self) -> StagedFile:
+        """The staged picture; ``InvalidInput`` if empty, ``UnsupportedMediaType`` if the
+        bytes are not a picture in an accepted format (the file is removed then)."""
+        self._close()
+        if self.size == 0:
+            raise InvalidInput("the file is empty")
+        image_format = sniff_format(bytes(self._head))
+        if image_format is None:
+            raise UnsupportedMediaType(
+                f"the file is not a picture in a supported format; accepted: {ACCEPTED_NAMES}"
+            )
+        self._handed_over = True
+        return StagedFile(self.path, self.size, self._digest.hexdigest(), image_format)
+
+    def discard(self) -> None:
+        self._close()
+        self.path.unlink(missing_ok=True)
+
+    def _close(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+
+    def __enter__(self) -> Stager:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if exc_type is not None or not self._handed_over:
+            self.discard()
+
+
+def stage_local_file(staging_dir: Path, max_bytes: int, source: Path) -> StagedFile:
+    """Copy a file from local disk into staging with the checks an HTTP upload gets at the
+    door. Blocking: run it in a thread."""
+    if source.stat().st_size > max_bytes:  # refused before a byte is copied
+        raise PayloadTooLarge(too_large_message(max_bytes))
+    with Stager(staging_dir, max_bytes, prefix="import-") as stager:
+        stager.copy_from(source)
+        return stager.finish_picture()
