@@ -38,7 +38,9 @@ class World:
             "owner": register(client, "alice"),
             "other": register(client, "bob"),
         }
-        self.portal.call(partial(accounts.register, services.db, "boss", PASSWORD, is_admin=True))
+        self.portal.call(
+            partial(accounts.register, services.metadata, "boss", PASSWORD, is_admin=True)
+        )
         self.auth["admin"] = self.login("boss")
         self.public = self.image(visibility="public", tags="sea")
         self.private = self.image(visibility="private", tags="sea")

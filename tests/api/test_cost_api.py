@@ -29,7 +29,7 @@ def make_admin(client: TestClient, username: str = "boss") -> dict[str, str]:
     services = client.app.state.services
     assert client.portal is not None
     client.portal.call(
-        partial(accounts.register, services.db, username, "correct horse", is_admin=True)
+        partial(accounts.register, services.metadata, username, "correct horse", is_admin=True)
     )
     response = client.post(
         "/api/v1/auth/token", data={"username": username, "password": "correct horse"}

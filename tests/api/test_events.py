@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from shutterbox.adapters.db import repository
+from shutterbox.adapters.db.repositories.images import SqlImages
 from shutterbox.clock import travel, utcnow
 from shutterbox.config import Settings
 from shutterbox.domain.users import User
@@ -40,7 +40,7 @@ class World:
     def user(self, name: str) -> tuple[User, dict[str, str]]:
         auth = register(self.client, name)
         token = auth["Authorization"].removeprefix("Bearer ")
-        user = self.portal.call(accounts.user_for_token, self.services.db, token)
+        user = self.portal.call(accounts.user_for_token, self.services.metadata, token)
         return user, auth
 
     def upload(self, auth: dict[str, str], seed: int) -> str:
@@ -56,14 +56,14 @@ class World:
 
     async def _fail(self, image_id: str, reason: str) -> None:
         async with self.services.db.writer.begin() as conn:
-            await repository.mark_failed(conn, image_id, reason, utcnow())
+            await SqlImages(conn).mark_failed(image_id, reason, utcnow())
 
     def fail(self, image_id: str, reason: str) -> None:
         self.portal.call(self._fail, image_id, reason)
 
     async def _processing_again(self, image_id: str) -> None:
         async with self.services.db.writer.begin() as conn:
-            await repository.mark_processing_again(conn, image_id)
+            await SqlImages(conn).mark_processing_again(image_id)
 
     def processing_again(self, image_id: str) -> None:
         self.portal.call(self._processing_again, image_id)

@@ -239,7 +239,7 @@ def test_the_page_helpers(client: TestClient):
         None,
     )
 
-    user = portal.call(accounts.register, services.db, "bob", PASSWORD)
+    user = portal.call(accounts.register, services.metadata, "bob", PASSWORD)
     started = portal.call(sessions.start_for, services, user)
     client.cookies.set(sessions.SESSION_COOKIE, started.token)
     assert client.get("/api/v1/session").json() == {

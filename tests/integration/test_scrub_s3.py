@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from shutterbox.adapters.db import repository
+from shutterbox.adapters.db.repositories.images import SqlImages
 from shutterbox.bootstrap import bootstrap
 from shutterbox.domain.formats import JPEG
 from shutterbox.services.context import Services
@@ -38,7 +38,7 @@ async def services(
 
 
 async def test_scrub_finds_and_repairs_on_an_object_store(services: Services):
-    alice = await accounts.register(services.db, "alice", "password123")
+    alice = await accounts.register(services.metadata, "alice", "password123")
     data = jpeg_bytes(800, 600)
     digest = hashlib.sha256(data).hexdigest()
     path = services.staging_dir / "upload"
@@ -47,7 +47,7 @@ async def test_scrub_finds_and_repairs_on_an_object_store(services: Services):
     image, _ = await uploads.accept_upload(services, alice, staged, uploads.UploadDetails())
     await processing.process_image(services, image.id)
     async with services.db.reader.connect() as conn:
-        ready = await repository.get_image(conn, image.id)
+        ready = await SqlImages(conn).get(image.id)
     assert ready is not None and services.store.local_path(ready.original_key) is None
 
     clean = await scrub(services, repair=False, grace=timedelta(0))
@@ -79,7 +79,7 @@ async def test_scrub_finds_and_repairs_on_an_object_store(services: Services):
     assert await services.store.info(orphan) is None
     remade = await services.store.get_bytes(missing)
     async with services.db.reader.connect() as conn:
-        after = await repository.get_image(conn, image.id)
+        after = await SqlImages(conn).get(image.id)
     assert after is not None
     assert hashlib.sha256(remade).hexdigest() == after.variants["thumb"].sha256
 

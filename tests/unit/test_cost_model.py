@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from shutterbox.adapters.db.engine import Database, open_database
+from shutterbox.adapters.db.engine import open_database
+from shutterbox.adapters.db.metadata import SqlMetadata
 from shutterbox.adapters.db.migrate import upgrade_to_head
 from shutterbox.clock import utcnow
 from shutterbox.domain.cost import (
@@ -327,14 +328,14 @@ async def test_the_meter_counts_a_file_the_server_sends_itself():
 
 
 @pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[Database]:
+async def database(tmp_path: Path) -> AsyncIterator[SqlMetadata]:
     db = open_database(f"sqlite+aiosqlite:///{tmp_path / 'meter.db'}")
     await upgrade_to_head(db)
-    yield db
+    yield SqlMetadata(db)
     await db.dispose()
 
 
-async def test_flushes_add_up_per_day_and_source(database: Database):
+async def test_flushes_add_up_per_day_and_source(database: SqlMetadata):
     meter = EgressMeter()
     meter.add(500, 2)
     await meter.flush(database)
@@ -350,13 +351,13 @@ async def test_flushes_add_up_per_day_and_source(database: Database):
     assert await egress.day_totals(database, date(2024, 1, 2), egress.EDGE) == (10, 1)
 
 
-async def test_a_failed_flush_keeps_the_counts(tmp_path: Path, database: Database):
+async def test_a_failed_flush_keeps_the_counts(tmp_path: Path, database: SqlMetadata):
     meter = EgressMeter()
     meter.add(400, 1)
     unmigrated = open_database(f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}")
     try:
         with pytest.raises(OperationalError, match="egress_daily"):
-            await meter.flush(unmigrated)
+            await meter.flush(SqlMetadata(unmigrated))
     finally:
         await unmigrated.dispose()
     assert meter.pending() == {(utcnow().date(), egress.ORIGIN): (400, 1)}
@@ -364,7 +365,7 @@ async def test_a_failed_flush_keeps_the_counts(tmp_path: Path, database: Databas
     assert await egress.day_totals(database, utcnow().date(), egress.ORIGIN) == (400, 1)
 
 
-async def test_the_flusher_flushes_on_stop(database: Database):
+async def test_the_flusher_flushes_on_stop(database: SqlMetadata):
     meter = EgressMeter()
     flusher = egress.EgressFlusher(meter, database, every=3600)
     flusher.start()
@@ -379,7 +380,7 @@ def test_variant_names_match_the_pipeline():
     assert set(VARIANT_NAMES) == set(PIPELINE)
 
 
-async def test_the_flusher_flushes_every_few_seconds_meanwhile(database: Database):
+async def test_the_flusher_flushes_every_few_seconds_meanwhile(database: SqlMetadata):
     meter = EgressMeter()
     flusher = egress.EgressFlusher(meter, database, every=0.05)
     flusher.start()

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select, update
 
 from shutterbox.adapters.blobs import LocalBlobStore, TieredBlobStore
-from shutterbox.adapters.db import repository
+from shutterbox.adapters.db.repositories.images import SqlImages
 from shutterbox.adapters.db.tables import direct_uploads, images
 from shutterbox.bootstrap import bootstrap
 from shutterbox.domain.formats import JPEG
@@ -42,7 +42,7 @@ async def services(tmp_path: Path) -> AsyncIterator[Services]:
 
 @pytest.fixture
 async def alice(services: Services) -> User:
-    return await accounts.register(services.db, "alice", "password123")
+    return await accounts.register(services.metadata, "alice", "password123")
 
 
 async def _upload(services: Services, user: User, *, process: bool = True) -> Image:
@@ -59,7 +59,7 @@ async def _upload(services: Services, user: User, *, process: bool = True) -> Im
 
 async def _image(services: Services, image_id: str) -> Image:
     async with services.db.reader.connect() as conn:
-        image = await repository.get_image(conn, image_id)
+        image = await SqlImages(conn).get(image_id)
     assert image is not None
     return image
 

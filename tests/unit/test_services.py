@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from shutterbox import clock
-from shutterbox.adapters.db import repository
+from shutterbox.adapters.db.repositories.images import SqlImages
 from shutterbox.bootstrap import bootstrap
 from shutterbox.domain.formats import JPEG
 from shutterbox.domain.images import Status
@@ -42,7 +42,7 @@ async def services(tmp_path: Path) -> AsyncIterator[Services]:
 
 @pytest.fixture
 async def alice(services: Services) -> User:
-    return await accounts.register(services.db, "alice", "password123")
+    return await accounts.register(services.metadata, "alice", "password123")
 
 
 def _staged(services: Services, data: bytes) -> uploads.StagedFile:
@@ -57,7 +57,7 @@ async def _keys(services: Services) -> list[str]:
 
 async def _image(services: Services, image_id: str):
     async with services.db.reader.connect() as conn:
-        return await repository.get_image(conn, image_id)
+        return await SqlImages(conn).get(image_id)
 
 
 async def test_upload_then_process_makes_checksummed_variants(services: Services, alice: User):

@@ -10,15 +10,12 @@ from pathlib import Path
 import anyio
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from sqlalchemy import select
 
-from shutterbox.adapters.db import repository
-from shutterbox.adapters.db.tables import images
 from shutterbox.domain.details import UploadDetails
 from shutterbox.domain.errors import NotFound, ShutterboxError
 from shutterbox.domain.images import Status, Visibility
 from shutterbox.services.context import Services
-from shutterbox.services.images import processing, uploads
+from shutterbox.services.images import lookup, processing, uploads
 from shutterbox.services.images.staging import stage_local_file
 
 
@@ -35,13 +32,8 @@ def _progress(console: Console) -> Progress:
 async def select_for_reprocessing(
     services: Services, ids: Iterable[str], *, everything: bool, failed: bool
 ) -> list[str]:
-    query = select(images.c.id).where(images.c.deleted_at.is_(None))
-    if failed:
-        query = query.where(images.c.status == Status.FAILED.value)
-    elif not everything:
-        query = query.where(images.c.id.in_(list(ids)))
-    async with services.db.reader.connect() as conn:
-        found = list((await conn.execute(query.order_by(images.c.created_at))).scalars())
+    ids = list(ids)
+    found = await lookup.live_ids(services, None if everything else ids, failed_only=failed)
     missing = set(ids) - set(found) if not (everything or failed) else set()
     if missing:
         raise NotFound(f"no such image: {', '.join(sorted(missing))}")
@@ -68,8 +60,7 @@ async def reprocess(services: Services, ids: list[str], console: Console) -> Rep
                 except Exception as error:  # reported, and the batch goes on
                     report.failed[image_id] = f"{type(error).__name__}: {error}"
                 else:
-                    async with services.db.reader.connect() as conn:
-                        image = await repository.get_image(conn, image_id)
+                    image = await lookup.find_image(services, image_id)
                     if image is not None and image.status == Status.READY:
                         report.ready += 1
                     elif image is not None:
@@ -107,8 +98,7 @@ async def import_folder(
     tags: list[str] | None = None,
     process: bool = True,
 ) -> ImportReport:
-    async with services.db.reader.connect() as conn:
-        owner = await repository.get_user_by_name(conn, username.lower())
+    owner = await lookup.find_user(services, username)
     if owner is None:
         raise NotFound(f"no user called {username!r}")
     report = ImportReport()
@@ -149,14 +139,7 @@ async def _process_imported(
     try:
         while pending:
             await asyncio.sleep(0.2)
-            async with services.db.reader.connect() as conn:
-                rows = (
-                    await conn.execute(
-                        select(images.c.id, images.c.status, images.c.failure_reason).where(
-                            images.c.id.in_(list(pending))
-                        )
-                    )
-                ).all()
+            rows = await lookup.states(services, list(pending))
             for row in rows:
                 if row.status == Status.PROCESSING.value:
                     continue

@@ -217,7 +217,7 @@ def create_user(
     async def run() -> None:
         services = await bootstrap(Settings())
         try:
-            user = await accounts.register(services.db, username, password, is_admin=admin)
+            user = await accounts.register(services.metadata, username, password, is_admin=admin)
             typer.echo(f"created user {user.username} (id {user.id})")
         finally:
             await services.close()

@@ -7,9 +7,11 @@ from functools import cached_property
 from pathlib import Path
 
 from shutterbox.adapters.db.engine import Database
+from shutterbox.adapters.db.metadata import SqlMetadata
 from shutterbox.adapters.imaging_sandbox import SandboxPool
 from shutterbox.config import Settings
 from shutterbox.ports import BlobStore, JobQueue, StorageTiers
+from shutterbox.ports.metadata import Metadata
 from shutterbox.services.delivery.media_urls import MediaUrls
 
 
@@ -23,6 +25,11 @@ class Services:
     imaging: SandboxPool
     secret_key: bytes
     tiers: StorageTiers | None = None  # storage classes, where the store has them
+
+    @cached_property
+    def metadata(self) -> Metadata:
+        """The repositories, in read or write transactions (SQL on ``db``)."""
+        return SqlMetadata(self.db)
 
     @cached_property
     def media_urls(self) -> MediaUrls:

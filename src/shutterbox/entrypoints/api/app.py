@@ -80,7 +80,7 @@ def create_app(settings: Settings | None = None, *, workers: int | None = None) 
         app.state.event_streams = event_streams = StreamCloser()
         event_streams.install()
         app.state.egress_meter = EgressMeter()  # media bytes sent, flushed every few seconds
-        egress_flusher = EgressFlusher(app.state.egress_meter, services.db)
+        egress_flusher = EgressFlusher(app.state.egress_meter, services.metadata)
         egress_flusher.start()
         pool = WorkerPool(services, worker_count) if worker_count > 0 else None
         if pool:

@@ -39,7 +39,7 @@ async def optional_user(
     invalid or expired cookie: anonymous). A cookie-authenticated request that changes
     something must carry the session's CSRF token (403 without it). Never reads the body."""
     if credentials is not None:
-        user = await accounts.user_for_token(services.db, credentials.credentials)
+        user = await accounts.user_for_token(services.metadata, credentials.credentials)
         if user is None:
             raise Unauthorized("the token is invalid, expired or revoked")
         return user

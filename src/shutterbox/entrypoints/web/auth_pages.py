@@ -161,7 +161,7 @@ async def register(
         )
     services = _services(request)
     try:
-        user = await accounts.register(services.db, username, password)
+        user = await accounts.register(services.metadata, username, password)
     except InvalidInput as exc:
         message = exc.message[:1].upper() + exc.message[1:] + "."
         return await _form(

@@ -19,13 +19,13 @@ from datetime import datetime
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from shutterbox.adapters.db import repository
 from shutterbox.domain.images import MAX_ALT_TEXT_CHARS
 from shutterbox.entrypoints.api.presenters import image_public
 from shutterbox.entrypoints.api.schemas import Camera, ImagePublic, VariantPublic
 from shutterbox.entrypoints.web.feed_pages import image_alt
 from shutterbox.entrypoints.web.pages import page_viewer, render
 from shutterbox.services.context import Services
+from shutterbox.services.images import lookup
 
 router = APIRouter(include_in_schema=False)
 
@@ -134,8 +134,7 @@ async def read_image_page(image_id: str, request: Request) -> HTMLResponse:
     services: Services = request.app.state.services
     image = None
     if 0 < len(image_id) <= 64:
-        async with services.db.reader.connect() as conn:
-            image = await repository.get_image(conn, image_id)
+        image = await lookup.find_image(services, image_id)
     if image is None or not image.visible_to(viewer.id if viewer else None):
         # Deleted, private to someone else, or never existed: the same answer for each, so
         # that the page does not tell which.

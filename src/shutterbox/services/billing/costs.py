@@ -4,14 +4,10 @@ with the same sheet as the estimate."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 
-from sqlalchemy import case, func, select
-
-from shutterbox.adapters.db.engine import Database
-from shutterbox.adapters.db.tables import egress_daily, images, variants
 from shutterbox.clock import utcnow
 from shutterbox.domain.cost import (
     MeasuredUsage,
@@ -21,6 +17,7 @@ from shutterbox.domain.cost import (
     parse_price_sheet,
     price_usage,
 )
+from shutterbox.ports.metadata import Metadata
 from shutterbox.services.billing.egress import EDGE, ORIGIN
 
 WINDOW_DAYS = 30
@@ -98,7 +95,7 @@ def _span_days(now: datetime, since: datetime | None) -> float:
 
 
 async def measure_bill(
-    db: Database, sheet: PriceSheet, *, cdn: bool, redirects: bool = False
+    db: Metadata, sheet: PriceSheet, *, cdn: bool, redirects: bool = False
 ) -> Bill:
     """Stored bytes per class from the database (trashed images too: their bytes are still
     stored), egress over the last 30 days from ``egress_daily``, uploads a day, and a month
@@ -107,60 +104,16 @@ async def measure_bill(
     now = naive_now.replace(tzinfo=UTC)
     today = naive_now.date()
     window_start = today - timedelta(days=WINDOW_DAYS - 1)
-    trashed = images.c.deleted_at.is_not(None)
-    async with db.reader.connect() as conn:
-        original_rows = (
-            await conn.execute(
-                select(
-                    images.c.original_storage_class,
-                    func.count(),
-                    func.coalesce(func.sum(images.c.original_bytes), 0),
-                    func.coalesce(func.sum(case((trashed, images.c.original_bytes), else_=0)), 0),
-                )
-                .group_by(images.c.original_storage_class)
-                .order_by(images.c.original_storage_class)
-            )
-        ).all()
-        variant_rows = (
-            await conn.execute(
-                select(
-                    variants.c.name,
-                    variants.c.format,
-                    variants.c.storage_class,
-                    func.count(),
-                    func.coalesce(func.sum(variants.c.bytes), 0),
-                    func.coalesce(func.sum(case((trashed, variants.c.bytes), else_=0)), 0),
-                )
-                .select_from(variants.join(images, variants.c.image_id == images.c.id))
-                .group_by(variants.c.name, variants.c.format, variants.c.storage_class)
-                .order_by(variants.c.name, variants.c.format, variants.c.storage_class)
-            )
-        ).all()
-        egress_rows = (
-            await conn.execute(
-                select(
-                    egress_daily.c.source,
-                    func.coalesce(func.sum(egress_daily.c.bytes), 0),
-                    func.coalesce(func.sum(egress_daily.c.requests), 0),
-                    func.count(),
-                )
-                .where(egress_daily.c.day >= window_start)
-                .group_by(egress_daily.c.source)
-            )
-        ).all()
-        first_egress_day: date | None = (
-            await conn.execute(select(func.min(egress_daily.c.day)))
-        ).scalar()
-        image_rows, first_upload = (
-            await conn.execute(select(func.count(), func.min(images.c.created_at)))
-        ).one()
-        recent_uploads = (
-            await conn.execute(
-                select(func.count()).where(
-                    images.c.created_at >= naive_now - timedelta(days=WINDOW_DAYS)
-                )
-            )
-        ).scalar_one()
+    async with db.read() as tx:
+        measured = await tx.bill.measure(window_start, naive_now - timedelta(days=WINDOW_DAYS))
+    original_rows, variant_rows, egress_rows = (
+        measured.originals,
+        measured.variants,
+        measured.egress,
+    )
+    first_egress_day = measured.first_egress_day
+    image_rows, first_upload = measured.image_rows, measured.first_upload
+    recent_uploads = measured.recent_uploads
 
     stored = [
         StoredGroup(
@@ -199,7 +152,7 @@ async def measure_bill(
         edge_requests=edge_requests,
         edge_reported=edge_days > 0,
     )
-    postgres = db.writer.dialect.name == "postgresql"
+    postgres = db.dialect == "postgresql"
     bytes_by_class: dict[str, int] = {}
     objects_by_class: dict[str, int] = {}
     for group in stored:
@@ -221,7 +174,7 @@ async def measure_bill(
         stored=stored,
         egress=egress,
         cdn=cdn,
-        database=db.writer.dialect.name,
+        database=db.dialect,
         uploads_per_day=int(recent_uploads) / _span_days(naive_now, first_upload),
         image_rows=int(image_rows),
         monthly=price_usage(usage, sheet),

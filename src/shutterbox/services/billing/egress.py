@@ -12,11 +12,8 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
-
-from shutterbox.adapters.db.engine import Database
-from shutterbox.adapters.db.tables import egress_daily
 from shutterbox.clock import utcnow
+from shutterbox.ports.metadata import Metadata
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +74,7 @@ class EgressMeter:
 
         return send_and_count
 
-    async def flush(self, db: Database) -> None:
+    async def flush(self, db: Metadata) -> None:
         """Add what was counted to ``egress_daily``; on failure the counts are kept for the
         next flush."""
         counts, self._counts = self._counts, {}
@@ -93,56 +90,23 @@ class EgressMeter:
             raise
 
 
-async def add_egress(db: Database, rows: list[tuple[date, str, int, int]]) -> None:
+async def add_egress(db: Metadata, rows: list[tuple[date, str, int, int]]) -> None:
     """Add (day, source, bytes, requests) to the daily totals: one upsert, on SQLite and on
     PostgreSQL alike, so that every API node and every edge can add to the same day."""
-    values = [{"day": d, "source": s, "bytes": b, "requests": r} for d, s, b, r in rows]
-    async with db.writer.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-            pg = pg_insert(egress_daily).values(values)
-            await conn.execute(
-                pg.on_conflict_do_update(
-                    index_elements=[egress_daily.c.day, egress_daily.c.source],
-                    set_={
-                        "bytes": egress_daily.c.bytes + pg.excluded.bytes,
-                        "requests": egress_daily.c.requests + pg.excluded.requests,
-                    },
-                )
-            )
-        else:
-            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-            lite = sqlite_insert(egress_daily).values(values)
-            await conn.execute(
-                lite.on_conflict_do_update(
-                    index_elements=[egress_daily.c.day, egress_daily.c.source],
-                    set_={
-                        "bytes": egress_daily.c.bytes + lite.excluded.bytes,
-                        "requests": egress_daily.c.requests + lite.excluded.requests,
-                    },
-                )
-            )
+    async with db.write() as tx:
+        await tx.egress.add(rows)
 
 
-async def day_totals(db: Database, day: date, source: str) -> tuple[int, int]:
-    async with db.reader.connect() as conn:
-        row = (
-            await conn.execute(
-                select(egress_daily.c.bytes, egress_daily.c.requests).where(
-                    egress_daily.c.day == day, egress_daily.c.source == source
-                )
-            )
-        ).first()
-    return (int(row.bytes), int(row.requests)) if row else (0, 0)
+async def day_totals(db: Metadata, day: date, source: str) -> tuple[int, int]:
+    async with db.read() as tx:
+        return await tx.egress.day_totals(day, source)
 
 
 class EgressFlusher:
     """Flushes a meter every ``every`` seconds in the background, and once more on stop
     (a flush is never interrupted half-way)."""
 
-    def __init__(self, meter: EgressMeter, db: Database, every: float = FLUSH_SECONDS) -> None:
+    def __init__(self, meter: EgressMeter, db: Metadata, every: float = FLUSH_SECONDS) -> None:
         self.meter = meter
         self.db = db
         self.every = every

@@ -49,8 +49,10 @@ async def purge_paths(services: Services, paths: list[str]) -> list[str]:
 async def purge_or_retry_later(services: Services, image_id: str, paths: list[str]) -> None:
     """Purge ``paths`` now; a job keeps trying what an edge did not confirm."""
     if await purge_paths(services, paths):
-        async with services.db.writer.begin() as conn:
-            job = await services.queue.enqueue(conn, PURGE_MEDIA, image_id, {"paths": paths})
+        async with services.metadata.write() as tx:
+            job = await services.queue.enqueue(
+                tx.connection, PURGE_MEDIA, image_id, {"paths": paths}
+            )
         await services.queue.dispatch([job])
 
 

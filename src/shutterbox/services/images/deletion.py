@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from shutterbox.adapters.db import repository
 from shutterbox.clock import utcnow
 from shutterbox.domain.errors import Forbidden, NotFound
 from shutterbox.domain.images import FORMAT_EXTENSIONS, VARIANT_NAMES, Image, variant_key
@@ -18,16 +17,16 @@ RECLAIM_IMAGE = "reclaim_image"
 
 
 async def delete_image(services: Services, user: User, image_id: str) -> None:
-    async with services.db.writer.begin() as conn:
-        image = await repository.get_image(conn, image_id)
+    async with services.metadata.write() as tx:
+        image = await tx.images.get(image_id)
         if image is None or not image.visible_to(user.id):
             raise NotFound("no such image")
         if image.owner_id != user.id:
             raise Forbidden("only the owner can delete this image")
-        await repository.mark_deleted(conn, image_id, utcnow())
+        await tx.images.mark_deleted(image_id, utcnow())
         jobs = []
         if services.settings.trash_retention_days == 0:
-            jobs.append(await services.queue.enqueue(conn, RECLAIM_IMAGE, image_id))
+            jobs.append(await services.queue.enqueue(tx.connection, RECLAIM_IMAGE, image_id))
     await services.queue.dispatch(jobs)  # otherwise the lifecycle pass empties the trash
     await purge.purge_or_retry_later(services, image_id, image_media_paths(image))
 
@@ -40,8 +39,8 @@ def trash_cutoff(services: Services) -> datetime:
 async def reclaim_image(services: Services, image_id: str) -> None:
     """Remove a deleted image's blobs, then its row, once its trash retention has passed.
     Safe to run again; does nothing to an image restored from the trash."""
-    async with services.db.reader.connect() as conn:
-        image = await repository.get_image(conn, image_id)
+    async with services.metadata.read() as tx:
+        image = await tx.images.get(image_id)
     if image is None or image.deleted_at is None or image.deleted_at > trash_cutoff(services):
         return
     await remove_for_good(services, image)
@@ -58,5 +57,5 @@ async def remove_for_good(services: Services, image: Image) -> None:
     )
     for key in sorted(keys):
         await services.store.delete(key)
-    async with services.db.writer.begin() as conn:
-        await repository.remove_image(conn, image.id)
+    async with services.metadata.write() as tx:
+        await tx.images.remove(image.id)

@@ -8,11 +8,6 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from shutterbox.adapters.db import repository
-from shutterbox.adapters.db.tables import direct_uploads
 from shutterbox.clock import utcnow
 from shutterbox.domain import signing
 from shutterbox.domain.details import UploadDetails
@@ -28,6 +23,7 @@ from shutterbox.domain.errors import (
 from shutterbox.domain.formats import ACCEPTED_FORMATS, ACCEPTED_NAMES
 from shutterbox.domain.images import Image, new_image_id
 from shutterbox.domain.users import User
+from shutterbox.ports.metadata import WriteTransaction
 from shutterbox.services.context import Services
 from shutterbox.services.images import uploads
 from shutterbox.services.images.staging import StagedFile, Stager, too_large_message
@@ -72,18 +68,18 @@ async def start_upload(
     lifetime = timedelta(seconds=services.settings.direct_upload_expiry_seconds)
     upload_id = new_image_id()
     key = incoming_key(upload_id, now)
-    async with services.db.writer.begin() as conn:
-        await conn.execute(
-            direct_uploads.insert().values(
-                id=upload_id,
-                user_id=user.id,
-                key=key,
-                filename=filename,
-                content_type=content_type.lower(),
-                size=size,
-                created_at=now,
-                expires_at=now + lifetime,
-            )
+    async with services.metadata.write() as tx:
+        await tx.uploads.start_direct(
+            {
+                "id": upload_id,
+                "user_id": user.id,
+                "key": key,
+                "filename": filename,
+                "content_type": content_type.lower(),
+                "size": size,
+                "created_at": now,
+                "expires_at": now + lifetime,
+            }
         )
     headers = {"Content-Type": content_type.lower()}
     url = await services.store.presign_put(key, lifetime)
@@ -96,13 +92,11 @@ async def start_upload(
 
 
 async def _load(services: Services, upload_id: str) -> dict[str, object]:
-    async with services.db.reader.connect() as conn:
-        row = (
-            await conn.execute(select(direct_uploads).where(direct_uploads.c.id == upload_id))
-        ).first()
+    async with services.metadata.read() as tx:
+        row = await tx.uploads.get_direct(upload_id)
     if row is None:
         raise NotFound("no such upload")
-    return dict(row._mapping)
+    return row
 
 
 async def check_origin_upload(
@@ -132,8 +126,8 @@ async def complete_upload(
         if upload["image_id"] is None:
             raise Conflict("this upload is being completed right now: try again in a moment")
     if upload["image_id"] is not None:
-        async with services.db.reader.connect() as conn:
-            done = await repository.get_image(conn, str(upload["image_id"]))
+        async with services.metadata.read() as tx:
+            done = await tx.images.get(str(upload["image_id"]))
         if done is not None and done.deleted_at is None:
             return done, uploads.Outcome.REPLAYED
         raise Conflict("this upload was completed and its image has since been deleted")
@@ -142,8 +136,8 @@ async def complete_upload(
     except ShutterboxError as refused:
         if not isinstance(refused, Conflict):  # refused for good: forget the upload
             await services.store.delete(str(upload["key"]))
-            async with services.db.writer.begin() as conn:
-                await conn.execute(delete(direct_uploads).where(direct_uploads.c.id == upload_id))
+            async with services.metadata.write() as tx:
+                await tx.uploads.forget(upload_id)
         else:
             await _release_claim(services, upload_id)
         raise
@@ -156,29 +150,13 @@ async def _claim_completion(services: Services, upload_id: str) -> bool:
     """Only one request completes an upload at a time (a client may retry while the first
     attempt is still working); a claim left by a crashed node expires."""
     now = utcnow()
-    async with services.db.writer.begin() as conn:
-        result = await conn.execute(
-            update(direct_uploads)
-            .where(
-                direct_uploads.c.id == upload_id,
-                direct_uploads.c.completed_at.is_(None),
-                or_(
-                    direct_uploads.c.completing_at.is_(None),
-                    direct_uploads.c.completing_at < now - COMPLETION_LEASE,
-                ),
-            )
-            .values(completing_at=now)
-        )
-    return bool(result.rowcount == 1)
+    async with services.metadata.write() as tx:
+        return await tx.uploads.claim_completion(upload_id, now, now - COMPLETION_LEASE)
 
 
 async def _release_claim(services: Services, upload_id: str) -> None:
-    async with services.db.writer.begin() as conn:
-        await conn.execute(
-            update(direct_uploads)
-            .where(direct_uploads.c.id == upload_id, direct_uploads.c.completed_at.is_(None))
-            .values(completing_at=None)
-        )
+    async with services.metadata.write() as tx:
+        await tx.uploads.release_claim(upload_id)
 
 
 async def _complete_claimed(
@@ -194,20 +172,17 @@ async def _complete_claimed(
         )
     staged = await _stage_copy(services, key)
 
-    async def mark_completed(conn: AsyncConnection, image: Image) -> None:
-        await conn.execute(  # in the image's own transaction: both or neither
-            update(direct_uploads)
-            .where(direct_uploads.c.id == upload_id)
-            .values(completed_at=utcnow(), image_id=image.id)
-        )
+    async def mark_completed(tx: WriteTransaction, image: Image) -> None:
+        # in the image's own transaction: both or neither
+        await tx.uploads.mark_completed(upload_id, image.id, utcnow())
 
     image, outcome = await uploads.accept_upload(
         services, user, staged, details, incoming_key=key, in_transaction=mark_completed
     )
     if outcome == uploads.Outcome.DUPLICATE:
         await services.store.delete(key)
-        async with services.db.writer.begin() as conn:
-            await mark_completed(conn, image)
+        async with services.metadata.write() as tx:
+            await mark_completed(tx, image)
     return image, outcome
 
 
@@ -229,22 +204,10 @@ async def clean_up_abandoned(services: Services) -> int:
     and delete whatever bytes they left in the store. Returns how many."""
     grace = timedelta(seconds=services.settings.direct_upload_grace_seconds)
     cutoff = utcnow() - grace
-    async with services.db.reader.connect() as conn:
-        rows = (
-            await conn.execute(
-                select(direct_uploads.c.id, direct_uploads.c.key)
-                .where(
-                    direct_uploads.c.completed_at.is_(None), direct_uploads.c.expires_at < cutoff
-                )
-                .limit(500)
-            )
-        ).all()
-    for row in rows:
-        await services.store.delete(row.key)
-        async with services.db.writer.begin() as conn:
-            await conn.execute(
-                delete(direct_uploads).where(
-                    direct_uploads.c.id == row.id, direct_uploads.c.completed_at.is_(None)
-                )
-            )
+    async with services.metadata.read() as tx:
+        rows = await tx.uploads.abandoned(cutoff, 500)
+    for upload_id, key in rows:
+        await services.store.delete(key)
+        async with services.metadata.write() as tx:
+            await tx.uploads.forget(upload_id, only_incomplete=True)
     return len(rows)

@@ -6,13 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from shutterbox.adapters.db import repository
 from shutterbox.domain.details import UploadDetails, check_details, tags_from
 from shutterbox.domain.errors import Conflict, Forbidden, NotFound
 from shutterbox.domain.images import Image, Status, Visibility
 from shutterbox.domain.users import User
+from shutterbox.ports.metadata import Transaction
 from shutterbox.services.context import Services
 from shutterbox.services.delivery import purge
 from shutterbox.services.delivery.media_urls import image_media_paths
@@ -66,8 +64,8 @@ def _values(edit: ImageEdit, services: Services) -> dict[str, Any]:
     return values
 
 
-async def _own_image(conn: AsyncConnection, user: User, image_id: str, action: str) -> Image:
-    image = await repository.get_image(conn, image_id)
+async def _own_image(tx: Transaction, user: User, image_id: str, action: str) -> Image:
+    image = await tx.images.get(image_id)
     if image is None or not image.visible_to(user.id):
         raise NotFound("no such image")
     if image.owner_id != user.id:
@@ -78,12 +76,12 @@ async def _own_image(conn: AsyncConnection, user: User, image_id: str, action: s
 async def edit_image(services: Services, user: User, image_id: str, edit: ImageEdit) -> Image:
     """Change the owner's image. A change of visibility purges its URLs from the edges
     before answering, as a delete does: a public URL an edge kept must not outlive it."""
-    async with services.db.writer.begin() as conn:
-        image = await _own_image(conn, user, image_id, "edit")
+    async with services.metadata.write() as tx:
+        image = await _own_image(tx, user, image_id, "edit")
         values = _values(edit, services)
-        if values and not await repository.update_details(conn, image, values):
+        if values and not await tx.images.update_details(image, values):
             raise NotFound("no such image")
-        edited = await repository.get_image(conn, image_id)
+        edited = await tx.images.get(image_id)
     assert edited is not None
     if edited.visibility != image.visibility:
         await purge.purge_or_retry_later(services, image.id, image_media_paths(image))
@@ -92,14 +90,14 @@ async def edit_image(services: Services, user: User, image_id: str, edit: ImageE
 
 async def retry_processing(services: Services, user: User, image_id: str) -> Image:
     """Process a failed image again: back to ``processing``, with a new job."""
-    async with services.db.writer.begin() as conn:
-        image = await _own_image(conn, user, image_id, "retry")
+    async with services.metadata.write() as tx:
+        image = await _own_image(tx, user, image_id, "retry")
         if image.status != Status.FAILED:
             raise Conflict(f"only a failed image can be retried; this one is {image.status.value}")
-        if not await repository.mark_processing_again(conn, image_id):
+        if not await tx.images.mark_processing_again(image_id):
             raise Conflict("the image changed meanwhile: read it again")
-        job_id = await services.queue.enqueue(conn, PROCESS_IMAGE, image_id)
-        retried = await repository.get_image(conn, image_id)
+        job_id = await services.queue.enqueue(tx.connection, PROCESS_IMAGE, image_id)
+        retried = await tx.images.get(image_id)
     assert retried is not None
     await services.queue.dispatch([job_id])
     return retried

@@ -32,14 +32,9 @@ from datetime import datetime, timedelta
 from types import FrameType
 from typing import Any
 
-from sqlalchemy import select, union
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from shutterbox.adapters.db import repository
-from shutterbox.adapters.db.tables import images
 from shutterbox.clock import utcnow
 from shutterbox.domain.images import Status
+from shutterbox.ports.metadata import ImageState, Transaction
 from shutterbox.services.context import Services
 
 log = logging.getLogger(__name__)
@@ -78,39 +73,21 @@ class StatusWatch:
         self._seen: dict[str, _Seen] = {}
         self._first = True
 
-    def _query(self, now: datetime) -> Any:
-        columns = (
-            images.c.id,
-            images.c.status,
-            images.c.failure_reason,
-            images.c.processed_at,
-            images.c.created_at,
-            images.c.deleted_at,  # deleted images are left out here, not by the index
-        )
-        branches = [
-            select(*columns).where(
-                images.c.owner_id == self.owner_id, images.c.created_at >= now - RECENT
-            ),
-            # The owner's unsettled images, through the (owner_id, status) index: an owner's
-            # library grows without end, their unsettled images stay few.
-            select(*columns).where(
-                images.c.owner_id == self.owner_id, images.c.status.in_(_UNSETTLED)
-            ),
-        ]
+    async def _changing(self, tx: Transaction, now: datetime) -> list[ImageState]:
         watched = [i for i, seen in self._seen.items() if seen.status in _UNSETTLED]
-        if watched:
-            branches.append(select(*columns).where(images.c.id.in_(watched)))
-        return union(*branches)
+        rows = await tx.images.changing(self.owner_id, now - RECENT, watched)
+        # deleted images are left out here, not by the index
+        return [r for r in rows if r.deleted_at is None]
 
     async def poll(self) -> list[ImageStatus]:
         """The images that changed since the last poll; on the first, the ones processing or
         changed in the last few minutes."""
         now = utcnow()
         recent = now - RECENT
-        async with self.services.db.reader.connect() as conn:
-            rows = [r for r in (await conn.execute(self._query(now))) if r.deleted_at is None]
+        async with self.services.metadata.read() as tx:
+            rows = await self._changing(tx, now)
             seen: dict[str, _Seen] = {}
-            changed: list[Any] = []
+            changed: list[ImageState] = []
             for row in sorted(rows, key=lambda r: (r.created_at, r.id)):
                 state = _Seen(row.status, row.failure_reason, row.processed_at)
                 seen[row.id] = state
@@ -120,15 +97,15 @@ class StatusWatch:
                         changed.append(row)
                 elif self._seen.get(row.id) != state:
                     changed.append(row)
-            events = [await self._event(conn, row) for row in changed]
+            events = [await self._event(tx, row) for row in changed]
         self._seen = seen
         self._first = False
         return events
 
-    async def _event(self, conn: AsyncConnection, row: Any) -> ImageStatus:
+    async def _event(self, tx: Transaction, row: ImageState) -> ImageStatus:
         thumb_url = None
         if row.status == Status.READY.value:
-            image = await repository.get_image(conn, row.id)
+            image = await tx.images.get(row.id)
             thumb = image.variants.get("thumb") if image else None
             if image is not None and thumb is not None:
                 thumb_url = self.services.media_urls.for_file(image, "thumb", thumb.sha256)
@@ -143,10 +120,11 @@ async def watch(
     reconnects and is told the current state again."""
     status_watch = StatusWatch(services, owner_id)
     interval = services.settings.events_poll_seconds
+    unreadable: tuple[type[Exception], ...] = (*services.metadata.failures, OSError)
     while not closing.is_set():
         try:
             changed = await status_watch.poll()
-        except (SQLAlchemyError, OSError):
+        except unreadable:
             log.warning("status stream for user %s stopped: cannot read images", owner_id)
             return
         yield changed

@@ -7,7 +7,6 @@ import binascii
 from dataclasses import dataclass
 from datetime import datetime
 
-from shutterbox.adapters.db import repository
 from shutterbox.domain.errors import InvalidInput, NotFound
 from shutterbox.domain.images import Image
 from shutterbox.domain.users import User
@@ -42,9 +41,8 @@ def decode_cursor(cursor: str | None) -> tuple[datetime, str] | None:
 
 async def _page(services: Services, limit: int, cursor: str | None, **filters: object) -> Page:
     position = decode_cursor(cursor)
-    async with services.db.reader.connect() as conn:
-        items = await repository.list_images(
-            conn,
+    async with services.metadata.read() as tx:
+        items = await tx.images.feed(
             limit=limit + 1,
             cursor=position,
             **filters,  # type: ignore[arg-type]
@@ -61,8 +59,8 @@ async def public_feed(services: Services, limit: int, cursor: str | None) -> Pag
 async def user_images(
     services: Services, username: str, viewer: User | None, limit: int, cursor: str | None
 ) -> Page:
-    async with services.db.reader.connect() as conn:
-        owner = await repository.get_user_by_name(conn, username.lower())
+    async with services.metadata.read() as tx:
+        owner = await tx.users.by_name(username.lower())
     if owner is None:
         raise NotFound(f"no user called {username!r}")
     own = viewer is not None and viewer.id == owner.id

@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 
 from shutterbox.adapters import imaging
-from shutterbox.adapters.db import repository
 from shutterbox.clock import utcnow
 from shutterbox.domain.errors import ImageRejected
 from shutterbox.domain.images import (
@@ -32,8 +31,8 @@ log = logging.getLogger(__name__)
 async def process_image(services: Services, image_id: str, *, force: bool = False) -> None:
     """Make the variants unless the image already has them (``force``: make them again, e.g.
     after a size or quality change)."""
-    async with services.db.reader.connect() as conn:
-        image = await repository.get_image(conn, image_id)
+    async with services.metadata.read() as tx:
+        image = await tx.images.get(image_id)
     if image is None or image.deleted_at is not None:
         return
     wanted = len(VARIANT_SPECS) * len(services.settings.formats)
@@ -43,8 +42,8 @@ async def process_image(services: Services, image_id: str, *, force: bool = Fals
     try:
         processed = await _make_variants(services, image.original_key)
     except ImageRejected as rejected:
-        async with services.db.writer.begin() as conn:
-            await repository.mark_failed(conn, image_id, rejected.reason, utcnow())
+        async with services.metadata.write() as tx:
+            await tx.images.mark_failed(image_id, rejected.reason, utcnow())
         metrics.PROCESSING_FAILURES.labels(reason="rejected").inc()
         log.info("image %s rejected: %s", image_id, rejected.reason)
         return
@@ -82,8 +81,8 @@ async def process_image(services: Services, image_id: str, *, force: bool = Fals
         "dominant_color": processed.dominant_color,
         "processed_at": utcnow(),
     }
-    async with services.db.writer.begin() as conn:
-        saved = await repository.save_processed(conn, image_id, fields, made)
+    async with services.metadata.write() as tx:
+        saved = await tx.images.save_processed(image_id, fields, made)
     if not saved:  # deleted while we worked: leave nothing behind
         for variant in made:
             await services.store.delete(variant.key)
@@ -114,7 +113,7 @@ async def _make_variants(services: Services, original_key: str) -> imaging.Proce
 
 
 async def mark_failed_after_retries(services: Services, image_id: str, error: str) -> None:
-    async with services.db.writer.begin() as conn:
-        await repository.mark_failed(
-            conn, image_id, f"processing kept failing and was given up ({error})", utcnow()
+    async with services.metadata.write() as tx:
+        await tx.images.mark_failed(
+            image_id, f"processing kept failing and was given up ({error})", utcnow()
         )

@@ -7,13 +7,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 import anyio
-from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shutterbox.adapters import imaging
-from shutterbox.adapters.db import repository
-from shutterbox.adapters.db.tables import idempotency_keys
 from shutterbox.clock import utcnow
 from shutterbox.config import Settings
 from shutterbox.domain.details import DetailLimits, UploadDetails, check_details
@@ -31,6 +26,7 @@ from shutterbox.domain.images import (
 )
 from shutterbox.domain.storage import StorageClass
 from shutterbox.domain.users import User
+from shutterbox.ports.metadata import AlreadyExists, WriteTransaction
 from shutterbox.services.context import Services
 from shutterbox.services.images.staging import StagedFile
 from shutterbox.services.people import quotas
@@ -49,17 +45,11 @@ def detail_limits(settings: Settings) -> DetailLimits:
 
 
 async def find_idempotent(services: Services, user: User, key: str) -> Image | None:
-    async with services.db.reader.connect() as conn:
-        image_id = await conn.scalar(
-            select(idempotency_keys.c.image_id).where(
-                idempotency_keys.c.user_id == user.id,
-                idempotency_keys.c.key == key,
-                idempotency_keys.c.created_at > _idempotency_cutoff(services),
-            )
-        )
+    async with services.metadata.read() as tx:
+        image_id = await tx.uploads.idempotent_image(user.id, key, _idempotency_cutoff(services))
         if image_id is None:
             return None
-        image = await repository.get_image(conn, image_id)
+        image = await tx.images.get(image_id)
     if image is None or image.deleted_at is not None:
         return None
     return image
@@ -73,7 +63,7 @@ async def accept_upload(
     idempotency_key: str | None = None,
     *,
     incoming_key: str | None = None,
-    in_transaction: Callable[[AsyncConnection, Image], Awaitable[None]] | None = None,
+    in_transaction: Callable[[WriteTransaction, Image], Awaitable[None]] | None = None,
 ) -> tuple[Image, Outcome]:
     """Store the original durably, then commit the row and its job. ``incoming_key``: the
     bytes are already in the store there (a direct upload; ``staged`` is a local copy for
@@ -85,8 +75,8 @@ async def accept_upload(
             if existing is not None:
                 return existing, Outcome.REPLAYED
         check_details(details, services.settings.max_caption_chars)
-        async with services.db.reader.connect() as conn:
-            duplicate = await repository.find_duplicate(conn, owner.id, staged.sha256)
+        async with services.metadata.read() as tx:
+            duplicate = await tx.images.find_duplicate(owner.id, staged.sha256)
         if duplicate is not None:
             return duplicate, Outcome.DUPLICATE
         await quotas.check(services, owner, staged.size)  # before the bytes are stored
@@ -143,25 +133,16 @@ async def accept_upload(
         staged.path.unlink(missing_ok=True)
 
     try:
-        async with services.db.writer.begin() as conn:
-            await repository.insert_image(conn, image)
+        async with services.metadata.write() as tx:
+            await tx.images.insert(image)
             if in_transaction is not None:
-                await in_transaction(conn, image)
+                await in_transaction(tx, image)
             if idempotency_key:
-                await conn.execute(  # an expired use of the same key no longer counts
-                    delete(idempotency_keys).where(
-                        idempotency_keys.c.user_id == owner.id,
-                        idempotency_keys.c.key == idempotency_key,
-                        idempotency_keys.c.created_at <= _idempotency_cutoff(services),
-                    )
+                await tx.uploads.remember_key(
+                    owner.id, idempotency_key, image.id, now, _idempotency_cutoff(services)
                 )
-                await conn.execute(
-                    idempotency_keys.insert().values(
-                        user_id=owner.id, key=idempotency_key, image_id=image.id, created_at=now
-                    )
-                )
-            job_id = await services.queue.enqueue(conn, PROCESS_IMAGE, image.id)
-    except IntegrityError:
+            job_id = await services.queue.enqueue(tx.connection, PROCESS_IMAGE, image.id)
+    except AlreadyExists:
         # A concurrent retry with the same Idempotency-Key won: answer with its image.
         await services.store.delete(image.original_key)
         if idempotency_key:

@@ -9,15 +9,11 @@ from datetime import timedelta
 import anyio
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 
-from shutterbox.adapters.db.engine import Database
-from shutterbox.adapters.db.rows import user_from_row
-from shutterbox.adapters.db.tables import api_tokens, users
 from shutterbox.clock import utcnow
 from shutterbox.domain.errors import Conflict, InvalidInput, Unauthorized
 from shutterbox.domain.users import User, check_password, check_username
+from shutterbox.ports.metadata import AlreadyExists, Metadata
 
 _hasher = PasswordHasher()  # Argon2id with the library's recommended parameters
 # Verified against when the user does not exist, so a wrong name costs as long as a wrong password.
@@ -28,7 +24,9 @@ def _token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-async def register(db: Database, username: str, password: str, *, is_admin: bool = False) -> User:
+async def register(
+    metadata: Metadata, username: str, password: str, *, is_admin: bool = False
+) -> User:
     try:
         name = check_username(username)
         check_password(password)
@@ -36,29 +34,17 @@ async def register(db: Database, username: str, password: str, *, is_admin: bool
         raise InvalidInput(str(exc)) from exc
     password_hash = await anyio.to_thread.run_sync(_hasher.hash, password)
     try:
-        async with db.writer.begin() as conn:
-            row = (
-                await conn.execute(
-                    users.insert()
-                    .values(
-                        username=name,
-                        password_hash=password_hash,
-                        is_admin=is_admin,
-                        created_at=utcnow(),
-                    )
-                    .returning(*users.c)
-                )
-            ).one()
-    except IntegrityError as exc:
+        async with metadata.write() as tx:
+            return await tx.users.create(
+                name, password_hash, is_admin=is_admin, created_at=utcnow()
+            )
+    except AlreadyExists as exc:
         raise Conflict(f"the username {name!r} is taken") from exc
-    return user_from_row(row)
 
 
-async def issue_token(db: Database, username: str, password: str, ttl_days: int) -> str:
-    async with db.reader.connect() as conn:
-        row = (
-            await conn.execute(select(users).where(users.c.username == username.strip().lower()))
-        ).first()
+async def issue_token(metadata: Metadata, username: str, password: str, ttl_days: int) -> str:
+    async with metadata.read() as tx:
+        row = await tx.users.credentials(username.strip().lower())
     stored_hash = row.password_hash if row else _DUMMY_HASH
     try:
         await anyio.to_thread.run_sync(_hasher.verify, stored_hash, password)
@@ -68,38 +54,18 @@ async def issue_token(db: Database, username: str, password: str, ttl_days: int)
         raise Unauthorized("wrong username or password")
     token = secrets.token_urlsafe(32)
     now = utcnow()
-    async with db.writer.begin() as conn:
-        await conn.execute(
-            api_tokens.insert().values(
-                token_sha256=_token_digest(token),
-                user_id=row.id,
-                created_at=now,
-                expires_at=now + timedelta(days=ttl_days),
-            )
+    async with metadata.write() as tx:
+        await tx.users.add_token(
+            _token_digest(token), row.user_id, now, now + timedelta(days=ttl_days)
         )
     return token
 
 
-async def user_for_token(db: Database, token: str) -> User | None:
-    async with db.reader.connect() as conn:
-        row = (
-            await conn.execute(
-                select(users)
-                .join(api_tokens, api_tokens.c.user_id == users.c.id)
-                .where(
-                    api_tokens.c.token_sha256 == _token_digest(token),
-                    api_tokens.c.revoked_at.is_(None),
-                    api_tokens.c.expires_at > utcnow(),
-                )
-            )
-        ).first()
-    return user_from_row(row) if row else None
+async def user_for_token(metadata: Metadata, token: str) -> User | None:
+    async with metadata.read() as tx:
+        return await tx.users.by_token(_token_digest(token), utcnow())
 
 
-async def revoke_token(db: Database, token: str) -> None:
-    async with db.writer.begin() as conn:
-        await conn.execute(
-            update(api_tokens)
-            .where(api_tokens.c.token_sha256 == _token_digest(token))
-            .values(revoked_at=utcnow())
-        )
+async def revoke_token(metadata: Metadata, token: str) -> None:
+    async with metadata.write() as tx:
+        await tx.users.revoke_token(_token_digest(token), utcnow())

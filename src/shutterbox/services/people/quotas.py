@@ -9,9 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
-
-from shutterbox.adapters.db.tables import direct_uploads, images
 from shutterbox.clock import utcnow
 from shutterbox.domain.errors import QuotaExceeded
 from shutterbox.domain.users import User
@@ -35,26 +32,14 @@ def _human(size: int) -> str:
 
 async def used_bytes(services: Services, user_id: int) -> int:
     """Bytes of the user's originals: live images and those in the trash."""
-    async with services.db.reader.connect() as conn:
-        total = await conn.scalar(
-            select(func.coalesce(func.sum(images.c.original_bytes), 0)).where(
-                images.c.owner_id == user_id
-            )
-        )
-    return int(total or 0)
+    async with services.metadata.read() as tx:
+        return await tx.images.original_bytes(user_id)
 
 
 async def pending_bytes(services: Services, user_id: int) -> int:
     """Bytes announced by the user's direct uploads that are neither completed nor expired."""
-    async with services.db.reader.connect() as conn:
-        total = await conn.scalar(
-            select(func.coalesce(func.sum(direct_uploads.c.size), 0)).where(
-                direct_uploads.c.user_id == user_id,
-                direct_uploads.c.completed_at.is_(None),
-                direct_uploads.c.expires_at > utcnow(),
-            )
-        )
-    return int(total or 0)
+    async with services.metadata.read() as tx:
+        return await tx.uploads.pending_bytes(user_id, utcnow())
 
 
 async def usage(services: Services, user: User) -> Usage:

@@ -22,7 +22,6 @@ from urllib.parse import urlsplit
 from starlette.requests import Request
 from starlette.responses import Response
 
-from shutterbox.adapters.db.tables import api_tokens
 from shutterbox.clock import utcnow
 from shutterbox.domain.errors import Forbidden
 from shutterbox.domain.users import User
@@ -95,9 +94,9 @@ async def log_in(services: Services, username: str, password: str) -> Session:
     Raises ``Unauthorized`` ("wrong username or password") when they do not match.
     """
     token = await accounts.issue_token(
-        services.db, username, password, services.settings.token_ttl_days
+        services.metadata, username, password, services.settings.token_ttl_days
     )
-    user = await accounts.user_for_token(services.db, token)
+    user = await accounts.user_for_token(services.metadata, token)
     assert user is not None  # just issued
     return _session(services, token, user)
 
@@ -106,15 +105,9 @@ async def start_for(services: Services, user: User) -> Session:
     """A session for a user whose identity is already established (e.g. just registered)."""
     token = secrets.token_urlsafe(32)
     now = utcnow()
-    async with services.db.writer.begin() as conn:
-        await conn.execute(
-            api_tokens.insert().values(
-                token_sha256=_token_digest(token),
-                user_id=user.id,
-                created_at=now,
-                expires_at=now + timedelta(seconds=_max_age(services)),
-            )
-        )
+    async with services.metadata.write() as tx:
+        expires_at = now + timedelta(seconds=_max_age(services))
+        await tx.users.add_token(_token_digest(token), user.id, now, expires_at)
     return _session(services, token, user)
 
 
@@ -122,7 +115,7 @@ async def user_for_session(services: Services, session_token: str | None) -> Use
     """The user of a live session token; None for a missing, malformed, expired or revoked one."""
     if not session_token or len(session_token) > _MAX_TOKEN_CHARS:
         return None
-    return await accounts.user_for_token(services.db, session_token)
+    return await accounts.user_for_token(services.metadata, session_token)
 
 
 async def viewer(
@@ -140,7 +133,7 @@ async def viewer(
 async def log_out(services: Services, session_token: str) -> None:
     """Revoke the session's token: the cookie no longer logs anyone in, wherever it is kept."""
     if session_token and len(session_token) <= _MAX_TOKEN_CHARS:
-        await accounts.revoke_token(services.db, session_token)
+        await accounts.revoke_token(services.metadata, session_token)
 
 
 # --- the cookie ---------------------------------------------------------------------------

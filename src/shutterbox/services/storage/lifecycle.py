@@ -13,7 +13,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from shutterbox.adapters.db import repository
 from shutterbox.clock import utcnow
 from shutterbox.domain.storage import StorageClass
 from shutterbox.services.context import Services
@@ -58,11 +57,11 @@ async def run_lifecycle(services: Services) -> LifecycleReport:
 async def schedule_pass(services: Services) -> bool:
     """Make sure the next lifecycle pass is queued (one for all processes); True if this
     call queued it."""
-    async with services.db.writer.begin() as conn:
-        if await services.queue.scheduled(conn, LIFECYCLE_PASS, PASS_SUBJECT):
+    async with services.metadata.write() as tx:
+        if await services.queue.scheduled(tx.connection, LIFECYCLE_PASS, PASS_SUBJECT):
             return False
         job_id = await services.queue.enqueue(
-            conn,
+            tx.connection,
             LIFECYCLE_PASS,
             PASS_SUBJECT,
             delay_seconds=services.settings.lifecycle_interval_seconds,
@@ -124,9 +123,9 @@ async def _transition_originals(
 
     after: tuple[datetime, str] | None = None
     while True:
-        async with services.db.reader.connect() as conn:
-            rows = await repository.originals_due(
-                conn, created_before=created_before, classes=warmer, after=after, limit=BATCH
+        async with services.metadata.read() as tx:
+            rows = await tx.images.originals_due(
+                created_before=created_before, classes=warmer, after=after, limit=BATCH
             )
         if not rows:
             return
@@ -135,30 +134,28 @@ async def _transition_originals(
 
 
 async def _record_class(services: Services, image_id: str, storage_class: StorageClass) -> None:
-    async with services.db.writer.begin() as conn:
-        await repository.set_original_class(conn, image_id, storage_class)
+    async with services.metadata.write() as tx:
+        await tx.images.set_original_class(image_id, storage_class)
 
 
 async def _end_restores(services: Services, now: datetime, report: LifecycleReport) -> None:
     assert services.tiers is not None
     while True:
-        async with services.db.reader.connect() as conn:
-            rows = await repository.restores_ended(conn, now, BATCH)
+        async with services.metadata.read() as tx:
+            rows = await tx.images.restores_ended(now, BATCH)
         if not rows:
             return
         for row in rows:
             await services.tiers.end_restore(row.original_key)
-            async with services.db.writer.begin() as conn:
-                await repository.set_original_restore(
-                    conn, row.id, requested_at=None, restored_until=None
-                )
+            async with services.metadata.write() as tx:
+                await tx.images.set_original_restore(row.id, requested_at=None, restored_until=None)
             report.restores_ended += 1
 
 
 async def _purge_trash(services: Services, report: LifecycleReport) -> None:
     while True:
-        async with services.db.reader.connect() as conn:
-            ids = await repository.trash_expired(conn, deletion.trash_cutoff(services), BATCH)
+        async with services.metadata.read() as tx:
+            ids = await tx.images.trash_expired(deletion.trash_cutoff(services), BATCH)
         if not ids:
             return
         for image_id in ids:
@@ -169,13 +166,13 @@ async def _purge_trash(services: Services, report: LifecycleReport) -> None:
 async def _purge_failed(services: Services, now: datetime, report: LifecycleReport) -> None:
     cutoff = now - timedelta(days=services.settings.failed_upload_retention_days)
     while True:
-        async with services.db.reader.connect() as conn:
-            ids = await repository.failed_expired(conn, cutoff, BATCH)
+        async with services.metadata.read() as tx:
+            ids = await tx.images.failed_expired(cutoff, BATCH)
         if not ids:
             return
         for image_id in ids:
-            async with services.db.reader.connect() as conn:
-                image = await repository.get_image(conn, image_id)
+            async with services.metadata.read() as tx:
+                image = await tx.images.get(image_id)
             if image is not None:
                 await deletion.remove_for_good(services, image)
                 report.failed_purged += 1

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from shutterbox.adapters.db import repository
 from shutterbox.clock import utcnow
 from shutterbox.domain.images import Image
 from shutterbox.services.context import Services
@@ -30,24 +29,24 @@ async def request_original(services: Services, image: Image) -> None:
     """Start restoring an archived original, unless a restore was asked for recently."""
     now = utcnow()
     recently = now - timedelta(seconds=services.settings.restore_check_seconds)
-    async with services.db.writer.begin() as conn:
-        current = await repository.get_image(conn, image.id)
+    async with services.metadata.write() as tx:
+        current = await tx.images.get(image.id)
         if current is None or current.original_readable(now):
             return
         requested = current.original_restore_requested_at
         if requested is not None and requested > recently:
             return
-        await repository.set_original_restore(
-            conn, image.id, requested_at=now, restored_until=current.original_restored_until
+        await tx.images.set_original_restore(
+            image.id, requested_at=now, restored_until=current.original_restored_until
         )
-        job_id = await services.queue.enqueue(conn, RESTORE_ORIGINAL, image.id)
+        job_id = await services.queue.enqueue(tx.connection, RESTORE_ORIGINAL, image.id)
     await services.queue.dispatch([job_id])
 
 
 async def restore_original(services: Services, image_id: str) -> None:
     """The job: ask the store for a readable copy; record until when it lasts once it exists."""
-    async with services.db.reader.connect() as conn:
-        image = await repository.get_image(conn, image_id)
+    async with services.metadata.read() as tx:
+        image = await tx.images.get(image_id)
     if image is None or image.deleted_at is not None:
         return
     if not image.original_storage_class.is_archive or services.tiers is None:
@@ -62,7 +61,7 @@ async def restore_original(services: Services, image_id: str) -> None:
 
 
 async def _record(services: Services, image_id: str, restored_until: datetime | None) -> None:
-    async with services.db.writer.begin() as conn:
-        await repository.set_original_restore(
-            conn, image_id, requested_at=None, restored_until=restored_until
+    async with services.metadata.write() as tx:
+        await tx.images.set_original_restore(
+            image_id, requested_at=None, restored_until=restored_until
         )

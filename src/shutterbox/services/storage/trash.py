@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from shutterbox.adapters.db import repository
 from shutterbox.domain.errors import Gone, NotFound
 from shutterbox.domain.images import Image
 from shutterbox.domain.users import User
@@ -15,16 +14,16 @@ from shutterbox.services.images.feed import decode_cursor, encode_position
 
 
 async def restore_from_trash(services: Services, user: User, image_id: str) -> Image:
-    async with services.db.writer.begin() as conn:
-        image = await repository.get_image(conn, image_id)
+    async with services.metadata.write() as tx:
+        image = await tx.images.get(image_id)
         if image is None or image.owner_id != user.id:
             raise NotFound("no such image")
         if image.deleted_at is None:
             return image  # not in the trash: restoring it again changes nothing
-        if not await repository.restore_deleted(conn, image_id, trash_cutoff(services)):
+        if not await tx.images.restore_deleted(image_id, trash_cutoff(services)):
             days = services.settings.trash_retention_days
             raise Gone(f"this image was deleted more than {days:g} days ago and cannot be restored")
-        restored = await repository.get_image(conn, image_id)
+        restored = await tx.images.get(image_id)
     assert restored is not None
     return restored
 
@@ -42,10 +41,8 @@ def purge_at(services: Services, image: Image) -> datetime:
 
 
 async def list_trash(services: Services, user: User, limit: int, cursor: str | None) -> TrashPage:
-    async with services.db.reader.connect() as conn:
-        items = await repository.list_trash(
-            conn, user.id, limit=limit + 1, cursor=decode_cursor(cursor)
-        )
+    async with services.metadata.read() as tx:
+        items = await tx.images.list_trash(user.id, limit=limit + 1, cursor=decode_cursor(cursor))
     more = len(items) > limit
     items = items[:limit]
     last = items[-1] if more and items else None

@@ -285,10 +285,10 @@ async def read_bill(request: Request, services: ServicesDep, _admin: AdminUser) 
     sheet = _sheet(services)
     meter = getattr(request.app.state, "egress_meter", None)
     if isinstance(meter, EgressMeter):
-        await meter.flush(services.db)  # this node's latest counts too
+        await meter.flush(services.metadata)  # this node's latest counts too
     settings = services.settings
     bill = await costs.measure_bill(
-        services.db,
+        services.metadata,
         sheet,
         cdn=bool(settings.cdn_base_url.strip()),
         redirects=settings.media_redirect_seconds > 0,
@@ -346,6 +346,6 @@ async def create_edge_report(
     day = body.day or today
     if day > today + timedelta(days=1):  # a day of slack for edges ahead of UTC
         raise InvalidInput(f"day {day.isoformat()} is in the future")
-    await egress.add_egress(services.db, [(day, egress.EDGE, body.bytes, body.requests)])
-    total_bytes, total_requests = await egress.day_totals(services.db, day, egress.EDGE)
+    await egress.add_egress(services.metadata, [(day, egress.EDGE, body.bytes, body.requests)])
+    total_bytes, total_requests = await egress.day_totals(services.metadata, day, egress.EDGE)
     return EgressDayOut(day=day, source=egress.EDGE, bytes=total_bytes, requests=total_requests)

@@ -6,7 +6,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request, Response, status
 
-from shutterbox.adapters.db import repository
 from shutterbox.domain.details import details_from_form
 from shutterbox.domain.errors import NotFound, ShutterboxError
 from shutterbox.entrypoints.api.deps import CurrentUser, OptionalUser, ServicesDep
@@ -14,7 +13,7 @@ from shutterbox.entrypoints.api.presenters import image_public
 from shutterbox.entrypoints.api.schemas import ErrorBody, ImagePatch, ImagePublic
 from shutterbox.entrypoints.api.upload_stream import read_upload
 from shutterbox.services import metrics
-from shutterbox.services.images import deletion, editing, uploads
+from shutterbox.services.images import deletion, editing, lookup, uploads
 from shutterbox.services.people import limits
 
 router = APIRouter(prefix="/api/v1/images", tags=["images"])
@@ -115,8 +114,7 @@ async def create_image(
 
 @router.get("/{image_id}", response_model=ImagePublic, responses={404: {"model": ErrorBody}})
 async def read_image(image_id: str, services: ServicesDep, viewer: OptionalUser) -> ImagePublic:
-    async with services.db.reader.connect() as conn:
-        image = await repository.get_image(conn, image_id)
+    image = await lookup.find_image(services, image_id)
     if image is None or not image.visible_to(viewer.id if viewer else None):
         raise NotFound("no such image")
     return image_public(image, viewer, services.media_urls)

@@ -12,7 +12,6 @@ from fastapi.routing import APIRoute
 from starlette.responses import FileResponse, JSONResponse, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from shutterbox.adapters.db import repository
 from shutterbox.clock import utcnow
 from shutterbox.domain.errors import Forbidden, NotFound
 from shutterbox.domain.images import FORMAT_EXTENSIONS, Image, Visibility
@@ -20,6 +19,7 @@ from shutterbox.entrypoints.api.conditional import http_date, not_modified, pars
 from shutterbox.entrypoints.api.deps import OptionalUser, ServicesDep
 from shutterbox.services.billing.egress import EgressMeter
 from shutterbox.services.delivery.media_urls import HASH_CHARS
+from shutterbox.services.images import lookup
 from shutterbox.services.storage import restores
 
 
@@ -100,8 +100,7 @@ async def read_media(
     match = _FILENAME.match(filename)
     if match is None:
         raise NotFound("no such file")
-    async with services.db.reader.connect() as conn:
-        image = await repository.get_image(conn, image_id)
+    image = await lookup.find_image(services, image_id)
     if image is None or image.deleted_at is not None:
         raise NotFound("no such image")
     name = match["name"]

@@ -7,7 +7,6 @@ import contextlib
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
 
 from shutterbox.entrypoints.api.deps import ServicesDep
 from shutterbox.entrypoints.api.schemas import Health
@@ -27,8 +26,7 @@ async def read_readiness(services: ServicesDep) -> Response:
     """The database, the blob store and the job queue can all be reached."""
     checks: dict[str, str] = {}
     try:
-        async with services.db.reader.connect() as conn:
-            await conn.execute(text("SELECT 1"))
+        await services.metadata.ping()
         checks["database"] = "ok"
     except Exception as exc:
         checks["database"] = f"error: {type(exc).__name__}"

@@ -23,7 +23,7 @@ router = APIRouter(prefix="/api/v1", tags=["users"])
     responses={409: {"model": ErrorBody}, 422: {"model": ErrorBody}},
 )
 async def create_user(body: UserCreate, services: ServicesDep) -> UserPublic:
-    user = await accounts.register(services.db, body.username, body.password)
+    user = await accounts.register(services.metadata, body.username, body.password)
     return UserPublic(id=user.id, username=user.username, created_at=user.created_at)
 
 
@@ -53,7 +53,7 @@ async def create_token(
     for a username from one address answer `429` with `Retry-After`."""
     limits.hit_login(request, form.username)
     token = await accounts.issue_token(
-        services.db, form.username, form.password, services.settings.token_ttl_days
+        services.metadata, form.username, form.password, services.settings.token_ttl_days
     )
     limits.login_succeeded(request, form.username)
     return Token(access_token=token)
@@ -71,9 +71,9 @@ async def revoke_token(
     """Revoke the bearer token this request presents: it answers `401` from then on."""
     if credentials is None:
         raise Unauthorized("send the token to revoke as 'Authorization: Bearer <token>'")
-    if await accounts.user_for_token(services.db, credentials.credentials) is None:
+    if await accounts.user_for_token(services.metadata, credentials.credentials) is None:
         raise Unauthorized("the token is invalid, expired or revoked")
-    await accounts.revoke_token(services.db, credentials.credentials)
+    await accounts.revoke_token(services.metadata, credentials.credentials)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

@@ -1,0 +1,66 @@
+"""Who follows whom."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from shutterbox.adapters.db.dialect import upsert
+from shutterbox.adapters.db.tables import follows, users
+
+
+class SqlFollows:
+    """``FollowRepository`` on one connection."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def add(self, follower_id: int, followee_id: int, created_at: datetime) -> None:
+        values = {"follower_id": follower_id, "followee_id": followee_id, "created_at": created_at}
+        await self.conn.execute(upsert(self.conn, follows, values))
+
+    async def remove(self, follower_id: int, followee_id: int) -> None:
+        await self.conn.execute(
+            delete(follows).where(
+                follows.c.follower_id == follower_id, follows.c.followee_id == followee_id
+            )
+        )
+
+    async def exists(self, follower_id: int, followee_id: int) -> bool:
+        link = await self.conn.scalar(
+            select(follows.c.follower_id).where(
+                follows.c.follower_id == follower_id, follows.c.followee_id == followee_id
+            )
+        )
+        return link is not None
+
+    async def count_followers(self, user_id: int) -> int:
+        count = await self.conn.scalar(
+            select(func.count()).select_from(follows).where(follows.c.followee_id == user_id)
+        )
+        return int(count or 0)
+
+    async def count_following(self, user_id: int) -> int:
+        count = await self.conn.scalar(
+            select(func.count()).select_from(follows).where(follows.c.follower_id == user_id)
+        )
+        return int(count or 0)
+
+    async def people(
+        self, user_id: int, *, of_followers: bool, after: str | None, limit: int
+    ) -> list[str]:
+        if of_followers:
+            this_side, other_side = follows.c.followee_id, follows.c.follower_id
+        else:
+            this_side, other_side = follows.c.follower_id, follows.c.followee_id
+        query = (
+            select(users.c.username)
+            .join(follows, other_side == users.c.id)
+            .where(this_side == user_id)
+        )
+        if after:
+            query = query.where(users.c.username > after)
+        query = query.order_by(users.c.username).limit(limit)
+        return list((await self.conn.scalars(query)).all())

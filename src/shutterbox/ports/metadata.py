@@ -1,0 +1,250 @@
+"""The metadata port: the repositories of every aggregate, and the unit of work that opens a
+transaction over them.
+
+``Metadata.read()`` opens a read-only transaction (on SQLite a WAL snapshot that never waits),
+``Metadata.write()`` one write transaction (on SQLite ``BEGIN IMMEDIATE``: writers queue). Both
+yield a ``Transaction`` whose attributes are the repositories; everything done through one
+``write()`` commits together, or not at all when the block raises. The SQL adapter is
+``shutterbox.adapters.db.metadata``; an in-memory one for tests is in ``tests/support/fakes``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+from shutterbox.domain.errors import Conflict
+from shutterbox.domain.images import Image, Variant
+from shutterbox.domain.storage import StorageClass
+from shutterbox.domain.users import User
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
+Position = tuple[datetime, str]  # keyset pagination: (timestamp, image id)
+
+
+class AlreadyExists(Conflict):
+    """A row with the same unique key is already there (a username, an Idempotency-Key)."""
+
+
+@dataclass(frozen=True)
+class ImageState:
+    """What can change about an image while it is processed: for status polling."""
+
+    id: str
+    status: str
+    failure_reason: str | None
+    processed_at: datetime | None
+    created_at: datetime
+    deleted_at: datetime | None
+
+
+@dataclass(frozen=True)
+class OriginalDue:
+    """An original the storage lifecycle may move to a colder class."""
+
+    id: str
+    created_at: datetime
+    original_key: str
+    original_storage_class: str
+
+
+@dataclass(frozen=True)
+class StoredOriginal:
+    id: str
+    original_key: str
+
+
+@dataclass(frozen=True)
+class Credentials:
+    user_id: int
+    password_hash: str
+
+
+@dataclass(frozen=True)
+class BillRows:
+    """The measured usage behind the live bill, as the database counts it."""
+
+    # (storage class, objects, bytes, bytes in the trash)
+    originals: list[tuple[str, int, int, int]]
+    # (name, format, storage class, objects, bytes, bytes in the trash)
+    variants: list[tuple[str, str, str, int, int, int]]
+    # (source, bytes, requests, days with a row) since the window start
+    egress: list[tuple[str, int, int, int]]
+    first_egress_day: date | None
+    image_rows: int
+    first_upload: datetime | None
+    recent_uploads: int
+
+
+class ImageRepository(Protocol):
+    async def get(self, image_id: str) -> Image | None: ...
+    async def find_duplicate(self, owner_id: int, sha256: str) -> Image | None: ...
+    async def insert(self, image: Image) -> None: ...
+    async def save_processed(
+        self, image_id: str, fields: Mapping[str, Any], variants: list[Variant]
+    ) -> bool: ...
+    async def mark_failed(self, image_id: str, reason: str, when: datetime) -> None: ...
+    async def update_details(self, image: Image, values: Mapping[str, Any]) -> bool: ...
+    async def mark_processing_again(self, image_id: str) -> bool: ...
+    async def mark_deleted(self, image_id: str, when: datetime) -> None: ...
+    async def remove(self, image_id: str) -> None: ...
+    async def restore_deleted(self, image_id: str, deleted_after: datetime) -> bool: ...
+    async def feed(
+        self,
+        *,
+        limit: int,
+        cursor: Position | None,
+        owner_id: int | None = None,
+        tag: str | None = None,
+        include_private: bool = False,
+        home_of: int | None = None,
+    ) -> list[Image]: ...
+    async def list_trash(
+        self, owner_id: int, *, limit: int, cursor: Position | None
+    ) -> list[Image]: ...
+    async def count_ready(self, owner_id: int, *, include_private: bool) -> int: ...
+    async def original_bytes(self, owner_id: int) -> int: ...
+    async def live_ids(self, ids: Sequence[str] | None, *, failed_only: bool) -> list[str]: ...
+    async def states(self, ids: Sequence[str]) -> list[ImageState]: ...
+    async def changing(
+        self, owner_id: int, created_since: datetime, watched: Sequence[str]
+    ) -> list[ImageState]: ...
+    async def set_original_class(self, image_id: str, storage_class: StorageClass) -> None: ...
+    async def set_original_restore(
+        self, image_id: str, *, requested_at: datetime | None, restored_until: datetime | None
+    ) -> None: ...
+    async def originals_due(
+        self,
+        *,
+        created_before: datetime,
+        classes: list[StorageClass],
+        after: Position | None,
+        limit: int,
+    ) -> list[OriginalDue]: ...
+    async def restores_ended(self, now: datetime, limit: int) -> list[StoredOriginal]: ...
+    async def trash_expired(self, deleted_before: datetime, limit: int) -> list[str]: ...
+    async def failed_expired(self, created_before: datetime, limit: int) -> list[str]: ...
+
+
+class UserRepository(Protocol):
+    async def create(
+        self, username: str, password_hash: str, *, is_admin: bool, created_at: datetime
+    ) -> User:
+        """Raises ``AlreadyExists`` when the username is taken."""
+        ...
+
+    async def by_name(self, username: str) -> User | None: ...
+    async def credentials(self, username: str) -> Credentials | None: ...
+    async def add_token(
+        self, token_sha256: str, user_id: int, created_at: datetime, expires_at: datetime
+    ) -> None: ...
+    async def by_token(self, token_sha256: str, now: datetime) -> User | None:
+        """The user of a token neither revoked nor expired at ``now``."""
+        ...
+
+    async def revoke_token(self, token_sha256: str, when: datetime) -> None: ...
+
+
+class FollowRepository(Protocol):
+    async def add(self, follower_id: int, followee_id: int, created_at: datetime) -> None:
+        """Following again changes nothing."""
+        ...
+
+    async def remove(self, follower_id: int, followee_id: int) -> None: ...
+    async def exists(self, follower_id: int, followee_id: int) -> bool: ...
+    async def count_followers(self, user_id: int) -> int: ...
+    async def count_following(self, user_id: int) -> int: ...
+    async def people(
+        self, user_id: int, *, of_followers: bool, after: str | None, limit: int
+    ) -> list[str]:
+        """Usernames of the user's followers (or followees), by name, after ``after``."""
+        ...
+
+
+class UploadRepository(Protocol):
+    """Idempotency keys and direct (browser-to-bucket) uploads."""
+
+    async def idempotent_image(
+        self, user_id: int, key: str, created_after: datetime
+    ) -> str | None: ...
+    async def remember_key(
+        self, user_id: int, key: str, image_id: str, created_at: datetime, expired_before: datetime
+    ) -> None:
+        """Record the key (forgetting an expired use of it); ``AlreadyExists`` if it is live."""
+        ...
+
+    async def start_direct(self, upload: Mapping[str, Any]) -> None: ...
+    async def get_direct(self, upload_id: str) -> dict[str, Any] | None:
+        """The direct upload's columns (id, user_id, key, size, completed_at, image_id...)."""
+        ...
+
+    async def claim_completion(
+        self, upload_id: str, now: datetime, stale_before: datetime
+    ) -> bool: ...
+    async def release_claim(self, upload_id: str) -> None: ...
+    async def mark_completed(self, upload_id: str, image_id: str, when: datetime) -> None: ...
+    async def forget(self, upload_id: str, *, only_incomplete: bool = False) -> None: ...
+    async def abandoned(self, expired_before: datetime, limit: int) -> list[tuple[str, str]]:
+        """(id, key) of uploads never completed whose URL expired before ``expired_before``."""
+        ...
+
+    async def pending_bytes(self, user_id: int, now: datetime) -> int: ...
+
+
+class EgressRepository(Protocol):
+    async def add(self, rows: Sequence[tuple[date, str, int, int]]) -> None:
+        """Add (day, source, bytes, requests) to the daily totals."""
+        ...
+
+    async def day_totals(self, day: date, source: str) -> tuple[int, int]: ...
+
+
+class BillRepository(Protocol):
+    async def measure(self, window_start: date, uploads_since: datetime) -> BillRows: ...
+
+
+class Transaction(Protocol):
+    """The repositories, all in one transaction."""
+
+    @property
+    def images(self) -> ImageRepository: ...
+    @property
+    def users(self) -> UserRepository: ...
+    @property
+    def follows(self) -> FollowRepository: ...
+    @property
+    def uploads(self) -> UploadRepository: ...
+    @property
+    def egress(self) -> EgressRepository: ...
+    @property
+    def bill(self) -> BillRepository: ...
+
+
+class WriteTransaction(Transaction, Protocol):
+    @property
+    def connection(self) -> AsyncConnection:
+        """The open connection, for the job queue's ``enqueue`` (same transaction)."""
+        ...
+
+
+class Metadata(Protocol):
+    @property
+    def dialect(self) -> str:
+        """The database's kind: ``sqlite`` or ``postgresql``."""
+        ...
+
+    @property
+    def failures(self) -> tuple[type[Exception], ...]:
+        """What a read or write raises when the database cannot be reached or used."""
+        ...
+
+    def read(self) -> AbstractAsyncContextManager[Transaction]: ...
+    def write(self) -> AbstractAsyncContextManager[WriteTransaction]: ...
+    async def ping(self) -> None:
+        """Raises when the database cannot answer a query."""
+        ...
