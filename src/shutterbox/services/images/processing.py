@@ -94,7 +94,7 @@ async def process_image(services: Services, image_id: str, *, force: bool = Fals
 async def _make_variants(services: Services, original_key: str) -> imaging.ProcessedImage:
     async def run(path: Path) -> imaging.ProcessedImage:
         result: imaging.ProcessedImage = await services.imaging.call(
-            "shutterbox.adapters.imaging:make_variants",
+            imaging.make_variants,
             path,
             VARIANT_SPECS,
             formats=services.settings.formats,
