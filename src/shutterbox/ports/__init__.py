@@ -1,17 +1,21 @@
-"""The ports: the axes with more than one real implementation (blob stores, job queues).
+"""The ports: the axes with more than one real implementation (blob stores, job stores and
+their deliveries).
 
 Each port is a ``typing.Protocol`` in a module of its own; this package re-exports them.
 """
 
 from shutterbox.ports.blobs import BlobArchived, BlobInfo, BlobStore, RestoreStatus, StorageTiers
-from shutterbox.ports.jobs import Job, JobQueue
+from shutterbox.ports.jobs import Job, JobDelivery, JobQueue, JobStore, Transaction
 
 __all__ = [
     "BlobArchived",
     "BlobInfo",
     "BlobStore",
     "Job",
+    "JobDelivery",
     "JobQueue",
+    "JobStore",
     "RestoreStatus",
     "StorageTiers",
+    "Transaction",
 ]

@@ -11,11 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from shutterbox.adapters.db import repository
 from shutterbox.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from shutterbox.domain.images import Image, Status, Visibility, normalise_tags
+from shutterbox.domain.jobs import JobKind
 from shutterbox.domain.users import User
 from shutterbox.services.context import Services
 from shutterbox.services.delivery import purge
 from shutterbox.services.delivery.media_urls import image_media_paths
-from shutterbox.services.images.uploads import PROCESS_IMAGE, UploadDetails, check_details
+from shutterbox.services.images.uploads import UploadDetails, check_details
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,7 @@ async def retry_processing(services: Services, user: User, image_id: str) -> Ima
             raise Conflict(f"only a failed image can be retried; this one is {image.status.value}")
         if not await repository.mark_processing_again(conn, image_id):
             raise Conflict("the image changed meanwhile: read it again")
-        job_id = await services.queue.enqueue(conn, PROCESS_IMAGE, image_id)
+        job_id = await services.queue.enqueue(conn, JobKind.PROCESS_IMAGE, image_id)
         retried = await repository.get_image(conn, image_id)
     assert retried is not None
     await services.queue.dispatch([job_id])

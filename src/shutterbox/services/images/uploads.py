@@ -37,12 +37,11 @@ from shutterbox.domain.images import (
     new_image_id,
     original_key,
 )
+from shutterbox.domain.jobs import JobKind
 from shutterbox.domain.storage import StorageClass
 from shutterbox.domain.users import User
 from shutterbox.services.context import Services
 from shutterbox.services.people import quotas
-
-PROCESS_IMAGE = "process_image"
 
 
 class Outcome(StrEnum):
@@ -201,7 +200,7 @@ async def accept_upload(
                         user_id=owner.id, key=idempotency_key, image_id=image.id, created_at=now
                     )
                 )
-            job_id = await services.queue.enqueue(conn, PROCESS_IMAGE, image.id)
+            job_id = await services.queue.enqueue(conn, JobKind.PROCESS_IMAGE, image.id)
     except IntegrityError:
         # A concurrent retry with the same Idempotency-Key won: answer with its image.
         await services.store.delete(image.original_key)

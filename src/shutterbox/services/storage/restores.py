@@ -8,9 +8,10 @@ from datetime import datetime, timedelta
 from shutterbox.adapters.db import repository
 from shutterbox.clock import utcnow
 from shutterbox.domain.images import Image
+from shutterbox.domain.jobs import JobKind, Postpone
+from shutterbox.ports import Job
 from shutterbox.services.context import Services
-
-RESTORE_ORIGINAL = "restore_original"
+from shutterbox.services.job_handler import JobHandler
 
 
 class CheckLater(Exception):
@@ -40,7 +41,7 @@ async def request_original(services: Services, image: Image) -> None:
         await repository.set_original_restore(
             conn, image.id, requested_at=now, restored_until=current.original_restored_until
         )
-        job_id = await services.queue.enqueue(conn, RESTORE_ORIGINAL, image.id)
+        job_id = await services.queue.enqueue(conn, JobKind.RESTORE_ORIGINAL, image.id)
     await services.queue.dispatch([job_id])
 
 
@@ -66,3 +67,15 @@ async def _record(services: Services, image_id: str, restored_until: datetime | 
         await repository.set_original_restore(
             conn, image_id, requested_at=None, restored_until=restored_until
         )
+
+
+async def _run_job(services: Services, job: Job) -> Postpone | None:
+    """Still restoring is not a failure: the same job again later, its attempts not counted."""
+    try:
+        await restore_original(services, job.image_id)
+    except CheckLater as later:
+        return Postpone(later.seconds)
+    return None
+
+
+JOB = JobHandler(JobKind.RESTORE_ORIGINAL, _run_job)
