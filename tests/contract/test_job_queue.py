@@ -11,6 +11,8 @@ import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -19,9 +21,10 @@ from shutterbox.adapters.db.migrate import upgrade_to_head
 from shutterbox.adapters.db.repositories.jobs import DatabaseJobStore
 from shutterbox.adapters.queue import ComposedJobQueue, DatabasePolling
 from shutterbox.adapters.queue.jetstream import JetStreamDelivery
-from shutterbox.domain.jobs import JobKind, Postpone
-from shutterbox.ports import JobStore
+from shutterbox.domain.jobs import Fail, JobKind, Postpone, Retry
+from shutterbox.ports import Job, JobStore
 from shutterbox.services import jobs as registry
+from shutterbox.services.storage import restores
 from tests.servers import require_nats
 
 
@@ -377,3 +380,40 @@ def test_every_job_kind_has_exactly_one_handler():
     declared = Counter(handler.kind for handler in registry.DECLARED)
     assert declared == Counter(set(JobKind))
     assert set(registry.HANDLERS) == set(JobKind)
+
+
+def _settings_only(max_attempts: int = 3, base: float = 0.5) -> Any:
+    """Enough of Services for the registry's policy (the work itself is replaced)."""
+    return SimpleNamespace(
+        settings=SimpleNamespace(job_max_attempts=max_attempts, job_retry_base_seconds=base)
+    )
+
+
+async def test_a_failing_job_is_retried_with_backoff_then_given_up(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    async def broken(services: Any, job: Job) -> None:
+        raise ConnectionError("store unavailable")
+
+    monkeypatch.setitem(registry.HANDLERS, JobKind.PURGE_MEDIA, broken)
+    services = _settings_only()
+    outcomes = [
+        await registry.run(services, Job(1, JobKind.PURGE_MEDIA, "img1", attempts, {}))
+        for attempts in (1, 2, 3)
+    ]
+    error = "ConnectionError: store unavailable"
+    assert outcomes == [Retry(0.5, error), Retry(1.0, error), Fail(error)]
+
+
+async def test_a_restore_under_way_postpones_its_job(monkeypatch: pytest.MonkeyPatch):
+    async def under_way(services: Any, image_id: str) -> None:
+        raise restores.CheckLater(42, "the restore is under way")
+
+    monkeypatch.setattr(restores, "restore_original", under_way)
+    job = Job(1, JobKind.RESTORE_ORIGINAL, "img1", 3, {})
+    assert await registry.run(_settings_only(), job) == Postpone(42)
+
+
+async def test_a_job_of_an_unknown_kind_fails():
+    outcome = await registry.run(_settings_only(), Job(1, "no_such_kind", "img1", 1, {}))
+    assert isinstance(outcome, Fail) and "no handler" in outcome.error
