@@ -55,7 +55,7 @@ from PIL import ImageOps
 
 from shutterbox.adapters import imaging
 from shutterbox.adapters.imaging import configure_vips, make_variants
-from shutterbox.adapters.imaging_sandbox import ImagingSandbox
+from shutterbox.adapters.imaging_sandbox import ImagingSandbox, peak_memory
 from shutterbox.domain.images import VARIANT_SPECS, fit_within
 
 SECTION = "pipeline"
@@ -518,18 +518,18 @@ def worker_peak_memory(path: Path) -> Memory:
     variants of ``path``, and of one that has only started, for comparison."""
     idle_sandbox = ImagingSandbox(SANDBOX_MEMORY_LIMIT_MB, SANDBOX_TIME_LIMIT_SECONDS)
     try:
-        idle = idle_sandbox.call("shutterbox.adapters.imaging_sandbox:peak_memory")
+        idle = idle_sandbox.call(peak_memory)
     finally:
         idle_sandbox.close()
     sandbox = ImagingSandbox(SANDBOX_MEMORY_LIMIT_MB, SANDBOX_TIME_LIMIT_SECONDS)
     try:
         sandbox.call(
-            "shutterbox.adapters.imaging:make_variants",
+            make_variants,
             path,
             VARIANT_SPECS,
             jpeg_quality=QUALITY,
         )
-        after_job = sandbox.call("shutterbox.adapters.imaging_sandbox:peak_memory")
+        after_job = sandbox.call(peak_memory)
     finally:
         sandbox.close()
     return Memory(idle=idle, after_job=after_job)

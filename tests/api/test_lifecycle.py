@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 
 from shutterbox import clock
 from shutterbox.config import Settings
+from shutterbox.domain.jobs import JobKind
 from shutterbox.entrypoints.api.app import create_app
 from shutterbox.services.storage import lifecycle
 from tests.conftest import make_settings, register, upload, wait_for_status
@@ -200,9 +201,7 @@ def test_the_workers_keep_one_lifecycle_pass_scheduled(client: TestClient):
     async def scheduled() -> bool:
         async with services.db.reader.connect() as conn:
             return bool(
-                await services.queue.scheduled(
-                    conn, lifecycle.LIFECYCLE_PASS, lifecycle.PASS_SUBJECT
-                )
+                await services.queue.scheduled(conn, JobKind.LIFECYCLE_PASS, lifecycle.PASS_SUBJECT)
             )
 
     assert client.portal.call(scheduled)

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
-from shutterbox.adapters.imaging_sandbox import ImagingSandbox
+from shutterbox.adapters import imaging
+from shutterbox.adapters.imaging_sandbox import ImagingSandbox, peak_memory
 from shutterbox.domain.errors import ImageRejected
 from shutterbox.domain.images import VARIANT_SPECS
 from tests.imagegen import jpeg_bytes
 
-MAKE_VARIANTS = "shutterbox.adapters.imaging:make_variants"
+MAKE_VARIANTS = imaging.make_variants
 
 
 @pytest.fixture
@@ -26,7 +28,7 @@ def test_runs_the_pipeline_in_a_child(photo: Path):
     try:
         result = sandbox.call(MAKE_VARIANTS, photo, VARIANT_SPECS)
         assert [v.name for v in result.variants] == ["full", "medium", "thumb"]
-        peaks = sandbox.call("shutterbox.adapters.imaging_sandbox:peak_memory")
+        peaks = sandbox.call(peak_memory)
         assert 0 < peaks["VmHWM"] <= peaks["VmPeak"] <= 1024 * 1024 * 1024
     finally:
         sandbox.close()
@@ -63,7 +65,7 @@ def test_a_crashed_child_is_a_rejection_and_is_replaced(photo: Path):
     sandbox = ImagingSandbox(memory_limit_mb=1024, time_limit_seconds=60)
     try:
         with pytest.raises(ImageRejected, match="failed hard"):
-            sandbox.call("os:_exit", 3)
+            sandbox.call(os._exit, 3)
         assert sandbox.call(MAKE_VARIANTS, photo, VARIANT_SPECS).height == 1200
     finally:
         sandbox.close()
@@ -73,6 +75,6 @@ def test_other_errors_are_runtime_errors(tmp_path: Path):
     sandbox = ImagingSandbox(memory_limit_mb=1024, time_limit_seconds=60)
     try:
         with pytest.raises(RuntimeError, match="FileNotFoundError"):
-            sandbox.call("os:stat", str(tmp_path / "missing"))
+            sandbox.call(os.stat, str(tmp_path / "missing"))
     finally:
         sandbox.close()

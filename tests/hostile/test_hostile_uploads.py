@@ -11,6 +11,7 @@ the filesystem: keys are made of image ids.
 from __future__ import annotations
 
 import io
+import math
 import time
 import warnings
 from collections.abc import Iterator
@@ -23,6 +24,7 @@ import pyvips
 from fastapi.testclient import TestClient
 from PIL import Image
 
+from shutterbox.adapters import imaging
 from shutterbox.adapters.imaging_sandbox import SandboxPool
 from shutterbox.config import Settings
 from shutterbox.domain.errors import ImageRejected
@@ -258,12 +260,12 @@ async def test_a_memory_bomb_fails_within_the_sandbox_limits(tmp_path: Path) -> 
     try:
         started = time.monotonic()
         with pytest.raises(ImageRejected) as rejected:
-            await pool.call("shutterbox.adapters.imaging:make_variants", bomb, VARIANT_SPECS)
+            await pool.call(imaging.make_variants, bomb, VARIANT_SPECS)
         elapsed = time.monotonic() - started
         assert elapsed < settings.job_time_limit_seconds
         assert "memory" in rejected.value.reason
         assert_human_readable(rejected.value.reason, "memory bomb")
-        result = await pool.call("shutterbox.adapters.imaging:make_variants", fine, VARIANT_SPECS)
+        result = await pool.call(imaging.make_variants, fine, VARIANT_SPECS)
         assert (result.width, result.height) == (320, 240)
     finally:
         pool.close()
@@ -275,10 +277,10 @@ async def test_a_slow_picture_is_stopped_at_the_time_limit(tmp_path: Path) -> No
     try:
         started = time.monotonic()
         with pytest.raises(ImageRejected) as rejected:
-            await pool.call("time:sleep", 30)
+            await pool.call(time.sleep, 30)
         assert time.monotonic() - started < 5
         assert "longer than the limit" in rejected.value.reason
-        assert await pool.call("math:hypot", 3, 4) == 5
+        assert await pool.call(math.hypot, 3, 4) == 5
     finally:
         pool.close()
 
@@ -297,7 +299,7 @@ async def test_untrusted_loaders_are_blocked(tmp_path: Path, kind: str) -> None:
     pool = SandboxPool(1024, 30)
     try:
         with pytest.raises(ImageRejected) as rejected:
-            await pool.call("shutterbox.adapters.imaging:read_header", path)
+            await pool.call(imaging.read_header, path)
         assert_human_readable(rejected.value.reason, kind)
     finally:
         pool.close()

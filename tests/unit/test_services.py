@@ -15,10 +15,11 @@ from shutterbox.adapters.db.repositories.images import SqlImages
 from shutterbox.bootstrap import bootstrap
 from shutterbox.domain.formats import JPEG
 from shutterbox.domain.images import Status
+from shutterbox.domain.jobs import JobKind
 from shutterbox.domain.users import User
-from shutterbox.entrypoints import worker as worker_module
 from shutterbox.entrypoints.worker import WorkerPool
 from shutterbox.ports import Job
+from shutterbox.services import jobs as worker_module
 from shutterbox.services.context import Services
 from shutterbox.services.images import deletion, processing, uploads
 from shutterbox.services.people import accounts
@@ -168,7 +169,7 @@ async def test_worker_retries_transient_failures(
             raise ConnectionError("store unavailable")
         await real(services, job.image_id)
 
-    monkeypatch.setitem(worker_module.HANDLERS, uploads.PROCESS_IMAGE, flaky)
+    monkeypatch.setitem(worker_module.HANDLERS, JobKind.PROCESS_IMAGE, flaky)
     image, _ = await uploads.accept_upload(
         services, alice, _staged(services, jpeg_bytes()), uploads.UploadDetails()
     )
@@ -184,7 +185,7 @@ async def test_worker_gives_up_after_max_attempts(
     async def broken(services: Services, job: Job) -> None:
         raise ConnectionError("store unavailable")
 
-    monkeypatch.setitem(worker_module.HANDLERS, uploads.PROCESS_IMAGE, broken)
+    monkeypatch.setitem(worker_module.HANDLERS, JobKind.PROCESS_IMAGE, broken)
     image, _ = await uploads.accept_upload(
         services, alice, _staged(services, jpeg_bytes()), uploads.UploadDetails()
     )

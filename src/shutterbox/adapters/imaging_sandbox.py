@@ -3,31 +3,39 @@
 A hostile or broken file can make a decoder allocate without bound, loop, or crash. Run in a
 child, that costs the child: the worker sees a refused image with a reason and carries on,
 and a new child is started for the next job.
+
+What runs in the child is a module-level function, passed as itself: it is pickled by
+reference (its module and name) and imported there, so lambdas and nested functions are
+refused before anything is sent.
 """
 
 from __future__ import annotations
 
 import contextlib
-import importlib
 import os
+import pickle
 import queue
 import resource
 import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import anyio
 
 from shutterbox.domain.errors import ImageRejected
 
+P = ParamSpec("P")
+R = TypeVar("R")
 
-def _resolve(target: str) -> Any:
-    module_name, _, name = target.partition(":")
-    return getattr(importlib.import_module(module_name), name)
+
+def _check_importable(target: Callable[..., Any]) -> None:
+    qualname = getattr(target, "__qualname__", "")
+    if not getattr(target, "__module__", None) or "<" in qualname or "." in qualname:
+        raise TypeError(f"{target!r} is not a module-level function the sandbox can import")
 
 
 def _child_main(conn: Connection, memory_limit_bytes: int) -> None:
@@ -38,11 +46,12 @@ def _child_main(conn: Connection, memory_limit_bytes: int) -> None:
     imaging.configure_vips()
     while True:
         try:
-            target, args, kwargs = conn.recv()
+            call = conn.recv_bytes()
         except (EOFError, OSError):
             return
         try:
-            reply: tuple[str, Any] = ("ok", _resolve(target)(*args, **kwargs))
+            target, args, kwargs = pickle.loads(call)  # imports the target's module
+            reply: tuple[str, Any] = ("ok", target(*args, **kwargs))
         except ImageRejected as rejected:
             reply = ("rejected", rejected.reason)
         except MemoryError:
@@ -112,9 +121,10 @@ class ImagingSandbox:
             self._process.wait(timeout=5)
         self._process, self._conn = None, None
 
-    def call(self, target: str, *args: Any, **kwargs: Any) -> Any:
-        """Run ``module:function`` in the child. Raises ImageRejected for a picture that
-        cannot be processed within the limits, RuntimeError for anything else."""
+    def call(self, target: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+        """Run ``target`` (a module-level function) in the child. Raises ImageRejected for a
+        picture that cannot be processed within the limits, RuntimeError for anything else."""
+        _check_importable(target)
         with self._lock:
             conn = self._start()
             conn.send((target, args, kwargs))
@@ -133,7 +143,8 @@ class ImagingSandbox:
                     "more memory than this server allows)"
                 ) from exc
         if status == "ok":
-            return value
+            result: R = value
+            return result
         if status == "rejected":
             raise ImageRejected(value)
         raise RuntimeError(value)
@@ -167,11 +178,12 @@ class SandboxPool:
         finally:
             self._idle.put(sandbox)
 
-    def _call(self, target: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    def _call(self, target: Callable[..., R], args: tuple[Any, ...], kwargs: dict[str, Any]) -> R:
         with self._borrow() as sandbox:
             return sandbox.call(target, *args, **kwargs)
 
-    async def call(self, target: str, *args: Any, **kwargs: Any) -> Any:
+    async def call(self, target: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+        """Run ``target`` (a module-level function) in an idle sandbox, from a thread."""
         return await anyio.to_thread.run_sync(self._call, target, args, kwargs)
 
     def close(self) -> None:

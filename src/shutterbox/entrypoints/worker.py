@@ -1,4 +1,4 @@
-"""Workers: take a job, run its use case, then complete, retry or fail it."""
+"""Workers: claim a job, run its handler (``services.jobs``), record the outcome."""
 
 from __future__ import annotations
 
@@ -8,49 +8,15 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Awaitable, Callable
 
+from shutterbox.domain.jobs import Fail, Outcome, Retry
 from shutterbox.ports import Job
-from shutterbox.services import metrics
+from shutterbox.services import jobs, metrics
 from shutterbox.services.context import Services
-from shutterbox.services.delivery import purge
-from shutterbox.services.images import deletion, direct_uploads, processing, uploads
-from shutterbox.services.storage import lifecycle, restores
+from shutterbox.services.images import direct_uploads
+from shutterbox.services.storage import lifecycle
 
 log = logging.getLogger(__name__)
-
-Handler = Callable[[Services, Job], Awaitable[None]]
-
-
-async def _process(services: Services, job: Job) -> None:
-    await processing.process_image(services, job.image_id)
-
-
-async def _reclaim(services: Services, job: Job) -> None:
-    await deletion.reclaim_image(services, job.image_id)
-
-
-async def _purge(services: Services, job: Job) -> None:
-    await purge.retry_purge(services, list(job.payload.get("paths", [])))
-
-
-async def _restore(services: Services, job: Job) -> None:
-    await restores.restore_original(services, job.image_id)
-
-
-async def _lifecycle(services: Services, job: Job) -> None:
-    report = await lifecycle.run_lifecycle(services)
-    for problem in report.problems:
-        log.warning("lifecycle: %s", problem)
-
-
-HANDLERS: dict[str, Handler] = {
-    uploads.PROCESS_IMAGE: _process,
-    deletion.RECLAIM_IMAGE: _reclaim,
-    purge.PURGE_MEDIA: _purge,
-    restores.RESTORE_ORIGINAL: _restore,
-    lifecycle.LIFECYCLE_PASS: _lifecycle,
-}
 
 
 class WorkerPool:
@@ -116,49 +82,15 @@ class WorkerPool:
             await self.run_job(job, worker_id)
 
     async def run_job(self, job: Job, worker_id: str) -> None:
-        settings = self.services.settings
-        queue = self.services.queue
-        handler = HANDLERS.get(job.kind)
-        if handler is None:
-            await queue.fail(job, worker_id, f"no handler for job kind {job.kind!r}")
-            return
         heartbeat = asyncio.create_task(self._keep_leased(job, worker_id))
         try:
-            await handler(self.services, job)
-        except asyncio.CancelledError:
-            raise  # the lease runs out and another worker takes the job
-        except restores.CheckLater as later:  # not a failure: the same job, again later
-            async with self.services.db.writer.begin() as conn:
-                again = await queue.enqueue(
-                    conn, job.kind, job.image_id, job.payload, delay_seconds=later.seconds
-                )
-            await queue.complete(job, worker_id)
-            await queue.dispatch([again])
-        except Exception as exc:
-            error = f"{type(exc).__name__}: {exc}"
-            if job.attempts >= settings.job_max_attempts:
-                log.error("job %s for %s failed for good: %s", job.kind, job.image_id, error)
-                if job.kind == uploads.PROCESS_IMAGE:
-                    await processing.mark_failed_after_retries(self.services, job.image_id, error)
-                    metrics.PROCESSING_FAILURES.labels(reason="gave_up").inc()
-                await queue.fail(job, worker_id, error)
-            else:
-                delay = settings.job_retry_base_seconds * 2 ** (job.attempts - 1)
-                log.warning(
-                    "job %s for %s failed (%s); retry in %.1fs",
-                    job.kind,
-                    job.image_id,
-                    error,
-                    delay,
-                )
-                metrics.JOB_RETRIES.inc()
-                await queue.retry(job, worker_id, delay, error)
-        else:
-            await queue.complete(job, worker_id)
+            outcome = await jobs.run(self.services, job)
         finally:
             heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await heartbeat
+        _log(job, outcome)
+        await self.services.queue.record(job, worker_id, outcome)
 
     async def _keep_leased(self, job: Job, worker_id: str) -> None:
         lease = self.services.settings.job_lease_seconds
@@ -168,3 +100,17 @@ class WorkerPool:
                 await self.services.queue.extend_lease(job, worker_id, lease)
             except Exception:
                 log.exception("could not extend the lease of job %s", job.id)
+
+
+def _log(job: Job, outcome: Outcome) -> None:
+    if isinstance(outcome, Fail):
+        log.error("job %s for %s failed for good: %s", job.kind, job.image_id, outcome.error)
+    elif isinstance(outcome, Retry):
+        log.warning(
+            "job %s for %s failed (%s); retry in %.1fs",
+            job.kind,
+            job.image_id,
+            outcome.error,
+            outcome.delay_seconds,
+        )
+        metrics.JOB_RETRIES.inc()

@@ -1,4 +1,5 @@
-"""The ports: the axes with more than one real implementation (blob stores, job queues).
+"""The ports: the axes with more than one real implementation (blob stores, job stores and
+their deliveries).
 
 Each port is a ``typing.Protocol`` in a module of its own; this package re-exports them.
 """
@@ -11,15 +12,18 @@ from shutterbox.ports.blobs import (
     StorageTiers,
     TemporaryFileHolder,
 )
-from shutterbox.ports.jobs import Job, JobQueue
+from shutterbox.ports.jobs import Job, JobDelivery, JobQueue, JobStore, Transaction
 
 __all__ = [
     "BlobArchived",
     "BlobInfo",
     "BlobStore",
     "Job",
+    "JobDelivery",
     "JobQueue",
+    "JobStore",
     "RestoreStatus",
     "StorageTiers",
     "TemporaryFileHolder",
+    "Transaction",
 ]

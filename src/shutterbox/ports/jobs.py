@@ -1,30 +1,121 @@
-"""The job queue port: work to be done in the background."""
+"""The job ports: the jobs table (``JobStore``, the source of truth) and the ways work is
+delivered to workers (``JobDelivery``: database polling, NATS JetStream, ...), composed into
+the ``JobQueue`` the services and the worker use.
+
+A job exists iff the transaction that added it committed; a delivery only tells workers
+which job to claim next, so a lost or duplicated delivery delays work but never loses or
+repeats it: the claim (a lease on the row) decides.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from shutterbox.domain.jobs import JobKind, Outcome
+
+
+class Transaction(Protocol):
+    """The caller's open transaction on the metadata database (an adapter's connection),
+    opaque to the ports: a job added in it exists iff it commits."""
 
 
 @dataclass(frozen=True)
 class Job:
     id: int
-    kind: str
+    kind: str  # a JobKind's value; a kind this version does not know stays a plain string
     image_id: str
     attempts: int
     payload: dict[str, Any]
 
 
+class JobStore(Protocol):
+    """The jobs table. A claimed job is leased to one worker; when the lease runs out (its
+    worker died) it is claimable again. Only the lease holder can settle a job."""
+
+    async def add(
+        self,
+        conn: Transaction,
+        kind: JobKind,
+        image_id: str,
+        payload: dict[str, Any] | None = None,
+        delay_seconds: float = 0.0,
+    ) -> int:
+        """Add (or replace) the job of this kind for this subject inside the caller's
+        transaction; returns its id."""
+
+    async def scheduled(self, conn: Transaction, kind: JobKind, image_id: str) -> bool:
+        """Whether a job of this kind for this subject is waiting or running."""
+
+    async def claim(self, worker_id: str, lease_seconds: float) -> Job | None:
+        """Lease the next due job (skipping rows other workers hold), if any."""
+
+    async def claim_by_id(self, job_id: int, worker_id: str, lease_seconds: float) -> Job | None:
+        """Lease this job if it is claimable now."""
+
+    async def claimable_at(self, job_id: int) -> datetime | None:
+        """When a job not claimable now may become so (its run time, or the end of another
+        worker's lease); None when it is finished, failed or gone."""
+
+    async def extend_lease(self, job: Job, worker_id: str, lease_seconds: float) -> bool: ...
+
+    async def complete(self, job: Job, worker_id: str) -> None: ...
+
+    async def retry(self, job: Job, worker_id: str, delay_seconds: float, error: str) -> None: ...
+
+    async def postpone(self, job: Job, worker_id: str, delay_seconds: float) -> None:
+        """Run again later with its attempts not counted (the work is under way elsewhere)."""
+
+    async def fail(self, job: Job, worker_id: str, error: str) -> None: ...
+
+    async def depth(self) -> int:
+        """Jobs due (waiting for a worker) or running; jobs scheduled for later not counted."""
+
+    async def undelivered(self, older_than_seconds: float) -> list[int]:
+        """Jobs due (or leased out) for ``older_than_seconds`` with nothing happening to
+        them: their delivery was probably lost. Each is returned at most once per period."""
+
+    async def check(self) -> None:
+        """Raise if the table cannot be reached."""
+
+
+class JobDelivery(Protocol):
+    """How workers learn which job to claim. Built on a ``JobStore``: it claims and reads
+    rows through it, and is told how each claimed job ended once the store recorded it."""
+
+    async def dispatch(self, job_ids: list[int]) -> None:
+        """Deliver jobs whose transaction has committed (wake workers, publish ids)."""
+
+    async def claim(self, worker_id: str, lease_seconds: float) -> Job | None:
+        """The next job delivered to this worker, leased in the store; None if none came."""
+
+    async def wait_for_work(self, timeout: float) -> None:
+        """Return when a job may be available (or after ``timeout``)."""
+
+    async def extended(self, job: Job) -> None:
+        """The job's lease was extended: keep its delivery from being redelivered."""
+
+    async def settle(self, job: Job, outcome: Outcome) -> None:
+        """The store has recorded how the job ended: finish its delivery accordingly."""
+
+    async def sweep(self) -> int:
+        """Redeliver jobs whose delivery was lost; returns how many."""
+
+    async def check(self) -> None:
+        """Raise if the delivery cannot be reached."""
+
+    async def close(self) -> None: ...
+
+
 class JobQueue(Protocol):
-    """Work to be done in the background. A claimed job is leased; if its worker dies the
-    lease runs out and another worker claims it again."""
+    """Work to be done in the background: a ``JobStore`` and a ``JobDelivery`` together,
+    in the shapes services and workers use."""
 
     async def enqueue(
         self,
-        conn: AsyncConnection,
-        kind: str,
+        conn: Transaction,
+        kind: JobKind,
         image_id: str,
         payload: dict[str, Any] | None = None,
         delay_seconds: float = 0.0,
@@ -35,21 +126,19 @@ class JobQueue(Protocol):
     async def dispatch(self, job_ids: list[int]) -> None:
         """Deliver committed jobs to the workers (wake them, publish them)."""
 
+    async def scheduled(self, conn: Transaction, kind: JobKind, image_id: str) -> bool:
+        """Whether a job of this kind for this subject is waiting or running."""
+
     async def claim(self, worker_id: str, lease_seconds: float) -> Job | None: ...
 
     async def extend_lease(self, job: Job, worker_id: str, lease_seconds: float) -> bool: ...
 
-    async def complete(self, job: Job, worker_id: str) -> None: ...
-
-    async def retry(self, job: Job, worker_id: str, delay_seconds: float, error: str) -> None: ...
-
-    async def fail(self, job: Job, worker_id: str, error: str) -> None: ...
+    async def record(self, job: Job, worker_id: str, outcome: Outcome) -> None:
+        """Settle a claimed job: complete, retry, postpone or fail it (in the store first,
+        then in its delivery)."""
 
     async def depth(self) -> int:
         """Jobs due (waiting for a worker) or running; jobs scheduled for later not counted."""
-
-    async def scheduled(self, conn: AsyncConnection, kind: str, image_id: str) -> bool:
-        """Whether a job of this kind for this subject is waiting or running."""
 
     async def wait_for_work(self, timeout: float) -> None:
         """Return when a job may be available (or after ``timeout``)."""

@@ -14,15 +14,13 @@ from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from shutterbox.domain.errors import Conflict
 from shutterbox.domain.images import Image, Variant
 from shutterbox.domain.storage import StorageClass
 from shutterbox.domain.users import User
-
-if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncConnection
+from shutterbox.ports.scrub import ScrubQueries
 
 Position = tuple[datetime, str]  # keyset pagination: (timestamp, image id)
 
@@ -226,10 +224,8 @@ class Transaction(Protocol):
 
 
 class WriteTransaction(Transaction, Protocol):
-    @property
-    def connection(self) -> AsyncConnection:
-        """The open connection, for the job queue's ``enqueue`` (same transaction)."""
-        ...
+    """A transaction that writes. Jobs are added in it too (``JobQueue.enqueue(tx, ...)``):
+    the jobs table lives in the same database, so a job exists iff the transaction commits."""
 
 
 class Metadata(Protocol):
@@ -247,4 +243,8 @@ class Metadata(Protocol):
     def write(self) -> AbstractAsyncContextManager[WriteTransaction]: ...
     async def ping(self) -> None:
         """Raises when the database cannot answer a query."""
+        ...
+
+    def scrub_queries(self) -> ScrubQueries:
+        """The read-only queries of the scrub (each opens its own snapshot)."""
         ...

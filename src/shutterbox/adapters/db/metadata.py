@@ -18,6 +18,7 @@ from shutterbox.adapters.db.repositories.bill import SqlBill
 from shutterbox.adapters.db.repositories.egress import SqlEgress
 from shutterbox.adapters.db.repositories.follows import SqlFollows
 from shutterbox.adapters.db.repositories.images import SqlImages
+from shutterbox.adapters.db.repositories.scrub import ScrubRepository
 from shutterbox.adapters.db.repositories.uploads import SqlUploads
 from shutterbox.adapters.db.repositories.users import SqlUsers
 
@@ -60,3 +61,6 @@ class SqlMetadata:
     async def ping(self) -> None:
         async with self.db.reader.connect() as conn:
             await conn.execute(text("SELECT 1"))
+
+    def scrub_queries(self) -> ScrubRepository:
+        return ScrubRepository(self.db)

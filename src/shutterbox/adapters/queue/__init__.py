@@ -1,28 +1,39 @@
-"""Job queues chosen by URL."""
+"""Job queues chosen by URL: the jobs table as the store, and a delivery.
+
+Adding a delivery: write a class with the ``JobDelivery`` methods (built on the
+``JobStore`` it is given: claim rows through it, settle messages when told), and give it
+a URL scheme here.
+"""
 
 from __future__ import annotations
 
 from shutterbox.adapters.db.engine import Database
-from shutterbox.adapters.queue.db_queue import DatabaseJobQueue
+from shutterbox.adapters.db.repositories.jobs import DatabaseJobStore
+from shutterbox.adapters.queue.facade import ComposedJobQueue
+from shutterbox.adapters.queue.polling import DatabasePolling
 from shutterbox.config import Settings
-from shutterbox.ports import JobQueue
+from shutterbox.ports import JobDelivery
 
-__all__ = ["DatabaseJobQueue", "open_job_queue"]
+__all__ = ["ComposedJobQueue", "DatabasePolling", "open_job_queue"]
 
 
-def open_job_queue(url: str, db: Database, settings: Settings) -> JobQueue:
-    """db:// (the jobs table is the queue) or nats://host:4222[?stream=NAME] (JetStream
+def open_job_queue(url: str, db: Database, settings: Settings) -> ComposedJobQueue:
+    """db:// (workers poll the jobs table) or nats://host:4222[?stream=NAME] (JetStream
     delivers the jobs table's work)."""
+    store = DatabaseJobStore(db)
+    delivery: JobDelivery
     if url.startswith("db:"):
-        return DatabaseJobQueue(db)
-    if url.startswith(("nats:", "tls:")):
-        from shutterbox.adapters.queue.jetstream_queue import JetStreamJobQueue
+        delivery = DatabasePolling(store, db)
+    elif url.startswith(("nats:", "tls:")):
+        from shutterbox.adapters.queue.jetstream import JetStreamDelivery
 
-        return JetStreamJobQueue(
-            db,
+        delivery = JetStreamDelivery(
+            store,
             url,
             lease_seconds=settings.job_lease_seconds,
             max_attempts=settings.job_max_attempts,
             fetch_timeout=settings.job_poll_seconds,
         )
-    raise ValueError(f"unsupported queue URL {url!r}: use db:// or nats://host:4222")
+    else:
+        raise ValueError(f"unsupported queue URL {url!r}: use db:// or nats://host:4222")
+    return ComposedJobQueue(store, delivery)

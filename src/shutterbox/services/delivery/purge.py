@@ -8,12 +8,14 @@ import logging
 
 import httpx2
 
+from shutterbox.domain.jobs import JobKind
+from shutterbox.ports import Job
 from shutterbox.services import metrics
 from shutterbox.services.context import Services
+from shutterbox.services.job_handler import JobHandler
 
 log = logging.getLogger(__name__)
 
-PURGE_MEDIA = "purge_media"
 TIMEOUT_SECONDS = 2.0
 
 
@@ -50,9 +52,7 @@ async def purge_or_retry_later(services: Services, image_id: str, paths: list[st
     """Purge ``paths`` now; a job keeps trying what an edge did not confirm."""
     if await purge_paths(services, paths):
         async with services.metadata.write() as tx:
-            job = await services.queue.enqueue(
-                tx.connection, PURGE_MEDIA, image_id, {"paths": paths}
-            )
+            job = await services.queue.enqueue(tx, JobKind.PURGE_MEDIA, image_id, {"paths": paths})
         await services.queue.dispatch([job])
 
 
@@ -61,3 +61,10 @@ async def retry_purge(services: Services, paths: list[str]) -> None:
     failures = await purge_paths(services, paths)
     if failures:
         raise PurgeFailed(f"{len(failures)} purges not confirmed, e.g. {failures[0]}")
+
+
+async def _run_job(services: Services, job: Job) -> None:
+    await retry_purge(services, list(job.payload.get("paths", [])))
+
+
+JOB = JobHandler(JobKind.PURGE_MEDIA, _run_job)

@@ -8,12 +8,13 @@ from datetime import datetime, timedelta
 from shutterbox.clock import utcnow
 from shutterbox.domain.errors import Forbidden, NotFound
 from shutterbox.domain.images import FORMAT_EXTENSIONS, VARIANT_NAMES, Image, variant_key
+from shutterbox.domain.jobs import JobKind
 from shutterbox.domain.users import User
+from shutterbox.ports import Job
 from shutterbox.services.context import Services
 from shutterbox.services.delivery import purge
 from shutterbox.services.delivery.media_urls import image_media_paths
-
-RECLAIM_IMAGE = "reclaim_image"
+from shutterbox.services.job_handler import JobHandler
 
 
 async def delete_image(services: Services, user: User, image_id: str) -> None:
@@ -26,7 +27,8 @@ async def delete_image(services: Services, user: User, image_id: str) -> None:
         await tx.images.mark_deleted(image_id, utcnow())
         jobs = []
         if services.settings.trash_retention_days == 0:
-            jobs.append(await services.queue.enqueue(tx.connection, RECLAIM_IMAGE, image_id))
+            job = await services.queue.enqueue(tx, JobKind.RECLAIM_IMAGE, image_id)
+            jobs.append(job)
     await services.queue.dispatch(jobs)  # otherwise the lifecycle pass empties the trash
     await purge.purge_or_retry_later(services, image_id, image_media_paths(image))
 
@@ -59,3 +61,10 @@ async def remove_for_good(services: Services, image: Image) -> None:
         await services.store.delete(key)
     async with services.metadata.write() as tx:
         await tx.images.remove(image.id)
+
+
+async def _run_job(services: Services, job: Job) -> None:
+    await reclaim_image(services, job.image_id)
+
+
+JOB = JobHandler(JobKind.RECLAIM_IMAGE, _run_job)  # given up: the lifecycle pass tries again

@@ -9,12 +9,12 @@ from typing import Any
 from shutterbox.domain.details import UploadDetails, check_details, tags_from
 from shutterbox.domain.errors import Conflict, Forbidden, NotFound
 from shutterbox.domain.images import Image, Status, Visibility
+from shutterbox.domain.jobs import JobKind
 from shutterbox.domain.users import User
 from shutterbox.ports.metadata import Transaction
 from shutterbox.services.context import Services
 from shutterbox.services.delivery import purge
 from shutterbox.services.delivery.media_urls import image_media_paths
-from shutterbox.services.images.uploads import PROCESS_IMAGE
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ async def retry_processing(services: Services, user: User, image_id: str) -> Ima
             raise Conflict(f"only a failed image can be retried; this one is {image.status.value}")
         if not await tx.images.mark_processing_again(image_id):
             raise Conflict("the image changed meanwhile: read it again")
-        job_id = await services.queue.enqueue(tx.connection, PROCESS_IMAGE, image_id)
+        job_id = await services.queue.enqueue(tx, JobKind.PROCESS_IMAGE, image_id)
         retried = await tx.images.get(image_id)
     assert retried is not None
     await services.queue.dispatch([job_id])

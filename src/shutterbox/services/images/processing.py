@@ -22,8 +22,11 @@ from shutterbox.domain.images import (
     Variant,
     variant_key,
 )
+from shutterbox.domain.jobs import JobKind
+from shutterbox.ports import Job
 from shutterbox.services import metrics
 from shutterbox.services.context import Services
+from shutterbox.services.job_handler import JobHandler
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +96,7 @@ async def process_image(services: Services, image_id: str, *, force: bool = Fals
 async def _make_variants(services: Services, original_key: str) -> imaging.ProcessedImage:
     async def run(path: Path) -> imaging.ProcessedImage:
         result: imaging.ProcessedImage = await services.imaging.call(
-            "shutterbox.adapters.imaging:make_variants",
+            imaging.make_variants,
             path,
             VARIANT_SPECS,
             formats=services.settings.formats,
@@ -117,3 +120,16 @@ async def mark_failed_after_retries(services: Services, image_id: str, error: st
         await tx.images.mark_failed(
             image_id, f"processing kept failing and was given up ({error})", utcnow()
         )
+
+
+async def _run_job(services: Services, job: Job) -> None:
+    await process_image(services, job.image_id)
+
+
+async def _give_up(services: Services, job: Job, error: str) -> None:
+    await mark_failed_after_retries(services, job.image_id, error)
+    metrics.PROCESSING_FAILURES.labels(reason="gave_up").inc()
+
+
+# Given up: the image is marked failed, with the reason, so its owner sees it.
+JOB = JobHandler(JobKind.PROCESS_IMAGE, _run_job, on_give_up=_give_up)

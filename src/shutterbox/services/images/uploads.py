@@ -24,14 +24,13 @@ from shutterbox.domain.images import (
     new_image_id,
     original_key,
 )
+from shutterbox.domain.jobs import JobKind
 from shutterbox.domain.storage import StorageClass
 from shutterbox.domain.users import User
 from shutterbox.ports.metadata import AlreadyExists, WriteTransaction
 from shutterbox.services.context import Services
 from shutterbox.services.images.staging import StagedFile
 from shutterbox.services.people import quotas
-
-PROCESS_IMAGE = "process_image"
 
 
 class Outcome(StrEnum):
@@ -141,7 +140,7 @@ async def accept_upload(
                 await tx.uploads.remember_key(
                     owner.id, idempotency_key, image.id, now, _idempotency_cutoff(services)
                 )
-            job_id = await services.queue.enqueue(tx.connection, PROCESS_IMAGE, image.id)
+            job_id = await services.queue.enqueue(tx, JobKind.PROCESS_IMAGE, image.id)
     except AlreadyExists:
         # A concurrent retry with the same Idempotency-Key won: answer with its image.
         await services.store.delete(image.original_key)

@@ -14,13 +14,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from shutterbox.clock import utcnow
+from shutterbox.domain.jobs import JobKind
 from shutterbox.domain.storage import StorageClass
+from shutterbox.ports import Job
 from shutterbox.services.context import Services
 from shutterbox.services.images import deletion, direct_uploads
+from shutterbox.services.job_handler import JobHandler
 
 log = logging.getLogger(__name__)
 
-LIFECYCLE_PASS = "lifecycle_pass"
 PASS_SUBJECT = "-"  # the jobs table keys jobs by image; a pass is about all of them
 BATCH = 200
 CONCURRENCY = 8
@@ -58,11 +60,11 @@ async def schedule_pass(services: Services) -> bool:
     """Make sure the next lifecycle pass is queued (one for all processes); True if this
     call queued it."""
     async with services.metadata.write() as tx:
-        if await services.queue.scheduled(tx.connection, LIFECYCLE_PASS, PASS_SUBJECT):
+        if await services.queue.scheduled(tx, JobKind.LIFECYCLE_PASS, PASS_SUBJECT):
             return False
         job_id = await services.queue.enqueue(
-            tx.connection,
-            LIFECYCLE_PASS,
+            tx,
+            JobKind.LIFECYCLE_PASS,
             PASS_SUBJECT,
             delay_seconds=services.settings.lifecycle_interval_seconds,
         )
@@ -176,3 +178,12 @@ async def _purge_failed(services: Services, now: datetime, report: LifecycleRepo
             if image is not None:
                 await deletion.remove_for_good(services, image)
                 report.failed_purged += 1
+
+
+async def _run_job(services: Services, job: Job) -> None:
+    report = await run_lifecycle(services)
+    for problem in report.problems:
+        log.warning("lifecycle: %s", problem)
+
+
+JOB = JobHandler(JobKind.LIFECYCLE_PASS, _run_job)

@@ -7,9 +7,10 @@ from datetime import datetime, timedelta
 
 from shutterbox.clock import utcnow
 from shutterbox.domain.images import Image
+from shutterbox.domain.jobs import JobKind, Postpone
+from shutterbox.ports import Job
 from shutterbox.services.context import Services
-
-RESTORE_ORIGINAL = "restore_original"
+from shutterbox.services.job_handler import JobHandler
 
 
 class CheckLater(Exception):
@@ -39,7 +40,7 @@ async def request_original(services: Services, image: Image) -> None:
         await tx.images.set_original_restore(
             image.id, requested_at=now, restored_until=current.original_restored_until
         )
-        job_id = await services.queue.enqueue(tx.connection, RESTORE_ORIGINAL, image.id)
+        job_id = await services.queue.enqueue(tx, JobKind.RESTORE_ORIGINAL, image.id)
     await services.queue.dispatch([job_id])
 
 
@@ -65,3 +66,15 @@ async def _record(services: Services, image_id: str, restored_until: datetime | 
         await tx.images.set_original_restore(
             image_id, requested_at=None, restored_until=restored_until
         )
+
+
+async def _run_job(services: Services, job: Job) -> Postpone | None:
+    """Still restoring is not a failure: the same job again later, its attempts not counted."""
+    try:
+        await restore_original(services, job.image_id)
+    except CheckLater as later:
+        return Postpone(later.seconds)
+    return None
+
+
+JOB = JobHandler(JobKind.RESTORE_ORIGINAL, _run_job)

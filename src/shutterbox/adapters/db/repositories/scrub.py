@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -18,19 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from shutterbox.adapters.db.engine import Database
 from shutterbox.adapters.db.rows import image_columns, image_from_row, variant_from_row
 from shutterbox.adapters.db.tables import direct_uploads, images, users, variants
-from shutterbox.domain.images import Image, Variant
-
-
-@dataclass(frozen=True)
-class ImageBlobs:
-    """An image row and all its variant rows (every name and format, in key order): the
-    blobs the rows say exist."""
-
-    image: Image
-    variants: list[Variant]
+from shutterbox.ports.scrub import ImageBlobs
 
 
 class ScrubRepository:
+    """``ScrubQueries`` on the metadata database."""
+
     def __init__(self, db: Database) -> None:
         self._db = db
 
@@ -50,13 +42,13 @@ class ScrubRepository:
         return found[0] if found else None
 
     @asynccontextmanager
-    async def key_lookup(self) -> AsyncIterator[KeyLookup]:
+    async def key_lookup(self) -> AsyncIterator[SqlKeyLookup]:
         """Lookups of stored keys against the rows, all from one read of the database."""
         async with self._db.reader.connect() as conn:
-            yield KeyLookup(conn)
+            yield SqlKeyLookup(conn)
 
 
-class KeyLookup:
+class SqlKeyLookup:
     """Which rows name which keys. ``kept_after``: a direct upload still wants its bytes if it
     is not completed and expires after this moment."""
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from shutterbox.adapters.db.repositories.scrub import ScrubRepository
 from shutterbox.services.context import Services
 from shutterbox.services.storage.scrub import repairs
 from shutterbox.services.storage.scrub.checks import BLOB_CONCURRENCY, check_images
@@ -49,7 +48,7 @@ async def scrub(
     report = ScrubReport(repair=repair, grace_seconds=grace.total_seconds())
     notify: ProgressCallback = progress or (lambda phase, done, total: None)
     limit = asyncio.Semaphore(BLOB_CONCURRENCY)
-    rows = ScrubRepository(services.db)
+    rows = services.metadata.scrub_queries()
     upload_grace = timedelta(seconds=services.settings.direct_upload_grace_seconds)
 
     to_remake = await check_images(rows, services.store, report, limit, notify)

@@ -11,10 +11,10 @@ import hashlib
 from dataclasses import dataclass
 from enum import Enum
 
-from shutterbox.adapters.db.repositories.scrub import ImageBlobs, ScrubRepository
 from shutterbox.clock import utcnow
 from shutterbox.domain.images import Image, Status, Variant
 from shutterbox.ports import BlobArchived, BlobStore
+from shutterbox.ports.scrub import ImageBlobs, ScrubQueries
 from shutterbox.services.storage.scrub.report import (
     Problem,
     ProblemKind,
@@ -53,7 +53,7 @@ class ImageCheck:
 
 
 async def check_images(
-    rows: ScrubRepository,
+    rows: ScrubQueries,
     store: BlobStore,
     report: ScrubReport,
     limit: asyncio.Semaphore,
@@ -88,7 +88,7 @@ async def check_images(
 
 
 async def _confirm(
-    rows: ScrubRepository,
+    rows: ScrubQueries,
     store: BlobStore,
     first: ImageBlobs,
     check: ImageCheck,

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 
-from shutterbox.adapters.db.repositories.scrub import ScrubRepository
 from shutterbox.clock import utcnow
 from shutterbox.ports import BlobInfo, BlobStore
+from shutterbox.ports.scrub import ScrubQueries
 from shutterbox.services.storage.scrub.checks import PAGE_SIZE
 from shutterbox.services.storage.scrub.grace import aware, cutoff
 from shutterbox.services.storage.scrub.report import (
@@ -38,7 +38,7 @@ def owner_id(key: str) -> str | None:
 
 
 async def unreferenced(
-    rows: ScrubRepository, keys: Sequence[str], upload_grace: timedelta
+    rows: ScrubQueries, keys: Sequence[str], upload_grace: timedelta
 ) -> set[str]:
     """The keys no row refers to. Looked up by the id in the key first (primary keys), then
     any key that seems unreferenced is looked up as it is, in case a row names it.
@@ -71,7 +71,7 @@ async def unreferenced(
 
 
 async def check_listed_blobs(
-    rows: ScrubRepository,
+    rows: ScrubQueries,
     store: BlobStore,
     report: ScrubReport,
     grace: timedelta,
@@ -93,7 +93,7 @@ async def check_listed_blobs(
 
 
 async def _classify(
-    rows: ScrubRepository,
+    rows: ScrubQueries,
     report: ScrubReport,
     batch: list[BlobInfo],
     grace: timedelta,

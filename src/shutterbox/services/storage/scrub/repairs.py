@@ -14,7 +14,7 @@ from pathlib import Path
 
 import anyio
 
-from shutterbox.adapters.db.repositories.scrub import ScrubRepository
+from shutterbox.ports.scrub import ScrubQueries
 from shutterbox.services.context import Services
 from shutterbox.services.images import processing
 from shutterbox.services.storage.scrub.checks import PAGE_SIZE, check_image
@@ -30,7 +30,7 @@ Advance = Callable[[int], None]
 
 async def remake_variants(
     services: Services,
-    rows: ScrubRepository,
+    rows: ScrubQueries,
     report: ScrubReport,
     image_ids: list[str],
     limit: asyncio.Semaphore,
@@ -78,7 +78,7 @@ async def remake_variants(
 
 async def remove_orphans(
     services: Services,
-    rows: ScrubRepository,
+    rows: ScrubQueries,
     report: ScrubReport,
     grace: timedelta,
     upload_grace: timedelta,

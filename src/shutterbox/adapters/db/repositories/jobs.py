@@ -1,58 +1,78 @@
-"""The job queue as a table in the metadata database (the default, embedded and scaled).
+"""The jobs table: the ``JobStore`` of the metadata database, the source of truth for every
+job delivery.
 
 A job is claimed by an UPDATE that sets a lease; a job whose lease ran out (its worker died)
 is claimable again. Completed jobs are deleted; failed ones stay for inspection. On
 PostgreSQL the claim skips rows other workers have locked (``FOR UPDATE SKIP LOCKED``) and
-idle workers are woken by ``LISTEN/NOTIFY`` the moment a job is committed.
+adding a job sends a ``NOTIFY`` on ``NOTIFY_CHANNEL``, delivered when (and only if) the
+adding transaction commits.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import and_, delete, func, or_, select, text, update
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shutterbox.adapters.db.engine import Database
 from shutterbox.adapters.db.tables import jobs
 from shutterbox.clock import utcnow
-from shutterbox.ports import Job
-
-log = logging.getLogger(__name__)
+from shutterbox.domain.jobs import JobKind
+from shutterbox.ports import Job, Transaction
 
 QUEUED, RUNNING, FAILED = "queued", "running", "failed"
 NOTIFY_CHANNEL = "shutterbox_jobs"
+ERROR_LIMIT = 2000
 
 
-class DatabaseJobQueue:
+def _connection(tx: Transaction) -> AsyncConnection:
+    """The connection of the caller's metadata transaction (or a bare connection)."""
+    conn = tx if isinstance(tx, AsyncConnection) else getattr(tx, "connection", None)
+    if not isinstance(conn, AsyncConnection):
+        raise TypeError(f"the jobs table needs a metadata database transaction, not {tx!r}")
+    return conn
+
+
+def _claimable(now: datetime) -> ColumnElement[bool]:
+    return or_(
+        and_(jobs.c.state == QUEUED, jobs.c.run_at <= now),
+        and_(jobs.c.state == RUNNING, jobs.c.lease_expires_at < now),
+    )
+
+
+def _mine(job: Job, worker_id: str) -> ColumnElement[bool]:
+    return and_(jobs.c.id == job.id, jobs.c.worker_id == worker_id, jobs.c.state == RUNNING)
+
+
+class DatabaseJobStore:
+    """The jobs table of ``db``."""
+
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._wakeup = asyncio.Event()
-        self._listener: Any = None
-        self._listen_lock = asyncio.Lock()
-        self._postgres = db.writer.dialect.name == "postgresql"
+        self.postgres = db.writer.dialect.name == "postgresql"
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.db.writer.dialect.name})"
 
-    async def enqueue(
+    async def add(
         self,
-        conn: AsyncConnection,
-        kind: str,
+        conn: Transaction,
+        kind: JobKind,
         image_id: str,
         payload: dict[str, Any] | None = None,
         delay_seconds: float = 0.0,
     ) -> int:
+        connection = _connection(conn)
         now = utcnow()
-        await conn.execute(delete(jobs).where(jobs.c.kind == kind, jobs.c.image_id == image_id))
-        job_id = await conn.scalar(
+        await connection.execute(
+            delete(jobs).where(jobs.c.kind == kind, jobs.c.image_id == image_id)
+        )
+        job_id = await connection.scalar(
             jobs.insert()
             .values(
-                kind=kind,
+                kind=str(kind),
                 image_id=image_id,
                 payload=payload or {},
                 state=QUEUED,
@@ -63,19 +83,21 @@ class DatabaseJobQueue:
             )
             .returning(jobs.c.id)
         )
-        if self._postgres:  # delivered to listeners when (and only if) the transaction commits
-            await conn.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
-        return int(job_id)
+        if self.postgres:  # delivered to listeners when (and only if) the transaction commits
+            await connection.execute(
+                text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL}
+            )
+        return int(cast(int, job_id))
 
-    async def dispatch(self, job_ids: list[int]) -> None:
-        """Called after the enqueuing transaction committed."""
-        self._wakeup.set()
-
-    def _claimable(self, now: Any) -> Any:
-        return or_(
-            and_(jobs.c.state == QUEUED, jobs.c.run_at <= now),
-            and_(jobs.c.state == RUNNING, jobs.c.lease_expires_at < now),
+    async def scheduled(self, conn: Transaction, kind: JobKind, image_id: str) -> bool:
+        row = await _connection(conn).scalar(
+            select(jobs.c.id).where(
+                jobs.c.kind == kind,
+                jobs.c.image_id == image_id,
+                jobs.c.state.in_([QUEUED, RUNNING]),
+            )
         )
+        return row is not None
 
     async def claim(self, worker_id: str, lease_seconds: float) -> Job | None:
         for _ in range(5):
@@ -84,7 +106,7 @@ class DatabaseJobQueue:
                 candidate = (
                     await conn.execute(
                         select(jobs.c.id)
-                        .where(self._claimable(now))
+                        .where(_claimable(now))
                         .order_by(jobs.c.run_at, jobs.c.id)
                         .limit(1)
                         .with_for_update(skip_locked=True)
@@ -103,12 +125,17 @@ class DatabaseJobQueue:
             return await self._lease(conn, job_id, worker_id, lease_seconds, now)
 
     async def _lease(
-        self, conn: AsyncConnection, job_id: int, worker_id: str, lease_seconds: float, now: Any
+        self,
+        conn: AsyncConnection,
+        job_id: int,
+        worker_id: str,
+        lease_seconds: float,
+        now: datetime,
     ) -> Job | None:
         row = (
             await conn.execute(
                 update(jobs)
-                .where(jobs.c.id == job_id, self._claimable(now))
+                .where(jobs.c.id == job_id, _claimable(now))
                 .values(
                     state=RUNNING,
                     worker_id=worker_id,
@@ -129,36 +156,59 @@ class DatabaseJobQueue:
             payload=dict(row.payload or {}),
         )
 
-    def _mine(self, job: Job, worker_id: str) -> Any:
-        return and_(jobs.c.id == job.id, jobs.c.worker_id == worker_id, jobs.c.state == RUNNING)
+    async def claimable_at(self, job_id: int) -> datetime | None:
+        async with self.db.reader.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(jobs.c.state, jobs.c.run_at, jobs.c.lease_expires_at).where(
+                        jobs.c.id == job_id
+                    )
+                )
+            ).first()
+        if row is None:
+            return None
+        if row.state == QUEUED and row.run_at > utcnow():
+            return cast(datetime, row.run_at)
+        if row.state == RUNNING and row.lease_expires_at is not None:
+            return cast(datetime, row.lease_expires_at)  # back if its worker's lease runs out
+        return None
 
     async def extend_lease(self, job: Job, worker_id: str, lease_seconds: float) -> bool:
         now = utcnow()
         async with self.db.writer.begin() as conn:
             result = await conn.execute(
                 update(jobs)
-                .where(self._mine(job, worker_id))
+                .where(_mine(job, worker_id))
                 .values(lease_expires_at=now + timedelta(seconds=lease_seconds), updated_at=now)
             )
         return bool(result.rowcount == 1)
 
     async def complete(self, job: Job, worker_id: str) -> None:
         async with self.db.writer.begin() as conn:
-            await conn.execute(delete(jobs).where(self._mine(job, worker_id)))
+            await conn.execute(delete(jobs).where(_mine(job, worker_id)))
 
     async def retry(self, job: Job, worker_id: str, delay_seconds: float, error: str) -> None:
+        await self._requeue(job, worker_id, delay_seconds, last_error=error[:ERROR_LIMIT])
+
+    async def postpone(self, job: Job, worker_id: str, delay_seconds: float) -> None:
+        """As if added afresh: no attempts counted, no error."""
+        await self._requeue(job, worker_id, delay_seconds, attempts=0, last_error=None)
+
+    async def _requeue(
+        self, job: Job, worker_id: str, delay_seconds: float, **values: object
+    ) -> None:
         now = utcnow()
         async with self.db.writer.begin() as conn:
             await conn.execute(
                 update(jobs)
-                .where(self._mine(job, worker_id))
+                .where(_mine(job, worker_id))
                 .values(
                     state=QUEUED,
                     worker_id=None,
                     lease_expires_at=None,
                     run_at=now + timedelta(seconds=delay_seconds),
-                    last_error=error[:2000],
                     updated_at=now,
+                    **values,
                 )
             )
 
@@ -166,11 +216,11 @@ class DatabaseJobQueue:
         async with self.db.writer.begin() as conn:
             await conn.execute(
                 update(jobs)
-                .where(self._mine(job, worker_id))
+                .where(_mine(job, worker_id))
                 .values(
                     state=FAILED,
                     lease_expires_at=None,
-                    last_error=error[:2000],
+                    last_error=error[:ERROR_LIMIT],
                     updated_at=utcnow(),
                 )
             )
@@ -183,53 +233,18 @@ class DatabaseJobQueue:
             )
         return int(count or 0)
 
-    async def scheduled(self, conn: AsyncConnection, kind: str, image_id: str) -> bool:
-        row = await conn.scalar(
-            select(jobs.c.id).where(
-                jobs.c.kind == kind,
-                jobs.c.image_id == image_id,
-                jobs.c.state.in_([QUEUED, RUNNING]),
-            )
+    async def undelivered(self, older_than_seconds: float) -> list[int]:
+        now = utcnow()
+        stale = now - timedelta(seconds=older_than_seconds)
+        lost = or_(
+            and_(jobs.c.state == QUEUED, jobs.c.run_at <= stale, jobs.c.updated_at <= stale),
+            and_(jobs.c.state == RUNNING, jobs.c.lease_expires_at < stale),
         )
-        return row is not None
+        async with self.db.writer.begin() as conn:
+            ids = list((await conn.execute(select(jobs.c.id).where(lost).limit(1000))).scalars())
+            if ids:  # so each is returned at most once per period
+                await conn.execute(update(jobs).where(jobs.c.id.in_(ids)).values(updated_at=now))
+        return ids
 
     async def check(self) -> None:
         await self.depth()
-
-    async def sweep(self) -> int:
-        """Recover work whose delivery was lost; nothing to do when the table is the queue."""
-        return 0
-
-    async def wait_for_work(self, timeout: float) -> None:
-        if self._postgres and self._listener is None:
-            await self._listen()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wakeup.wait(), timeout)
-        self._wakeup.clear()
-
-    async def _listen(self) -> None:
-        """One LISTEN connection per queue, shared by the process's workers."""
-        import asyncpg
-
-        async with self._listen_lock:
-            if self._listener is not None:
-                return
-            url = self.db.writer.url.set(drivername="postgresql")
-            try:
-                listener = await asyncpg.connect(url.render_as_string(hide_password=False))
-            except (OSError, asyncpg.PostgresError) as error:  # polling still finds the work
-                log.warning("LISTEN failed (%s); relying on polling", error)
-                return
-            try:
-                await listener.add_listener(NOTIFY_CHANNEL, lambda *_: self._wakeup.set())
-            except BaseException:
-                await listener.close()
-                raise
-            self._listener = listener
-
-    async def close(self) -> None:
-        async with self._listen_lock:
-            if self._listener is not None:
-                with contextlib.suppress(Exception):
-                    await self._listener.close()
-                self._listener = None

@@ -1,13 +1,13 @@
-"""Jobs delivered through NATS JetStream, with the jobs table as the source of truth.
+"""Delivery through NATS JetStream, with the jobs table as the source of truth.
 
 A job is still a row, written in the same transaction as the image (a transactional
 outbox); once that commits, its id is published to a durable JetStream stream read by one
 pull consumer that every worker shares. A worker claims the row the message names (with a
-lease, as in the database queue), keeps the message in progress while it works, and acks
-only after the row is committed; a failure naks it with the retry delay. Messages carry no
-state, so a duplicate is harmless, and the sweeper republishes jobs whose message was lost
-(NATS down at publish time, a crash between commit and publish), so a lost message delays
-an image but never loses it.
+lease, in the job store), keeps the message in progress while it works, and acks only after
+the row is committed; a failure naks it with the retry delay. Messages carry no state, so a
+duplicate is harmless, and the sweeper republishes jobs whose message was lost (NATS down
+at publish time, a crash between commit and publish), so a lost message delays an image but
+never loses it.
 """
 
 from __future__ import annotations
@@ -15,17 +15,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-from sqlalchemy import and_, or_, select, update
-
-from shutterbox.adapters.db.engine import Database
-from shutterbox.adapters.db.tables import jobs
-from shutterbox.adapters.queue.db_queue import QUEUED, RUNNING, DatabaseJobQueue
 from shutterbox.clock import utcnow
-from shutterbox.ports import Job
+from shutterbox.domain.jobs import Done, Fail, Outcome, Postpone, Retry
+from shutterbox.ports import Job, JobStore
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +28,10 @@ DEFAULT_STREAM = "SHUTTERBOX_JOBS"
 CONSUMER = "shutterbox-workers"
 
 
-class JetStreamJobQueue(DatabaseJobQueue):
+class JetStreamDelivery:
     def __init__(
         self,
-        db: Database,
+        store: JobStore,
         url: str,
         *,
         lease_seconds: float,
@@ -44,7 +39,7 @@ class JetStreamJobQueue(DatabaseJobQueue):
         fetch_timeout: float = 1.0,
         republish_after_seconds: float = 30.0,
     ) -> None:
-        super().__init__(db)
+        self.store = store
         parsed = urlparse(url)
         self.stream = parse_qs(parsed.query).get("stream", [DEFAULT_STREAM])[0]
         self.subject = f"{self.stream.lower()}.jobs"
@@ -60,9 +55,10 @@ class JetStreamJobQueue(DatabaseJobQueue):
         self._messages: dict[int, Any] = {}
 
     def __repr__(self) -> str:
-        return f"JetStreamJobQueue({self.server}, stream={self.stream})"
+        return f"{type(self).__name__}({self.server}, stream={self.stream})"
 
-    async def _jetstream(self) -> Any:
+    async def jetstream(self) -> Any:
+        """The JetStream context, connecting (and making the stream and consumer) once."""
         async with self._connect_lock:
             if self._js is not None:
                 return self._js
@@ -96,14 +92,13 @@ class JetStreamJobQueue(DatabaseJobQueue):
             return js
 
     async def check(self) -> None:
-        await super().check()
         async with asyncio.timeout(5):
-            js = await self._jetstream()
+            js = await self.jetstream()
             await js.stream_info(self.stream)
 
     async def dispatch(self, job_ids: list[int]) -> None:
         try:
-            js = await self._jetstream()
+            js = await self.jetstream()
             for job_id in job_ids:
                 await js.publish(self.subject, str(job_id).encode())
         except Exception as error:  # the row is committed: the sweeper publishes it later
@@ -111,7 +106,7 @@ class JetStreamJobQueue(DatabaseJobQueue):
 
     async def _subscription(self, worker_id: str) -> Any:
         if worker_id not in self._subscriptions:
-            js = await self._jetstream()
+            js = await self.jetstream()
             self._subscriptions[worker_id] = await js.pull_subscribe_bind(
                 durable=CONSUMER, stream=self.stream
             )
@@ -131,7 +126,7 @@ class JetStreamJobQueue(DatabaseJobQueue):
             except ValueError:
                 await message.term()
                 continue
-            job = await self.claim_by_id(job_id, worker_id, lease_seconds)
+            job = await self.store.claim_by_id(job_id, worker_id, lease_seconds)
             if job is not None:
                 self._messages[job.id] = message
                 return job
@@ -140,76 +135,50 @@ class JetStreamJobQueue(DatabaseJobQueue):
 
     async def _not_claimable(self, job_id: int, message: Any) -> None:
         """The row is done, gone, or not due yet: ack, or come back when it is due."""
-        async with self.db.reader.connect() as conn:
-            row = (
-                await conn.execute(
-                    select(jobs.c.state, jobs.c.run_at, jobs.c.lease_expires_at).where(
-                        jobs.c.id == job_id
-                    )
-                )
-            ).first()
-        now = utcnow()
-        due = None
-        if row is not None and row.state == QUEUED and row.run_at > now:
-            due = row.run_at
-        elif row is not None and row.state == RUNNING and row.lease_expires_at is not None:
-            due = row.lease_expires_at  # another worker holds it; back if its lease runs out
+        due = await self.store.claimable_at(job_id)
         if due is None:
             await message.ack()
         else:
-            await message.nak(delay=max(0.1, (due - now).total_seconds() + 0.1))
+            await message.nak(delay=max(0.1, (due - utcnow()).total_seconds() + 0.1))
 
-    async def extend_lease(self, job: Job, worker_id: str, lease_seconds: float) -> bool:
-        extended = await super().extend_lease(job, worker_id, lease_seconds)
+    async def extended(self, job: Job) -> None:
         message = self._messages.get(job.id)
-        if extended and message is not None:
+        if message is not None:
             with contextlib.suppress(Exception):
                 await message.in_progress()
-        return extended
 
-    async def complete(self, job: Job, worker_id: str) -> None:
-        await super().complete(job, worker_id)
-        await self._settle(job, "ack")
-
-    async def retry(self, job: Job, worker_id: str, delay_seconds: float, error: str) -> None:
-        await super().retry(job, worker_id, delay_seconds, error)
-        await self._settle(job, "nak", delay=delay_seconds)
-
-    async def fail(self, job: Job, worker_id: str, error: str) -> None:
-        await super().fail(job, worker_id, error)
-        await self._settle(job, "term")
-
-    async def _settle(self, job: Job, how: str, **options: float) -> None:
+    async def settle(self, job: Job, outcome: Outcome) -> None:
         message = self._messages.pop(job.id, None)
         if message is None:
             return
+        match outcome:
+            case Done():
+                how, options = "ack", {}
+            case Retry(delay_seconds=delay):
+                how, options = "nak", {"delay": delay}
+            case Fail():
+                how, options = "term", {}
+            case Postpone():  # a new message, which waits (nak) until the row is due
+                how, options = "ack", {}
         try:
             await getattr(message, how)(**options)
         except Exception as error:  # redelivered later and answered from the row
             log.warning("could not %s the message of job %s (%s)", how, job.id, error)
+        if isinstance(outcome, Postpone):
+            await self.dispatch([job.id])
 
     async def wait_for_work(self, timeout: float) -> None:
         await asyncio.sleep(0)  # claim's fetch already waited for a message
 
     async def sweep(self) -> int:
         """Republish jobs that are due but have had no delivery for a while."""
-        now = utcnow()
-        stale = now - timedelta(seconds=self.republish_after_seconds)
-        lost = or_(
-            and_(jobs.c.state == QUEUED, jobs.c.run_at <= stale, jobs.c.updated_at <= stale),
-            and_(jobs.c.state == RUNNING, jobs.c.lease_expires_at < stale),
-        )
-        async with self.db.writer.begin() as conn:
-            ids = list((await conn.execute(select(jobs.c.id).where(lost).limit(1000))).scalars())
-            if ids:  # so each is republished at most once per period
-                await conn.execute(update(jobs).where(jobs.c.id.in_(ids)).values(updated_at=now))
+        ids = await self.store.undelivered(self.republish_after_seconds)
         if ids:
             log.info("republishing %d jobs whose delivery was lost", len(ids))
             await self.dispatch(ids)
         return len(ids)
 
     async def close(self) -> None:
-        await super().close()
         if self._nc is not None:
             with contextlib.suppress(Exception):
                 # not drain(): a pending fetch would hold it for the drain timeout, and an
