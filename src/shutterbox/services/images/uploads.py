@@ -11,7 +11,7 @@ import anyio
 from shutterbox.adapters import imaging
 from shutterbox.clock import utcnow
 from shutterbox.config import Settings
-from shutterbox.domain.details import DetailLimits, UploadDetails, check_details
+from shutterbox.domain.details import DetailLimits, UploadDetails
 from shutterbox.domain.errors import (
     Conflict,
     ImageRejected,
@@ -43,7 +43,7 @@ def detail_limits(settings: Settings) -> DetailLimits:
     return DetailLimits(max_caption_chars=settings.max_caption_chars, max_tags=settings.max_tags)
 
 
-async def find_idempotent(services: Services, user: User, key: str) -> Image | None:
+async def _image_for_key(services: Services, user: User, key: str) -> Image | None:
     async with services.metadata.read() as tx:
         image_id = await tx.uploads.idempotent_image(user.id, key, _idempotency_cutoff(services))
         if image_id is None:
@@ -64,16 +64,17 @@ async def accept_upload(
     incoming_key: str | None = None,
     in_transaction: Callable[[WriteTransaction, Image], Awaitable[None]] | None = None,
 ) -> tuple[Image, Outcome]:
-    """Store the original durably, then commit the row and its job. ``incoming_key``: the
-    bytes are already in the store there (a direct upload; ``staged`` is a local copy for
-    checking them) and are moved into place instead of uploaded again. ``in_transaction``
-    runs in the transaction that commits the new image."""
+    """Store the original durably, then commit the row and its job. ``details`` come checked
+    (``domain.details``). A retry with the same ``idempotency_key`` answers the first image
+    (checked here, and once more if a concurrent retry took the key while this one stored its
+    bytes). ``incoming_key``: the bytes are already in the store there (a direct upload;
+    ``staged`` is a local copy for checking them) and are moved into place instead of
+    uploaded again. ``in_transaction`` runs in the transaction that commits the new image."""
     try:
         if idempotency_key:
-            existing = await find_idempotent(services, owner, idempotency_key)
+            existing = await _image_for_key(services, owner, idempotency_key)
             if existing is not None:
                 return existing, Outcome.REPLAYED
-        check_details(details, services.settings.max_caption_chars)
         async with services.metadata.read() as tx:
             duplicate = await tx.images.find_duplicate(owner.id, staged.sha256)
         if duplicate is not None:
@@ -145,7 +146,7 @@ async def accept_upload(
         # A concurrent retry with the same Idempotency-Key won: answer with its image.
         await services.store.delete(image.original_key)
         if idempotency_key:
-            existing = await find_idempotent(services, owner, idempotency_key)
+            existing = await _image_for_key(services, owner, idempotency_key)
             if existing is not None:
                 return existing, Outcome.REPLAYED
         raise

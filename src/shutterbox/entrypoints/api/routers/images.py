@@ -80,12 +80,6 @@ async def create_image(
     are committed; the variants are made in the background (`status: processing`). Uploading
     bytes you already have answers `200` with the existing image."""
     limits.hit_upload(request, user.id)
-    if idempotency_key:
-        replay = await uploads.find_idempotent(services, user, idempotency_key)
-        if replay is not None:
-            response.headers["Location"] = f"/api/v1/images/{replay.id}"
-            response.headers["Idempotent-Replayed"] = "true"
-            return image_public(replay, user, services.media_urls)
     try:
         parsed = await read_upload(
             request, services.staging_dir, services.settings.max_upload_bytes
