@@ -21,7 +21,7 @@ from starlette.responses import Response
 
 from shutterbox.domain.errors import NotFound
 from shutterbox.domain.users import User
-from shutterbox.entrypoints.web.cards import CARD_SIZES, Card, date_label
+from shutterbox.entrypoints.web.cards import Card, date_label
 from shutterbox.entrypoints.web.feeds import (
     DEFAULT_LIMIT,
     Feed,
@@ -51,7 +51,6 @@ class FeedView:
     more_href: str | None  # the next page without JavaScript
     started_later: bool  # ``?cursor=`` was given: this is not the first page
     first_href: str
-    sizes: str = CARD_SIZES
 
 
 async def _feed_view(request: Request, source: Feed, viewer: User | None) -> FeedView | None:
