@@ -101,3 +101,17 @@ def test_a_bad_cursor_or_nobody_is_refused(client: TestClient):
     assert client.get("/fragments/api/v1/users/nobody/images").status_code == 404
     assert client.get("/fragments/api/v1/tags/%20/images").status_code == 404
     assert "/fragments/api/v1/feed" not in client.get("/openapi.json").json()["paths"]
+
+
+def test_the_modules_a_script_imports_are_revalidated_on_every_use(client: TestClient):
+    """The page scripts import ``./lib/api.js`` without a fingerprint: a new ``feed.js`` must
+    never run beside an old cached copy of what it imports."""
+    page = client.get("/")
+    feed_js = re.search(r'<script type="module" src="(/static/feed\.js\?v=[0-9a-f]+)"', page.text)
+    assert feed_js is not None
+    assert client.get(feed_js.group(1)).headers["cache-control"].endswith("immutable")
+    imported = client.get("/static/lib/api.js")
+    assert imported.status_code == 200 and "export function apiFetch" in imported.text
+    assert imported.headers["cache-control"] == "public, no-cache"
+    assert client.get("/static/lab/chart.js").headers["cache-control"] == "public, no-cache"
+    assert "no-cache" not in client.get("/static/app.css").headers["cache-control"]

@@ -16,22 +16,12 @@ from starlette.responses import Response
 
 from shutterbox.domain.errors import NotFound
 from shutterbox.domain.users import User
+from shutterbox.entrypoints.web import feeds
 from shutterbox.entrypoints.web.cards import EAGER_CARDS
-from shutterbox.entrypoints.web.feeds import (
-    FRAGMENTS_PREFIX,
-    Feed,
-    home_feed,
-    img_sources,
-    profile_feed,
-    public_feed,
-    read_cards,
-    services_of,
-    tag_feed,
-)
 from shutterbox.entrypoints.web.rendering import fragment, page_viewer
 from shutterbox.services.people import follows
 
-router = APIRouter(prefix=FRAGMENTS_PREFIX, include_in_schema=False)
+router = APIRouter(prefix=feeds.FRAGMENTS_PREFIX, include_in_schema=False)
 
 NEXT_CURSOR = "X-Next-Cursor"
 
@@ -45,9 +35,9 @@ def _refused(status_code: int, message: str) -> Response:
     )
 
 
-async def _cards(request: Request, source: Feed, viewer: User | None) -> Response:
+async def _cards(request: Request, source: feeds.Feed, viewer: User | None) -> Response:
     # Cards after the first page are never the first in view: they all load lazily.
-    page = await read_cards(request, source, viewer, first_index=EAGER_CARDS)
+    page = await feeds.read_cards(request, source, viewer, first_index=EAGER_CARDS)
     if page is None:
         return _refused(400, "That cursor points into the feed at a place that does not exist.")
     return fragment(
@@ -55,14 +45,14 @@ async def _cards(request: Request, source: Feed, viewer: User | None) -> Respons
         "_image_cards.html",
         {"cards": page.cards},
         headers={NEXT_CURSOR: page.next_cursor} if page.next_cursor else None,
-        img_sources=img_sources(services_of(request)),
+        img_sources=feeds.img_sources(feeds.services_of(request)),
     )
 
 
 @router.get("/api/v1/feed", response_class=HTMLResponse)
 async def read_feed_cards(request: Request) -> Response:
     viewer, _ = await page_viewer(request)
-    return await _cards(request, public_feed(services_of(request)), viewer)
+    return await _cards(request, feeds.public_feed(feeds.services_of(request)), viewer)
 
 
 @router.get("/api/v1/home", response_class=HTMLResponse)
@@ -70,18 +60,18 @@ async def read_home_cards(request: Request) -> Response:
     viewer, _ = await page_viewer(request)
     if viewer is None:
         return _refused(401, "Log in to see your home feed.")
-    return await _cards(request, home_feed(services_of(request), viewer), viewer)
+    return await _cards(request, feeds.home_feed(feeds.services_of(request), viewer), viewer)
 
 
 @router.get("/api/v1/users/{username}/images", response_class=HTMLResponse)
 async def read_profile_cards(request: Request, username: str) -> Response:
-    services = services_of(request)
+    services = feeds.services_of(request)
     viewer, _ = await page_viewer(request)
     try:
         profile = await follows.profile(services, viewer, username)
     except NotFound:
         return _refused(404, f"Nobody here is called “{username}”.")
-    return await _cards(request, profile_feed(services, profile.username, viewer), viewer)
+    return await _cards(request, feeds.profile_feed(services, profile.username, viewer), viewer)
 
 
 @router.get("/api/v1/tags/{tag}/images", response_class=HTMLResponse)
@@ -90,4 +80,4 @@ async def read_tag_cards(request: Request, tag: str) -> Response:
     if not name:
         return _refused(404, "That is not a tag.")
     viewer, _ = await page_viewer(request)
-    return await _cards(request, tag_feed(services_of(request), name), viewer)
+    return await _cards(request, feeds.tag_feed(feeds.services_of(request), name), viewer)

@@ -21,18 +21,8 @@ from starlette.responses import Response
 
 from shutterbox.domain.errors import NotFound
 from shutterbox.domain.users import User
+from shutterbox.entrypoints.web import feeds
 from shutterbox.entrypoints.web.cards import Card, date_label
-from shutterbox.entrypoints.web.feeds import (
-    DEFAULT_LIMIT,
-    Feed,
-    home_feed,
-    img_sources,
-    profile_feed,
-    public_feed,
-    read_cards,
-    services_of,
-    tag_feed,
-)
 from shutterbox.entrypoints.web.rendering import page_viewer, render
 from shutterbox.services.people import follows
 
@@ -53,13 +43,13 @@ class FeedView:
     first_href: str
 
 
-async def _feed_view(request: Request, source: Feed, viewer: User | None) -> FeedView | None:
+async def _feed_view(request: Request, source: feeds.Feed, viewer: User | None) -> FeedView | None:
     """The first page of a feed, or None when ``?cursor=`` is not one the API handed out."""
-    page = await read_cards(request, source, viewer)
+    page = await feeds.read_cards(request, source, viewer)
     if page is None:
         return None
     path = request.url.path
-    keep = {"limit": str(page.limit)} if page.limit != DEFAULT_LIMIT else {}
+    keep = {"limit": str(page.limit)} if page.limit != feeds.DEFAULT_LIMIT else {}
     more_href = None
     if page.next_cursor:
         more_href = f"{path}?{urlencode({**keep, 'cursor': page.next_cursor})}"
@@ -84,7 +74,7 @@ async def _message(request: Request, heading: str, message: str, status_code: in
 
 async def _feed_page(
     request: Request,
-    source: Feed,
+    source: feeds.Feed,
     viewer: User | None,
     template: str,
     context: dict[str, Any],
@@ -102,7 +92,7 @@ async def _feed_page(
         request,
         template,
         {**context, "feed_view": view},
-        img_sources=img_sources(services_of(request)),
+        img_sources=feeds.img_sources(feeds.services_of(request)),
     )
 
 
@@ -112,27 +102,28 @@ async def _feed_page(
 @router.get("/", response_class=HTMLResponse)
 async def read_feed_page(request: Request) -> Response:
     """The public feed: everyone's newest public photos."""
-    services = services_of(request)
+    services = feeds.services_of(request)
     viewer, _ = await page_viewer(request)
     context = {"active": "feed", "kind": "public"}
-    return await _feed_page(request, public_feed(services), viewer, "feed.html", context)
+    return await _feed_page(request, feeds.public_feed(services), viewer, "feed.html", context)
 
 
 @router.get("/home", response_class=HTMLResponse)
 async def read_home_page(request: Request) -> Response:
     """Your home: your own photos and those of the people you follow."""
-    services = services_of(request)
+    services = feeds.services_of(request)
     viewer, _ = await page_viewer(request)
     if viewer is None:
         return RedirectResponse("/login?next=/home", status_code=303)
     context = {"active": "home", "kind": "home"}
-    return await _feed_page(request, home_feed(services, viewer), viewer, "feed.html", context)
+    source = feeds.home_feed(services, viewer)
+    return await _feed_page(request, source, viewer, "feed.html", context)
 
 
 @router.get("/users/{username}", response_class=HTMLResponse)
 async def read_profile_page(request: Request, username: str) -> Response:
     """A person: their counts, a Follow button, and their photos."""
-    services = services_of(request)
+    services = feeds.services_of(request)
     viewer, _ = await page_viewer(request)
     try:
         profile = await follows.profile(services, viewer, username)
@@ -150,14 +141,14 @@ async def read_profile_page(request: Request, username: str) -> Response:
         "kind": "profile",
         "active": "",
     }
-    source = profile_feed(services, profile.username, viewer)
+    source = feeds.profile_feed(services, profile.username, viewer)
     return await _feed_page(request, source, viewer, "profile.html", context)
 
 
 @router.get("/tags/{tag}", response_class=HTMLResponse)
 async def read_tag_page(request: Request, tag: str) -> Response:
     """Public photos with a tag."""
-    services = services_of(request)
+    services = feeds.services_of(request)
     name = tag.strip().lstrip("#").lower()
     if name != tag:  # /tags/Sea → /tags/sea
         if not name:
@@ -165,4 +156,4 @@ async def read_tag_page(request: Request, tag: str) -> Response:
         return RedirectResponse(f"/tags/{quote(name, safe='')}", status_code=308)
     viewer, _ = await page_viewer(request)
     context = {"tag": name, "kind": "tag", "active": ""}
-    return await _feed_page(request, tag_feed(services, name), viewer, "tag.html", context)
+    return await _feed_page(request, feeds.tag_feed(services, name), viewer, "tag.html", context)

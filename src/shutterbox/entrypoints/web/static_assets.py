@@ -2,8 +2,10 @@
 
 ``static_url`` links a file with a content fingerprint (``?v=<sha256 prefix>``), and the
 ``AssetFiles`` mount serves a URL carrying the current fingerprint as immutable for a year;
-any other URL (no ``v``, an old one, or a module imported by a relative path) is revalidated
-after a few minutes.
+any other URL (no ``v``, or an old one) is revalidated after a few minutes. The scripts are ES
+modules that import each other by relative URL (``./lib/api.js``, without a fingerprint): a
+script asked for without its current fingerprint is revalidated on every use (a cheap 304),
+so that a page never runs a new module beside an old copy of one it imports.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ STATIC_PREFIX = "/static"
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "public, max-age=300, must-revalidate"
+REVALIDATE_MODULE = "public, no-cache"
 
 
 @lru_cache(maxsize=256)
@@ -48,7 +51,7 @@ def static_url(name: str, root_path: str = "") -> str:
 class AssetFiles(StaticFiles):
     """Static files with cache headers: a URL carrying the file's current fingerprint is
     immutable for a year; any other URL (no ``v``, or an old one) is revalidated after a
-    few minutes."""
+    few minutes, or on every use for a script (modules import each other unfingerprinted)."""
 
     def file_response(
         self,
@@ -60,7 +63,12 @@ class AssetFiles(StaticFiles):
         response = super().file_response(full_path, stat_result, scope, status_code)
         asked = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("v", [""])[0]
         current = _fingerprint(os.fspath(full_path), stat_result.st_mtime_ns, stat_result.st_size)
-        response.headers["Cache-Control"] = IMMUTABLE if asked == current else REVALIDATE
+        if asked == current:
+            response.headers["Cache-Control"] = IMMUTABLE
+        elif os.fspath(full_path).endswith(".js"):
+            response.headers["Cache-Control"] = REVALIDATE_MODULE
+        else:
+            response.headers["Cache-Control"] = REVALIDATE
         response.headers["X-Content-Type-Options"] = "nosniff"
         return response
 
