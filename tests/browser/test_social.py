@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import Dialog, Route, expect
 
 from shutterbox.entrypoints.web.auth_pages import safe_next
-from shutterbox.entrypoints.web.feed_pages import date_label, rfc3339
+from shutterbox.entrypoints.web.cards import date_label, rfc3339
 from tests.browser.conftest import (
     PASSWORD,
     PHONE,

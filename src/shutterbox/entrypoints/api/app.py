@@ -32,7 +32,15 @@ from shutterbox.entrypoints.api.routers import (
     uploads,
     users,
 )
-from shutterbox.entrypoints.web import auth_pages, feed_pages, image_pages, pages, upload_pages
+from shutterbox.entrypoints.web import (
+    auth_pages,
+    feed_fragments,
+    feed_pages,
+    image_pages,
+    lab_page,
+    static_assets,
+    upload_pages,
+)
 from shutterbox.entrypoints.worker import WorkerPool
 from shutterbox.services import metrics
 from shutterbox.services.billing.egress import EgressFlusher, EgressMeter
@@ -148,12 +156,13 @@ def create_app(settings: Settings | None = None, *, workers: int | None = None) 
     )
     for router in routers:
         app.include_router(router)
-    app.include_router(pages.router)
+    app.include_router(lab_page.router)
     app.include_router(upload_pages.router)
     app.include_router(image_pages.router)
     app.include_router(auth_pages.router)
     app.include_router(feed_pages.router)
-    app.mount(pages.STATIC_PREFIX, pages.static_files(), name="static")
+    app.include_router(feed_fragments.router)
+    app.mount(static_assets.STATIC_PREFIX, static_assets.static_files(), name="static")
     app.add_middleware(RequestMetrics)
     return app
 

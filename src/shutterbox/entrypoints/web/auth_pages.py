@@ -10,6 +10,7 @@ with the reason (401, 409, 400).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
 
@@ -19,7 +20,7 @@ from starlette.responses import Response
 
 from shutterbox.domain.errors import Conflict, InvalidInput, RateLimited, Unauthorized
 from shutterbox.domain.users import MIN_PASSWORD_CHARS
-from shutterbox.entrypoints.web.pages import render
+from shutterbox.entrypoints.web.rendering import render
 from shutterbox.services.context import Services
 from shutterbox.services.people import accounts, limits, sessions
 
@@ -76,6 +77,28 @@ async def _form(
     return await render(request, template, context, status_code=status_code)
 
 
+@dataclass(frozen=True)
+class _FormAgain:
+    """A login or registration form shown again after a post, with the reason it failed."""
+
+    request: Request
+    template: str
+    next_path: str
+    username: str
+
+    async def __call__(
+        self, error: str, status_code: int, *, keep_username: bool = True
+    ) -> HTMLResponse:
+        return await _form(
+            self.request,
+            self.template,
+            next_path=self.next_path,
+            username=self.username if keep_username else "",
+            error=error,
+            status_code=status_code,
+        )
+
+
 def _logged_in(request: Request, session: sessions.Session, next_path: str) -> Response:
     response = _redirect(next_path)
     sessions.set_cookie(response, session, sessions.secure_cookies(request))
@@ -97,46 +120,25 @@ async def log_in(
     password: FormField = "",
     next: FormField = "",
 ) -> Response:
-    next_path = safe_next(next)
+    again = _FormAgain(request, "login.html", safe_next(next), username)
     if not sessions.same_origin(request):
-        return await _form(
-            request, "login.html", next_path=next_path, error=CROSS_SITE, status_code=403
-        )
+        return await again(CROSS_SITE, 403, keep_username=False)
     if not username.strip() or not password:
-        return await _form(
-            request,
-            "login.html",
-            next_path=next_path,
-            username=username,
-            error="Enter your username and password.",
-            status_code=400,
-        )
+        return await again("Enter your username and password.", 400)
     try:
         limits.hit_login(request, username)
     except RateLimited as exc:
-        page = await _form(
-            request,
-            "login.html",
-            next_path=next_path,
-            username=username,
-            error=f"Too many failed attempts. Try again in {exc.retry_after} seconds.",
-            status_code=429,
+        page = await again(
+            f"Too many failed attempts. Try again in {exc.retry_after} seconds.", 429
         )
         page.headers["Retry-After"] = str(exc.retry_after)
         return page
     try:
         session = await sessions.log_in(_services(request), username, password)
     except Unauthorized:
-        return await _form(
-            request,
-            "login.html",
-            next_path=next_path,
-            username=username,
-            error="Wrong username or password.",
-            status_code=401,
-        )
+        return await again("Wrong username or password.", 401)
     limits.login_succeeded(request, username)
-    return _logged_in(request, session, next_path)
+    return _logged_in(request, session, again.next_path)
 
 
 # --- registering --------------------------------------------------------------------------
@@ -154,35 +156,18 @@ async def register(
     password: FormField = "",
     next: FormField = "",
 ) -> Response:
-    next_path = safe_next(next)
+    again = _FormAgain(request, "register.html", safe_next(next), username)
     if not sessions.same_origin(request):
-        return await _form(
-            request, "register.html", next_path=next_path, error=CROSS_SITE, status_code=403
-        )
+        return await again(CROSS_SITE, 403, keep_username=False)
     services = _services(request)
     try:
         user = await accounts.register(services.metadata, username, password)
     except InvalidInput as exc:
-        message = exc.message[:1].upper() + exc.message[1:] + "."
-        return await _form(
-            request,
-            "register.html",
-            next_path=next_path,
-            username=username,
-            error=message,
-            status_code=400,
-        )
+        return await again(exc.message[:1].upper() + exc.message[1:] + ".", 400)
     except Conflict:
-        return await _form(
-            request,
-            "register.html",
-            next_path=next_path,
-            username=username,
-            error="That username is taken: choose another one.",
-            status_code=409,
-        )
+        return await again("That username is taken: choose another one.", 409)
     session = await sessions.start_for(services, user)
-    return _logged_in(request, session, next_path)
+    return _logged_in(request, session, again.next_path)
 
 
 # --- logging out --------------------------------------------------------------------------

@@ -22,8 +22,8 @@ from fastapi.responses import HTMLResponse
 from shutterbox.domain.images import MAX_ALT_TEXT_CHARS
 from shutterbox.entrypoints.api.presenters import image_public
 from shutterbox.entrypoints.api.schemas import Camera, ImagePublic, VariantPublic
-from shutterbox.entrypoints.web.feed_pages import image_alt
-from shutterbox.entrypoints.web.pages import page_viewer, render
+from shutterbox.entrypoints.web.cards import image_alt
+from shutterbox.entrypoints.web.rendering import page_viewer, render
 from shutterbox.services.context import Services
 from shutterbox.services.images import lookup
 

@@ -15,7 +15,7 @@ from starlette.responses import Response
 from shutterbox.domain.formats import ACCEPTED_NAMES
 from shutterbox.domain.images import MAX_ALT_TEXT_CHARS
 from shutterbox.entrypoints.web.image_pages import media_origins
-from shutterbox.entrypoints.web.pages import page_viewer, render
+from shutterbox.entrypoints.web.rendering import page_viewer, render
 from shutterbox.services.context import Services
 
 router = APIRouter(include_in_schema=False)

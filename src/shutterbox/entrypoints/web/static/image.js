@@ -5,11 +5,11 @@
  * when an archived original has to be restored first (202 + Retry-After), a failed photo can
  * be processed again (POST .../retry), and a photo still processing is shown once the event
  * stream (GET /api/v1/events) says it is ready. Everything user-supplied is set with
- * textContent; requests go through session.js (the session cookie and its CSRF token).
+ * textContent; requests go through lib/api.js (the session cookie and its CSRF token).
  */
-(function () {
-  "use strict";
+import { apiFetch, problem } from "./lib/api.js";
 
+function start() {
   const root = document.getElementById("image-page");
   if (!root) {
     return;
@@ -24,10 +24,6 @@
     return document.getElementById(id);
   }
 
-  function request(url, options) {
-    return window.shutterbox.sbFetch(url, options); // session.js: CSRF token, the cookie
-  }
-
   function announce(text) {
     announcer.textContent = text;
   }
@@ -38,18 +34,6 @@
     }
     element.textContent = text;
     element.classList.toggle("error", Boolean(isError));
-  }
-
-  async function problem(response) {
-    try {
-      const body = await response.json();
-      if (body && typeof body.detail === "string") {
-        return body.detail;
-      }
-    } catch (ignored) {
-      // not JSON
-    }
-    return "the server answered " + response.status;
   }
 
   // --- the photo: never taller than the screen ----------------------------------------------
@@ -122,7 +106,7 @@
         visibility: byId("edit-visibility").value,
       };
       try {
-        const response = await request(IMAGE_URL, {
+        const response = await apiFetch(IMAGE_URL, {
           method: "PATCH",
           headers: { "Content-Type": "application/json" },
           body: JSON.stringify(body),
@@ -164,7 +148,7 @@
       }
       deleteButton.disabled = true;
       try {
-        const response = await request(IMAGE_URL, { method: "DELETE" });
+        const response = await apiFetch(IMAGE_URL, { method: "DELETE" });
         if (response.status !== 204 && response.status !== 404) {
           say(byId("edit-status"), "Not deleted: " + (await problem(response)), true);
           deleteButton.focus();
@@ -186,7 +170,7 @@
       const undo = byId("undo-delete");
       undo.disabled = true;
       try {
-        const response = await request(IMAGE_URL + "/restore", { method: "POST" });
+        const response = await apiFetch(IMAGE_URL + "/restore", { method: "POST" });
         if (!response.ok) {
           say(byId("undo-status"), "Could not undo: " + (await problem(response)), true);
           return;
@@ -226,7 +210,7 @@
       say(status, "Getting the original…");
       try {
         // HEAD: whether the bytes can be had now, without downloading them twice.
-        const response = await request(download.href, { method: "HEAD", headers: { Accept: "*/*" } });
+        const response = await apiFetch(download.href, { method: "HEAD", headers: { Accept: "*/*" } });
         if (response.status === 202) {
           const wait = Number(response.headers.get("Retry-After")) || 900;
           say(status, "The original is archived; a restore has started — try again in " + minutes(wait) + ".");
@@ -253,7 +237,7 @@
       retry.disabled = true;
       const status = byId("pending-status");
       try {
-        const response = await request(IMAGE_URL + "/retry", { method: "POST" });
+        const response = await apiFetch(IMAGE_URL + "/retry", { method: "POST" });
         if (!response.ok) {
           say(status, "Could not try again: " + (await problem(response)), true);
           retry.disabled = false;
@@ -295,4 +279,6 @@
   if (root.dataset.status === "processing") {
     follow();
   }
-})();
+}
+
+start();

@@ -12,9 +12,9 @@
  * again with the same Idempotency-Key, so it is never stored twice).
  * Everything user-supplied is put on the page with textContent.
  */
-(function () {
-  "use strict";
+import { apiFetch, csrfToken, problem } from "./lib/api.js";
 
+function start() {
   const form = document.getElementById("upload-form");
   if (!form) {
     return;
@@ -61,10 +61,6 @@
 
   // --- small helpers ---------------------------------------------------------------------
 
-  function csrfToken() {
-    return window.shutterbox.csrfToken(); // session.js: the page's <meta name="csrf-token">
-  }
-
   function newKey() {
     if (window.crypto && typeof window.crypto.randomUUID === "function") {
       return "web-" + window.crypto.randomUUID();
@@ -85,22 +81,6 @@
     while (announcer.childElementCount > 10) {
       announcer.firstElementChild.remove();
     }
-  }
-
-  function request(url, options) {
-    return window.shutterbox.sbFetch(url, options); // session.js: CSRF token, the cookie
-  }
-
-  async function problem(response) {
-    try {
-      const body = await response.json();
-      if (body && typeof body.detail === "string") {
-        return body.detail;
-      }
-    } catch (ignored) {
-      // not JSON: fall through
-    }
-    return "the server answered " + response.status;
   }
 
   // --- rows --------------------------------------------------------------------------------
@@ -431,7 +411,7 @@
     const waiting = rows.filter((row) => row.state === "processing" && row.imageId);
     for (const row of waiting) {
       try {
-        const response = await request("/api/v1/images/" + encodeURIComponent(row.imageId), {
+        const response = await apiFetch("/api/v1/images/" + encodeURIComponent(row.imageId), {
           headers: { Accept: "application/json" },
         });
         if (response.ok) {
@@ -457,7 +437,7 @@
     const button = part(row, ".upload-retry");
     button.disabled = true;
     try {
-      const response = await request(
+      const response = await apiFetch(
         "/api/v1/images/" + encodeURIComponent(row.imageId) + "/retry",
         { method: "POST", headers: { Accept: "application/json" } }
       );
@@ -533,4 +513,6 @@
   });
 
   refresh();
-})();
+}
+
+start();
