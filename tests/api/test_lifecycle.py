@@ -17,8 +17,9 @@ from shutterbox import clock
 from shutterbox.config import Settings
 from shutterbox.entrypoints.api.app import create_app
 from shutterbox.services.storage import lifecycle
-from tests.conftest import make_settings, register, upload, wait_for_status
 from tests.imagegen import jpeg_bytes
+from tests.support.clients import register, upload, wait_for_status
+from tests.support.settings import make_settings
 
 
 @pytest.fixture

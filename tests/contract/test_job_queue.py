@@ -15,7 +15,7 @@ from shutterbox.adapters.db.migrate import upgrade_to_head
 from shutterbox.adapters.queue import DatabaseJobQueue
 from shutterbox.adapters.queue.jetstream_queue import JetStreamJobQueue
 from shutterbox.ports import JobQueue
-from tests.servers import require_nats
+from tests.support.servers import require_nats
 
 
 @contextlib.asynccontextmanager

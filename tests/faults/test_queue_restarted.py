@@ -14,10 +14,11 @@ from pathlib import Path
 import httpx2 as httpx
 import pytest
 
-from tests.e2e.server import free_port, register
-from tests.faults.conftest import assert_scrub_clean
 from tests.imagegen import jpeg_bytes
-from tests.servers import reachable, unavailable
+from tests.support.clients import register
+from tests.support.faults import assert_scrub_clean
+from tests.support.ports import free_port
+from tests.support.servers import reachable, unavailable
 
 pytestmark = pytest.mark.e2e
 

@@ -22,9 +22,10 @@ from shutterbox.config import Settings
 from shutterbox.entrypoints.api.app import create_app
 from shutterbox.entrypoints.cli import app as cli
 from shutterbox.services.storage import lifecycle
-from tests.conftest import make_settings, register, upload, wait_for_status
 from tests.imagegen import jpeg_bytes
-from tests.servers import S3Endpoint
+from tests.support.clients import register, upload, wait_for_status
+from tests.support.servers import S3Endpoint
+from tests.support.settings import make_settings
 
 
 @pytest.fixture

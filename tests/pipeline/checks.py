@@ -14,9 +14,9 @@ import pyvips
 from PIL import Image, ImageCms, ImageOps, ImageStat
 
 from shutterbox.domain.images import VARIANT_SPECS
-from tests.conftest import upload, wait_for_status
 from tests.pipeline.colour import RGB, delta_e
 from tests.pipeline.corpus import Quadrants, jpeg_segments
+from tests.support.clients import upload, wait_for_status
 
 MAX_SIDE = {spec.name: spec.max_side for spec in VARIANT_SPECS}
 Colour = tuple[float, float, float]

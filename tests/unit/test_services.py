@@ -22,8 +22,8 @@ from shutterbox.ports import Job
 from shutterbox.services.context import Services
 from shutterbox.services.images import deletion, processing, uploads
 from shutterbox.services.people import accounts
-from tests.conftest import make_settings
 from tests.imagegen import jpeg_bytes
+from tests.support.settings import make_settings
 
 
 @pytest.fixture
