@@ -1,0 +1,1 @@
+"""In-memory and in-process stand-ins for adapters, for tests that should not start them."""
