@@ -20,3 +20,9 @@ def server_factory(tmp_path: Path) -> Iterator:
     yield make
     for server in started:
         server.stop()
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    """The environment of a `shutterbox` command over a data directory of this test's."""
+    return {"SHUTTERBOX_DATA_DIR": str(tmp_path / "data"), "SHUTTERBOX_WORKERS": "2"}

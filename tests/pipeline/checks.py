@@ -15,7 +15,7 @@ from PIL import Image, ImageCms, ImageOps, ImageStat
 
 from shutterbox.domain.images import VARIANT_SPECS
 from tests.pipeline.colour import RGB, delta_e
-from tests.pipeline.corpus import Quadrants, jpeg_segments
+from tests.pipeline.corpus import Quadrants, Sample, jpeg_segments
 from tests.support.clients import upload, wait_for_status
 
 MAX_SIDE = {spec.name: spec.max_side for spec in VARIANT_SPECS}
@@ -194,3 +194,11 @@ def reference_quadrants(image: Image.Image) -> list[Colour]:
         for qy in (0, 1)
         for qx in (0, 1)
     ]
+
+
+def assert_reference_view(sample: Sample, label: str, size: tuple[int, int] | None = None) -> None:
+    """An independent viewer shows ``sample`` at ``size`` (its own size by default) with its
+    quadrants' colours where they belong."""
+    view = reference_view(sample.data)
+    assert view.size == (size or (sample.width, sample.height))
+    assert_quadrants(reference_quadrants(view), sample.quadrants, f"reference view of {label}")

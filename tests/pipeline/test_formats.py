@@ -15,13 +15,12 @@ from tests.pipeline.checks import (
     Outcome,
     assert_no_metadata,
     assert_quadrants,
+    assert_reference_view,
     fetch_variant,
     fitted,
     process_all,
     quadrant_colours,
     reference_open,
-    reference_quadrants,
-    reference_view,
 )
 from tests.pipeline.colour import delta_e
 
@@ -55,9 +54,7 @@ def test_the_corpus_picture_is_what_it_claims(samples: dict[str, corpus.Sample],
     sample = samples[kind]
     sniffed = sniff_format(sample.data[:64])
     assert sniffed is not None and sniffed.name == EXPECTED_FORMAT[kind]
-    view = reference_view(sample.data)
-    assert view.size == (sample.width, sample.height)
-    assert_quadrants(reference_quadrants(view), sample.quadrants, f"reference view of {kind}")
+    assert_reference_view(sample, kind)
 
 
 def test_the_corpus_covers_what_it_should(samples: dict[str, corpus.Sample]):

@@ -20,13 +20,13 @@ from tests.pipeline.checks import (
     MAX_SIDE,
     Outcome,
     assert_quadrants,
+    assert_reference_view,
     fetch_variant,
     fitted,
     process_all,
     quadrant_colours,
     reference_open,
     reference_quadrants,
-    reference_view,
 )
 
 CASES = [("jpeg", n) for n in range(1, 9)] + [
@@ -57,9 +57,7 @@ def test_a_correct_viewer_shows_the_marker_top_left(samples: dict[str, corpus.Sa
         stored = reference_open(sample.data).convert("RGB")
         with pytest.raises(AssertionError):
             assert_quadrants(reference_quadrants(stored), sample.quadrants, "stored")
-    view = reference_view(sample.data)
-    assert view.size == corpus.ORIENTED_SIZE
-    assert_quadrants(reference_quadrants(view), sample.quadrants, f"reference view of {case}")
+    assert_reference_view(sample, case, size=corpus.ORIENTED_SIZE)
 
 
 @pytest.mark.parametrize("case", IDS)

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from typing import Any
 from urllib.parse import urlparse
 
 import pytest
@@ -111,18 +112,21 @@ class S3Endpoint:
         except RuntimeError as error:
             raise RuntimeError("the S3 endpoint (moto server) did not start") from error
 
-    def create_bucket(self, name: str | None = None) -> str:
+    def client(self) -> Any:
+        """A boto3 S3 client for this endpoint."""
         import boto3
 
-        bucket = name or f"shutterbox-{uuid.uuid4().hex[:10]}"
-        client = boto3.client(
+        return boto3.client(
             "s3",
             endpoint_url=self.url,
             region_name="us-east-1",
             aws_access_key_id="shutterbox-test",
             aws_secret_access_key="shutterbox-test-secret",
         )
-        client.create_bucket(Bucket=bucket)
+
+    def create_bucket(self, name: str | None = None) -> str:
+        bucket = name or f"shutterbox-{uuid.uuid4().hex[:10]}"
+        self.client().create_bucket(Bucket=bucket)
         return bucket
 
     def stop(self) -> None:
