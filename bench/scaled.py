@@ -8,7 +8,7 @@ second, upload-to-ready times, the time from the first upload until all are read
 processing throughput of two worker processes against one.
 
 Run from the repository root: `python -m bench.scaled` (needs PostgreSQL and NATS on the
-machine, see tests/servers.py, and the `test` extra for moto's S3 server).
+machine, see tests/support/servers.py, and the `test` extra for moto's S3 server).
 """
 
 from __future__ import annotations
