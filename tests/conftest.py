@@ -1,5 +1,5 @@
 """Fixtures every test directory shares: settings, an app client, PostgreSQL, S3, and the
-origin and edge (varnishd) processes of the edge and fault tests."""
+server, origin and edge (varnishd) process factories of the e2e, edge and fault tests."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from shutterbox.config import Settings
 from shutterbox.entrypoints.api.app import create_app
+from tests.support.processes import Started
 from tests.support.server import ServerProcess
 from tests.support.servers import S3Endpoint, postgres_database
 from tests.support.settings import make_settings
@@ -52,39 +53,48 @@ def client(settings: Settings) -> Iterator[TestClient]:
 
 
 @pytest.fixture
+def server_factory(tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
+    """`shutterbox serve` subprocesses on one data directory; all stopped at the end."""
+    servers: Started[ServerProcess] = Started()
+
+    def make(serve_args: tuple[str, ...] = (), **env: str) -> ServerProcess:
+        server = ServerProcess(tmp_path / "data", serve_args=serve_args, **env)
+        server.data_dir.mkdir(parents=True, exist_ok=True)
+        return servers.add(server)
+
+    yield make
+    servers.stop_all()
+
+
+@pytest.fixture
 def origin_factory(tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
     """`shutterbox serve` subprocesses, each with a data directory of its own; all stopped
     at the end of the test."""
-    started: list[ServerProcess] = []
+    origins: Started[ServerProcess] = Started()
 
     def make(port: int | None = None, **env: str) -> ServerProcess:
-        server = ServerProcess(tmp_path / f"origin-{len(started)}" / "data", port=port, **env)
-        server.data_dir.parent.mkdir(parents=True, exist_ok=True)
-        started.append(server)
-        return server
+        data_dir = tmp_path / f"origin-{len(origins)}" / "data"
+        data_dir.parent.mkdir(parents=True, exist_ok=True)
+        return origins.add(ServerProcess(data_dir, port=port, **env))
 
     yield make
-    for server in started:
-        server.stop()
+    origins.stop_all()
 
 
 @pytest.fixture
 def edge_factory(tmp_path: Path) -> Iterator[Callable[..., Varnish]]:
     """varnishd with a copy of deploy/varnish/shutterbox.vcl in front of a backend port
     (keyword arguments go to render_vcl); all stopped at the end of the test."""
-    started: list[Varnish] = []
+    edges: Started[Varnish] = Started()
 
     def make(
         origin_port: int, port: int | None = None, vcl: Path | None = None, **render: Any
     ) -> Varnish:
         """``vcl``: an already rendered VCL to run instead (then ``origin_port`` is unused)."""
-        workdir = tmp_path / f"edge-{len(started)}"
+        workdir = tmp_path / f"edge-{len(edges)}"
         if vcl is None:
             vcl = render_vcl(workdir / "vcl", origin_port, **render)
-        edge = Varnish(workdir, vcl, port=port)
-        started.append(edge)
-        return edge
+        return edges.add(Varnish(workdir, vcl, port=port))
 
     yield make
-    for edge in started:
-        edge.stop()
+    edges.stop_all()

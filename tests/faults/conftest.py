@@ -1,31 +1,13 @@
-"""Fixtures of the fault-injection tests: server processes and TCP proxies that can be cut
-(the helpers themselves are in tests/support/faults.py)."""
+"""Fixtures of the fault-injection tests: TCP proxies that can be cut (the server factory
+is the root conftest's; the helpers are in tests/support/faults.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 
 from tests.support.faults import TcpProxy
-from tests.support.server import ServerProcess
-
-
-@pytest.fixture
-def server_factory(tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
-    """`shutterbox serve` subprocesses on one data directory; all stopped at the end."""
-    started: list[ServerProcess] = []
-
-    def make(serve_args: tuple[str, ...] = (), **env: str) -> ServerProcess:
-        server = ServerProcess(tmp_path / "data", serve_args=serve_args, **env)
-        server.data_dir.mkdir(parents=True, exist_ok=True)
-        started.append(server)
-        return server
-
-    yield make
-    for server in started:
-        server.stop()
 
 
 @pytest.fixture

@@ -37,7 +37,7 @@ def wait_for_status(
     """Poll until the image leaves ``processing``; return its JSON."""
     deadline = time.monotonic() + timeout
     while True:
-        body = client.get(f"/api/v1/images/{image_id}", headers=auth or {}).json()
+        body: dict[str, Any] = client.get(f"/api/v1/images/{image_id}", headers=auth or {}).json()
         if body.get("status") != "processing":
             return body
         if time.monotonic() > deadline:

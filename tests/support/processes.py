@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import IO, Generic, TypeVar
 
 import httpx2 as httpx
 
@@ -99,12 +100,12 @@ class ManagedProcess:
         with open(self.log_path, "ab") as log:
             self.process = self._popen(log)
 
-    def _popen(self, output: object) -> subprocess.Popen[bytes]:
+    def _popen(self, output: int | IO[bytes]) -> subprocess.Popen[bytes]:
         return subprocess.Popen(
             self.command,
             env=self.env,
             stdin=subprocess.DEVNULL,
-            stdout=output,  # type: ignore[arg-type]
+            stdout=output,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
@@ -190,3 +191,25 @@ class ManagedProcess:
         else:
             self._signal_group(signal.SIGKILL)
         return self.process.returncode
+
+
+P = TypeVar("P", bound=ManagedProcess)
+
+
+class Started(Generic[P]):
+    """The processes a test made, in order; ``stop_all`` stops every one of them (what a
+    factory fixture does at the end of the test)."""
+
+    def __init__(self) -> None:
+        self.processes: list[P] = []
+
+    def __len__(self) -> int:
+        return len(self.processes)
+
+    def add(self, process: P) -> P:
+        self.processes.append(process)
+        return process
+
+    def stop_all(self) -> None:
+        for process in self.processes:
+            process.stop()
