@@ -27,12 +27,12 @@ lint: install
 	$(BIN)/mypy
 
 bench: install  ## benchmarks; results go to docs/benchmarks.md
-	$(BIN)/python bench/upload_latency.py
-	$(BIN)/python bench/variants.py
-	$(BIN)/python bench/pipeline.py
-	$(BIN)/python bench/scaled.py
-	$(BIN)/python bench/edge.py
-	$(BIN)/python bench/load.py
+	$(BIN)/python -m bench.upload_latency
+	$(BIN)/python -m bench.variants
+	$(BIN)/python -m bench.pipeline
+	$(BIN)/python -m bench.scaled
+	$(BIN)/python -m bench.edge
+	$(BIN)/python -m bench.load
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

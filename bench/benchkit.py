@@ -1,25 +1,36 @@
-"""Shared pieces of the benchmark scripts: test pictures, statistics, tables and the results page.
+"""Shared pieces of the benchmark scripts: test pictures, the Pillow baseline for variants,
+statistics, tables and the results page, uploads over HTTP, and server processes (started with
+the test harness's `tests.support.processes`).
 
-Not a benchmark itself; the scripts next to it import it (they run as `python bench/<name>.py`,
-which puts this directory on the import path).
+Not a benchmark itself. The benchmarks are modules of the `bench` package, run from the
+repository root as `python -m bench.<name>`, so `bench` and `tests` import as packages.
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import fcntl
+import io
 import math
 import os
 import platform
 import statistics
-import subprocess
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
+import httpx2 as httpx
 import pyvips
+from PIL import Image as PILImage
+from PIL import ImageOps
+
+from shutterbox.domain.images import VARIANT_SPECS, fit_within
+from tests.support.ports import free_port
+from tests.support.processes import ManagedProcess, clean_env, http_ok, shutterbox_command
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 WORK_DIR = REPO_ROOT / "bench" / ".work"  # gitignored; on the same disk as the repo
@@ -101,6 +112,50 @@ def write_photo_jpeg(
         f"could not make a JPEG of about {target_bytes / 1e6:.1f} MB "
         f"(last try: {size / 1e6:.2f} MB)"
     )
+
+
+# Variants and the Pillow baseline --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Output:
+    """One variant a case made: its name, size and encoded bytes."""
+
+    name: str
+    width: int
+    height: int
+    bytes: int
+
+
+Case = Callable[[Path], list[Output]]
+
+
+def pillow_jpeg_bytes(image: PILImage.Image, quality: int) -> int:
+    """The size of ``image`` as a JPEG with optimised Huffman tables and progressive scans."""
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=quality, optimize=True, progressive=True)
+    return buffer.tell()
+
+
+def pillow_variants(path: Path, quality: int) -> list[Output]:
+    """shutterbox's variants made with Pillow: shrink-on-load through draft() (never below the
+    largest variant), upright, RGB, then Lanczos down to each size, cascading from the
+    largest; JPEGs with optimised Huffman tables and progressive scans, like shutterbox's."""
+    largest = VARIANT_SPECS[0].max_side
+    with PILImage.open(path) as source:
+        source.draft("RGB", (largest, largest))
+        ImageOps.exif_transpose(source, in_place=True)
+        current: PILImage.Image = source
+        if current.mode != "RGB":
+            current = current.convert("RGB")
+        outputs: list[Output] = []
+        for spec in VARIANT_SPECS:
+            size = fit_within(current.width, current.height, spec.max_side)
+            if size != current.size:
+                current = current.resize(size, PILImage.Resampling.LANCZOS)
+            jpeg = pillow_jpeg_bytes(current, quality)
+            outputs.append(Output(spec.name, current.width, current.height, jpeg))
+    return outputs
 
 
 # Statistics ----------------------------------------------------------------------------------
@@ -230,13 +285,101 @@ def fail(message: str) -> None:
     print(f"error: {message}", file=sys.stderr)
 
 
-def stop_process(process: subprocess.Popen[bytes], timeout: float = 15.0) -> None:
-    """SIGTERM, then SIGKILL if it has not gone within ``timeout``."""
-    if process.poll() is not None:
-        return
-    process.terminate()
+# Command line and publishing ------------------------------------------------------------------
+
+
+def argument_parser(doc: str | None) -> argparse.ArgumentParser:
+    """A parser described by the first paragraph of ``doc``, with ``--no-write``."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0] if doc else None)
+    parser.add_argument(
+        "--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone"
+    )
+    return parser
+
+
+def publish(section: str, text: str, *, write: bool = True) -> None:
+    """Print the report and, unless ``write`` is false, rewrite its section of the page."""
+    print(text)
+    if write:
+        print(f"\nwrote the '{section}' section of {relative(write_section(section, text))}")
+
+
+# Uploads over HTTP ----------------------------------------------------------------------------
+
+
+def multipart_body(data: bytes, boundary: str) -> bytes:
+    """The upload form with ``data`` as photo.jpg, encoded once so that the client spends no
+    time on it per request."""
+    if boundary.encode() in data:
+        raise ValueError("the multipart boundary occurs in the file")
+    head = (
+        f"--{boundary}\r\n"
+        'Content-Disposition: form-data; name="file"; filename="photo.jpg"\r\n'
+        "Content-Type: image/jpeg\r\n\r\n"
+    ).encode()
+    return head + data + f"\r\n--{boundary}--\r\n".encode()
+
+
+def sign_up(base_url: str, username: str, password: str) -> str:
+    """Register a user on a running server and return a bearer token for them."""
+    with httpx.Client(base_url=base_url, timeout=30.0) as client:
+        created = client.post("/api/v1/users", json={"username": username, "password": password})
+        created.raise_for_status()
+        token = client.post("/api/v1/auth/token", data={"username": username, "password": password})
+        token.raise_for_status()
+        return str(token.json()["access_token"])
+
+
+# Server processes -----------------------------------------------------------------------------
+
+
+def shutterbox_serve(
+    data_dir: Path, log_path: Path, *, workers: int, **settings: str
+) -> tuple[ManagedProcess, str]:
+    """`shutterbox serve` on a free port with ``workers`` background workers over
+    ``data_dir`` and none of the caller's SHUTTERBOX_* variables; ``settings`` are extra
+    SHUTTERBOX_* variables (by lower-case name). Not started yet: (process, its URL)."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = clean_env(SHUTTERBOX_DATA_DIR=str(data_dir))
+    env.update({f"SHUTTERBOX_{name.upper()}": value for name, value in settings.items()})
+    command = shutterbox_command("serve", "--port", str(port), "--workers", str(workers))
+    process = ManagedProcess(
+        "shutterbox serve",
+        command,
+        log_path=log_path,
+        env=env,
+        ready=http_ok(f"{url}/readyz", timeout=2.0),
+    )
+    return process, url
+
+
+@contextlib.contextmanager
+def running(process: ManagedProcess, timeout: float = 60.0) -> Iterator[ManagedProcess]:
+    """``process`` started and ready; stopped on the way out, its last lines printed first
+    when something went wrong."""
     try:
-        process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+        process.start(timeout)
+        yield process
+    except BaseException:
+        print(f"{process.name} output (last lines):\n{process.log_tail(30)}", file=sys.stderr)
+        raise
+    finally:
+        process.stop()
+
+
+@contextlib.contextmanager
+def stack() -> Iterator[list[ManagedProcess]]:
+    """Every process appended to the list is stopped at the end, the last first; the last
+    lines of every log are printed when the run fails."""
+    started: list[ManagedProcess] = []
+    try:
+        yield started
+    except BaseException:
+        for item in started:
+            print(f"{item.name} output (last lines):\n{item.log_tail(15)}", file=sys.stderr)
+        raise
+    finally:
+        for item in reversed(started):
+            with contextlib.suppress(Exception):
+                item.stop()

@@ -8,7 +8,7 @@ Zipf distribution, twice (cold cache, then warm). Then it measures GETs of one v
 second from the origin against a bare Starlette `FileResponse` of the same file, and from
 Varnish (cache hits) against nginx serving the same file statically.
 
-Run from the repository root: `python bench/edge.py` (needs the `bench` and `test` extras,
+Run from the repository root: `python -m bench.edge` (needs the `bench` and `test` extras,
 varnishd and nginx).
 """
 
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import grp
 import io
 import os
@@ -29,29 +28,31 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
 
 import httpx2 as httpx
-from benchkit import (
-    REPO_ROOT,
+from PIL import Image
+
+from bench import benchkit
+from bench.benchkit import (
     WORK_DIR,
+    argument_parser,
     environment_lines,
     fail,
     markdown_table,
+    publish,
     ratio,
     relative,
-    write_section,
+    shutterbox_serve,
+    stack,
 )
-from PIL import Image
-
-sys.path.insert(0, str(REPO_ROOT))  # for the varnishd helpers of the edge tests
-
-from tests.edge.varnish import Varnish, render_vcl
-from tests.servers import free_port
+from tests.support.ports import free_port
+from tests.support.processes import ManagedProcess, http_ok
+from tests.support.varnish import Varnish, render_vcl
 
 SECTION = "edge"
 USERNAME = "bench"
@@ -116,93 +117,15 @@ http {{
 # Processes -----------------------------------------------------------------------------------
 
 
-def _tail(path: Path, lines: int = 15) -> str:
-    if not path.exists():
-        return "(no output)"
-    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+def start_origin(run_dir: Path, workers: int) -> tuple[ManagedProcess, str]:
+    return shutterbox_serve(run_dir / "data", run_dir / "origin.log", workers=workers)
 
 
-class Process:
-    """A server subprocess in a session of its own, output to a log file; stopped with its
-    whole process group."""
-
-    def __init__(
-        self, name: str, command: Sequence[str], log_path: Path, env: dict[str, str] | None = None
-    ) -> None:
-        self.name = name
-        self.log_path = log_path
-        with open(log_path, "wb") as log:
-            self.process = subprocess.Popen(
-                list(command),
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                env=env,
-            )
-
-    def wait_ready(self, url: str, timeout: float = START_TIMEOUT_SECONDS) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(
-                    f"{self.name} exited with code {self.process.returncode}:\n"
-                    f"{_tail(self.log_path)}"
-                )
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(url, timeout=2.0).status_code == 200:
-                    return
-            time.sleep(0.1)
-        raise RuntimeError(f"{self.name} was not ready after {timeout:.0f} s")
-
-    def stop(self) -> None:
-        if self.process.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=15)
-
-
-@contextlib.contextmanager
-def stack() -> Iterator[list[Process | Varnish]]:
-    """Everything started goes in the list; all of it is stopped at the end, and the last
-    lines of every log are printed when the run fails."""
-    started: list[Process | Varnish] = []
-    try:
-        yield started
-    except BaseException:
-        for item in started:
-            name = item.name if isinstance(item, Process) else "varnishd"
-            print(f"{name} output (last lines):\n{_tail(item.log_path)}", file=sys.stderr)
-        raise
-    finally:
-        for item in reversed(started):
-            with contextlib.suppress(Exception):
-                item.stop()
-
-
-def start_origin(run_dir: Path, workers: int) -> tuple[Process, str]:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SHUTTERBOX_")}
-    env["SHUTTERBOX_DATA_DIR"] = str(run_dir / "data")
-    command = [
-        sys.executable,
-        *("-m", "shutterbox.entrypoints.cli", "serve"),
-        *("--port", str(port), "--workers", str(workers)),
-    ]
-    origin = Process("shutterbox serve", command, run_dir / "origin.log", env=env)
-    return origin, f"http://127.0.0.1:{port}"
-
-
-def start_bare_app(run_dir: Path, file: Path) -> tuple[Process, str]:
+def start_bare_app(run_dir: Path, file: Path, path: str) -> tuple[ManagedProcess, str]:
     """Uvicorn with the same settings as `shutterbox serve` (log level info, access log on),
-    in front of a Starlette app that only sends ``file``."""
+    in front of a Starlette app that only sends ``file``; ready when ``path`` answers."""
     port = free_port()
+    url = f"http://127.0.0.1:{port}"
     (run_dir / "bare_app.py").write_text(BARE_APP)
     env = {**os.environ, "BENCH_EDGE_FILE": str(file)}
     command = [
@@ -210,23 +133,32 @@ def start_bare_app(run_dir: Path, file: Path) -> tuple[Process, str]:
         *("-m", "uvicorn", "--app-dir", str(run_dir), "bare_app:app"),
         *("--host", "127.0.0.1", "--port", str(port), "--log-level", "info"),
     ]
-    return Process("bare Starlette", command, run_dir / "bare.log", env=env), (
-        f"http://127.0.0.1:{port}"
+    bare = ManagedProcess(
+        "bare Starlette",
+        command,
+        log_path=run_dir / "bare.log",
+        env=env,
+        ready=http_ok(f"{url}{path}", timeout=2.0),
     )
+    return bare, url
 
 
-def start_nginx(run_dir: Path, root: Path) -> tuple[Process, str]:
+def start_nginx(run_dir: Path, root: Path, path: str) -> tuple[ManagedProcess, str]:
     binary = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
     if binary is None:
         raise RuntimeError("nginx is not installed")
     port = free_port()
+    url = f"http://127.0.0.1:{port}"
     prefix = run_dir / "nginx"
     prefix.mkdir()
     conf = prefix / "nginx.conf"
     user, group = pwd.getpwuid(os.getuid()).pw_name, grp.getgrgid(os.getgid()).gr_name
     conf.write_text(NGINX_CONF.format(user=user, group=group, port=port, root=root))
     command = [binary, "-p", str(prefix), "-e", "stderr", "-c", str(conf)]
-    return Process("nginx", command, prefix / "nginx.log"), f"http://127.0.0.1:{port}"
+    nginx = ManagedProcess(
+        "nginx", command, log_path=prefix / "nginx.log", ready=http_ok(f"{url}{path}", timeout=2.0)
+    )
+    return nginx, url
 
 
 # Pictures and uploads ------------------------------------------------------------------------
@@ -251,21 +183,11 @@ def small_jpegs(count: int, seed: int) -> list[bytes]:
 
 
 def multipart_body(data: bytes) -> bytes:
-    head = (
-        f"--{BOUNDARY}\r\n"
-        'Content-Disposition: form-data; name="file"; filename="photo.jpg"\r\n'
-        "Content-Type: image/jpeg\r\n\r\n"
-    ).encode()
-    return head + data + f"\r\n--{BOUNDARY}--\r\n".encode()
+    return benchkit.multipart_body(data, BOUNDARY)
 
 
 def sign_up(base_url: str) -> str:
-    with httpx.Client(base_url=base_url, timeout=30.0) as client:
-        created = client.post("/api/v1/users", json={"username": USERNAME, "password": PASSWORD})
-        created.raise_for_status()
-        token = client.post("/api/v1/auth/token", data={"username": USERNAME, "password": PASSWORD})
-        token.raise_for_status()
-        return str(token.json()["access_token"])
+    return benchkit.sign_up(base_url, USERNAME, PASSWORD)
 
 
 async def _for_each(
@@ -487,7 +409,7 @@ def run(args: argparse.Namespace, run_dir: Path) -> Results:
     with stack() as started:
         origin, origin_url = start_origin(run_dir, args.workers)
         started.append(origin)
-        origin.wait_ready(f"{origin_url}/readyz")
+        origin.start(START_TIMEOUT_SECONDS)
         token = sign_up(origin_url)
         paths, uploaded, ready = asyncio.run(
             upload_all(origin_url, token, pictures, args.upload_concurrency)
@@ -514,12 +436,12 @@ def run(args: argparse.Namespace, run_dir: Path) -> Results:
         file.parent.mkdir(parents=True)
         file.write_bytes(data)
 
-        bare, bare_url = start_bare_app(run_dir, file)
+        bare, bare_url = start_bare_app(run_dir, file, path)
         started.append(bare)
-        bare.wait_ready(f"{bare_url}{path}")
-        nginx, nginx_url = start_nginx(run_dir, static_root)
+        bare.start(START_TIMEOUT_SECONDS)
+        nginx, nginx_url = start_nginx(run_dir, static_root, path)
         started.append(nginx)
-        nginx.wait_ready(f"{nginx_url}{path}")
+        nginx.start(START_TIMEOUT_SECONDS)
         for url in (f"{bare_url}{path}", f"{nginx_url}{path}", f"{edge.url}{path}"):
             if httpx.get(url, timeout=10.0).content != data:
                 raise RuntimeError(f"{url} does not answer the origin's bytes")
@@ -569,7 +491,7 @@ def report(args: argparse.Namespace, results: Results) -> str:
         [
             "## Edge cache (Varnish) in front of the origin",
             "",
-            "`python bench/edge.py`: a real `shutterbox serve --workers "
+            "`python -m bench.edge`: a real `shutterbox serve --workers "
             f"{args.workers}` with {results.images:,} small distinct JPEGs "
             f"(96x64 to 160x120, {results.picture_bytes / 1e6:.1f} MB in all), behind "
             "varnishd running a copy of `deploy/varnish/shutterbox.vcl`. Client, origin, "
@@ -624,7 +546,7 @@ def report(args: argparse.Namespace, results: Results) -> str:
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser = argument_parser(__doc__)
     parser.add_argument("--images", type=int, default=2000, help="distinct images uploaded")
     parser.add_argument("--requests", type=int, default=10_000, help="GETs per replay pass")
     parser.add_argument("--exponent", type=float, default=1.1, help="Zipf exponent")
@@ -634,9 +556,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2, help="the origin's workers")
     parser.add_argument(
         "--throughput-requests", type=int, default=3000, help="GETs per server, throughput"
-    )
-    parser.add_argument(
-        "--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone"
     )
     args = parser.parse_args()
     if min(args.images, args.requests, args.concurrency, args.throughput_requests) < 2:
@@ -662,10 +581,7 @@ def main() -> int:
         results = run(args, run_dir)
     finally:
         shutil.rmtree(run_dir, ignore_errors=True)
-    text = report(args, results)
-    print(text)
-    if not args.no_write:
-        print(f"\nwrote the '{SECTION}' section of {relative(write_section(SECTION, text))}")
+    publish(SECTION, report(args, results), write=not args.no_write)
     return 0
 
 

@@ -14,7 +14,7 @@ Reported: accept latency p50/p99 under the burst against the idle baseline, read
 under load against idle reads, errors by kind, the time until the queue drained, and images
 lost (accepted but neither ready nor failed in the end: must be 0).
 
-Run from the repository root: `python bench/load.py` (`--uploads`, `--seconds` to change
+Run from the repository root: `python -m bench.load` (`--uploads`, `--seconds` to change
 the burst).
 """
 
@@ -31,7 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx2 as httpx
-from benchkit import (
+
+from bench.benchkit import (
     WORK_DIR,
     cpu_count,
     environment_lines,
@@ -42,7 +43,7 @@ from benchkit import (
     ratio,
     write_section,
 )
-from upload_latency import multipart_body, running_server, sign_up, unique_file
+from bench.upload_latency import multipart_body, running_server, sign_up, unique_file
 
 SECTION = "load"
 READERS = 4
@@ -249,7 +250,7 @@ def report(result: Result, workers: int) -> str:
     lines = [
         "## A burst of uploads with reads going on",
         "",
-        f"`python bench/load.py`: {result.uploads} distinct photos of "
+        f"`python -m bench.load`: {result.uploads} distinct photos of "
         f"{result.photo_bytes / 1000:.0f} KB started on a fixed schedule over "
         f"{result.seconds:g} s (an open loop) against one `shutterbox serve` on the embedded "
         f"setup with {workers} in-process workers, while {READERS} readers fetch feed pages "

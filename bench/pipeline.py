@@ -15,7 +15,7 @@ in rounds after a warm-up:
 then runs `make_variants` on the 24 MP photo in a fresh imaging sandbox, like a worker does,
 and reads that child's peak memory. Checks that everyone produced the same dimensions.
 
-Run from the repository root: `python bench/pipeline.py`.
+Run from the repository root: `python -m bench.pipeline`.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ import http.client
 import io
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -37,26 +36,30 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyvips
-from benchkit import (
+from PIL import Image as PILImage
+
+from bench import benchkit
+from bench.benchkit import (
     PHOTO_QUALITY,
     WORK_DIR,
+    Case,
+    Output,
+    argument_parser,
     environment_lines,
     markdown_table,
     median,
     ms,
     photo_like,
+    publish,
     ratio,
     relative,
-    stop_process,
-    write_section,
 )
-from PIL import Image as PILImage
-from PIL import ImageOps
-
 from shutterbox.adapters import imaging
 from shutterbox.adapters.imaging import configure_vips, make_variants
 from shutterbox.adapters.imaging_sandbox import ImagingSandbox, peak_memory
-from shutterbox.domain.images import VARIANT_SPECS, fit_within
+from shutterbox.domain.images import VARIANT_SPECS
+from tests.support.ports import free_port
+from tests.support.processes import ManagedProcess
 
 SECTION = "pipeline"
 QUALITY = imaging.JPEG_QUALITY  # 82, shutterbox's default
@@ -132,17 +135,6 @@ def write_photos(directory: Path) -> dict[Photo, int]:
 # What is timed -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Output:
-    name: str
-    width: int
-    height: int
-    bytes: int
-
-
-Case = Callable[[Path], list[Output]]
-
-
 def _outputs(processed: imaging.ProcessedImage) -> list[Output]:
     return [Output(v.name, v.width, v.height, len(v.data)) for v in processed.variants]
 
@@ -201,31 +193,10 @@ def vips_floor_plain(path: Path) -> list[Output]:
     return _floor(path)
 
 
-def _pillow_jpeg_bytes(image: PILImage.Image) -> int:
-    buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=QUALITY, optimize=True, progressive=True)
-    return buffer.tell()
-
-
 def pillow_variants(path: Path) -> list[Output]:
-    """The same job in Pillow: shrink-on-load through draft() (never below the largest
-    variant), upright, RGB, then Lanczos down to each size cascading from the largest; JPEGs
-    with optimised Huffman tables and progressive scans, like shutterbox's and thumbor's."""
-    with PILImage.open(path) as source:
-        source.draft("RGB", (LARGEST, LARGEST))
-        ImageOps.exif_transpose(source, in_place=True)
-        current: PILImage.Image = source
-        if current.mode != "RGB":
-            current = current.convert("RGB")
-        outputs: list[Output] = []
-        for spec in VARIANT_SPECS:
-            size = fit_within(current.width, current.height, spec.max_side)
-            if size != current.size:
-                current = current.resize(size, PILImage.Resampling.LANCZOS)
-            outputs.append(
-                Output(spec.name, current.width, current.height, _pillow_jpeg_bytes(current))
-            )
-    return outputs
+    """The same job in Pillow (see `benchkit.pillow_variants`), with thumbor's and
+    shutterbox's quality."""
+    return benchkit.pillow_variants(path, QUALITY)
 
 
 # thumbor -------------------------------------------------------------------------------------
@@ -291,18 +262,6 @@ def ensure_thumbor() -> tuple[Path, str]:
     return command, _thumbor_versions(python)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _log_tail(log_path: Path, lines: int = 20) -> str:
-    if not log_path.exists():
-        return "(no output)"
-    return "\n".join(log_path.read_text(errors="replace").strip().splitlines()[-lines:])
-
-
 class ThumborClient:
     """One keep-alive HTTP/1.1 connection to the thumbor server."""
 
@@ -332,21 +291,15 @@ class ThumborClient:
             self._connection = None
 
 
-def _wait_until_ready(process: subprocess.Popen[bytes], client: ThumborClient, log: Path) -> None:
-    deadline = time.monotonic() + THUMBOR_READY_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise ThumborUnavailable(
-                f"thumbor exited with code {process.returncode}:\n{_log_tail(log)}"
-            )
+def _thumbor_ready(client: ThumborClient) -> Callable[[], bool]:
+    def check() -> bool:
         with contextlib.suppress(OSError, http.client.HTTPException):
             if client.get("/healthcheck")[0] == 200:
-                return
+                return True
         client.close()
-        time.sleep(0.2)
-    raise ThumborUnavailable(
-        f"thumbor did not answer within {THUMBOR_READY_TIMEOUT_SECONDS:.0f} s:\n{_log_tail(log)}"
-    )
+        return False
+
+    return check
 
 
 @contextlib.contextmanager
@@ -354,31 +307,36 @@ def thumbor_server(command: Path, root: Path, work: Path) -> Iterator[ThumborCli
     """A thumbor serving the files in ``root`` on a free loopback port, stopped on exit."""
     conf = work / "thumbor.conf"
     conf.write_text(THUMBOR_CONF.format(root=str(root), quality=QUALITY))
-    log = work / "thumbor.log"
     port = free_port()
-    arguments = [str(command), "--ip", "127.0.0.1", "--port", str(port), "--conf", str(conf)]
-    with open(log, "wb") as output:
-        try:
-            process = subprocess.Popen(
-                [*arguments, "--log-level", "warning"],
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                env=_clean_env(),
-            )
-        except OSError as error:
-            raise ThumborUnavailable(f"starting thumbor: {error}") from error
     client = ThumborClient(port)
+    process = ManagedProcess(
+        "thumbor",
+        [
+            *(str(command), "--ip", "127.0.0.1", "--port", str(port)),
+            *("--conf", str(conf), "--log-level", "warning"),
+        ],
+        log_path=work / "thumbor.log",
+        env=_clean_env(),
+        ready=_thumbor_ready(client),
+        ready_interval=0.2,
+    )
     try:
-        _wait_until_ready(process, client, log)
+        process.launch()
+    except OSError as error:
+        raise ThumborUnavailable(f"starting thumbor: {error}") from error
+    try:
+        try:
+            process.wait_ready(THUMBOR_READY_TIMEOUT_SECONDS)
+        except RuntimeError as error:
+            raise ThumborUnavailable(str(error)) from error
         yield client
     except BaseException:
-        if log.exists() and log.stat().st_size:
-            print(f"thumbor output (last lines):\n{_log_tail(log)}", file=sys.stderr)
+        if process.log_text():
+            print(f"thumbor output (last lines):\n{process.log_tail(20)}", file=sys.stderr)
         raise
     finally:
         client.close()
-        stop_process(process)
+        process.stop()
 
 
 def thumbor_case(client: ThumborClient) -> Case:
@@ -657,7 +615,7 @@ def report(results: Results, memory: Memory, sizes: dict[Photo, int]) -> str:
     lines = [
         "## The variant pipeline against its floor, Pillow and thumbor",
         "",
-        "`python bench/pipeline.py`: shutterbox's `make_variants` (the real variant set: "
+        "`python -m bench.pipeline`: shutterbox's `make_variants` (the real variant set: "
         f"{variants} px, JPEG Q{QUALITY}, optimised progressive) on three photos, against, in "
         "the same rounds: the floor, a libvips shrink-on-load decode to "
         f"{LARGEST} px (held in memory) plus three `jpegsave_buffer(Q={QUALITY}, "
@@ -745,11 +703,8 @@ def report(results: Results, memory: Memory, sizes: dict[Photo, int]) -> str:
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser = argument_parser(__doc__)
     parser.add_argument("--rounds", type=int, default=ROUNDS, help="timed rounds (after a warm-up)")
-    parser.add_argument(
-        "--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone"
-    )
     return parser.parse_args()
 
 
@@ -789,10 +744,7 @@ def main() -> int:
         sizes = write_photos(directory)
         results = run(directory, args.rounds)
         memory = worker_peak_memory(directory / PHOTO_24MP.file_name)
-    text = report(results, memory, sizes)
-    print(text)
-    if not args.no_write:
-        print(f"\nwrote the '{SECTION}' section of {relative(write_section(SECTION, text))}")
+    publish(SECTION, report(results, memory, sizes), write=not args.no_write)
     return 0
 
 

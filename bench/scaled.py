@@ -7,8 +7,8 @@ same concurrency and waits until every image is ready. Reports the accept latenc
 second, upload-to-ready times, the time from the first upload until all are ready, and the
 processing throughput of two worker processes against one.
 
-Run from the repository root: `python bench/scaled.py` (needs PostgreSQL and NATS on the
-machine, see tests/servers.py, and the `test` extra for moto's S3 server).
+Run from the repository root: `python -m bench.scaled` (needs PostgreSQL and NATS on the
+machine, see tests/support/servers.py, and the `test` extra for moto's S3 server).
 """
 
 from __future__ import annotations
@@ -25,9 +25,11 @@ from pathlib import Path
 
 import asyncpg
 import httpx2 as httpx
-from benchkit import (
-    REPO_ROOT,
+
+from bench import benchkit
+from bench.benchkit import (
     WORK_DIR,
+    argument_parser,
     cpu_count,
     environment_lines,
     markdown_table,
@@ -35,16 +37,12 @@ from benchkit import (
     ms,
     percentile,
     photo_like,
+    publish,
     ratio,
-    relative,
-    write_section,
 )
-
-sys.path.insert(0, str(REPO_ROOT))  # for the test helpers that run the servers
-
-from tests.scale.cluster import ApiNode, Backends, Cluster
-from tests.servers import NATS_URL, POSTGRES_ADMIN_URL, S3Endpoint, postgres_database
-from tests.servers import reachable as server_reachable
+from tests.support.cluster import ApiNode, Backends, Cluster
+from tests.support.servers import NATS_URL, POSTGRES_ADMIN_URL, S3Endpoint, postgres_database
+from tests.support.servers import reachable as server_reachable
 
 SECTION = "scaled"
 PASSWORD = "bench-password-1"
@@ -99,12 +97,7 @@ def photo_copies(width: int, height: int, count: int) -> tuple[list[bytes], int]
 
 
 def multipart_body(data: bytes) -> bytes:
-    head = (
-        f"--{BOUNDARY}\r\n"
-        'Content-Disposition: form-data; name="file"; filename="photo.jpg"\r\n'
-        "Content-Type: image/jpeg\r\n\r\n"
-    ).encode()
-    return head + data + f"\r\n--{BOUNDARY}--\r\n".encode()
+    return benchkit.multipart_body(data, BOUNDARY)
 
 
 # One configuration ---------------------------------------------------------------------------
@@ -335,7 +328,7 @@ def report(runs: list[Run], args: argparse.Namespace, size: int, versions: tuple
         [
             "## Scaled setup: one worker process against two",
             "",
-            "`python bench/scaled.py`: one API node (`shutterbox serve --no-workers`) on "
+            "`python -m bench.scaled`: one API node (`shutterbox serve --no-workers`) on "
             "PostgreSQL, an S3-compatible bucket (moto's server) and NATS JetStream, with one "
             "and then two `shutterbox worker --concurrency 1` processes. Each configuration "
             f"gets the same {args.uploads} uploads (multipart `POST /api/v1/images`, "
@@ -373,15 +366,12 @@ def report(runs: list[Run], args: argparse.Namespace, size: int, versions: tuple
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser = argument_parser(__doc__)
     parser.add_argument("--uploads", type=int, default=60, help="uploads per configuration")
     parser.add_argument("--concurrency", type=int, default=8, help="uploads in flight at once")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of both configurations")
     parser.add_argument("--width", type=int, default=1920, help="photo width (multiple of 40)")
     parser.add_argument("--height", type=int, default=1440, help="photo height (multiple of 40)")
-    parser.add_argument(
-        "--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone"
-    )
     args = parser.parse_args()
     if args.uploads < 2 or args.concurrency < 1 or args.rounds < 1:
         parser.error("--uploads must be at least 2, --concurrency and --rounds at least 1")
@@ -416,10 +406,7 @@ def main() -> int:
     finally:
         s3.stop()
         shutil.rmtree(run_dir, ignore_errors=True)
-    text = report(runs, args, size, versions)
-    print(text)
-    if not args.no_write:
-        print(f"\nwrote the '{SECTION}' section of {relative(write_section(SECTION, text))}")
+    publish(SECTION, report(runs, args, size, versions), write=not args.no_write)
     return 0
 
 

@@ -6,7 +6,7 @@ Starts the server with no background workers (so only acceptance is measured), u
 and uploads per second with writing the same bytes to a new file + fsync + rename + fsync of
 the directory, measured in the same run, in the same data directory.
 
-Run from the repository root: `python bench/upload_latency.py`.
+Run from the repository root: `python -m bench.upload_latency`.
 """
 
 from __future__ import annotations
@@ -17,8 +17,6 @@ import contextlib
 import itertools
 import os
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,17 +26,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx2 as httpx
-from benchkit import (
+
+from bench import benchkit
+from bench.benchkit import (
     WORK_DIR,
+    argument_parser,
     environment_lines,
     markdown_table,
     ms,
     percentile,
+    publish,
     ratio,
     relative,
-    stop_process,
+    running,
+    shutterbox_serve,
     write_photo_jpeg,
-    write_section,
 )
 
 SECTION = "upload_latency"
@@ -132,84 +134,25 @@ def bare_batch(parent: Path, data: bytes, count: int, concurrency: int) -> Batch
 # The server ----------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _log_tail(log_path: Path, lines: int = 30) -> str:
-    if not log_path.exists():
-        return "(no server output)"
-    return "\n".join(log_path.read_text(errors="replace").splitlines()[-lines:])
-
-
-def _wait_until_ready(process: subprocess.Popen[bytes], base_url: str, log_path: Path) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(
-                f"the server exited with code {process.returncode}:\n{_log_tail(log_path)}"
-            )
-        with contextlib.suppress(httpx.TransportError):
-            if httpx.get(f"{base_url}/readyz", timeout=2.0).status_code == 200:
-                return
-        time.sleep(0.1)
-    raise RuntimeError(f"the server was not ready after {READY_TIMEOUT_SECONDS:.0f} s")
-
-
 @contextlib.contextmanager
 def running_server(
     data_dir: Path, log_path: Path, *, workers: int = 0, **settings: str
 ) -> Iterator[str]:
     """A `shutterbox serve` on a free port (by default with no background workers, so only
     acceptance is measured); ``settings`` are extra SHUTTERBOX_* variables. Yields its URL."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SHUTTERBOX_")}
-    env["SHUTTERBOX_DATA_DIR"] = str(data_dir)
-    env.update({f"SHUTTERBOX_{name.upper()}": value for name, value in settings.items()})
-    command = [
-        sys.executable,
-        *("-m", "shutterbox.entrypoints.cli", "serve"),
-        *("--port", str(port), "--workers", str(workers)),
-    ]
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_ready(process, base_url, log_path)
+    process, base_url = shutterbox_serve(data_dir, log_path, workers=workers, **settings)
+    with running(process, READY_TIMEOUT_SECONDS):
         yield base_url
-    except BaseException:
-        print(f"server output (last lines):\n{_log_tail(log_path)}", file=sys.stderr)
-        raise
-    finally:
-        stop_process(process)
 
 
 def sign_up(base_url: str) -> str:
     """Register the benchmark user and return a bearer token."""
-    with httpx.Client(base_url=base_url, timeout=30.0) as client:
-        created = client.post("/api/v1/users", json={"username": USERNAME, "password": PASSWORD})
-        created.raise_for_status()
-        token = client.post("/api/v1/auth/token", data={"username": USERNAME, "password": PASSWORD})
-        token.raise_for_status()
-        return str(token.json()["access_token"])
-
-
-# Uploads -------------------------------------------------------------------------------------
+    return benchkit.sign_up(base_url, USERNAME, PASSWORD)
 
 
 def multipart_body(data: bytes) -> tuple[bytes, str]:
     """The upload form, encoded once so the client spends no time on it per request."""
-    if BOUNDARY.encode() in data:
-        raise ValueError("the multipart boundary occurs in the file")
-    head = (
-        f"--{BOUNDARY}\r\n"
-        'Content-Disposition: form-data; name="file"; filename="photo.jpg"\r\n'
-        "Content-Type: image/jpeg\r\n\r\n"
-    ).encode()
-    tail = f"\r\n--{BOUNDARY}--\r\n".encode()
-    return head + data + tail, f"multipart/form-data; boundary={BOUNDARY}"
+    return benchkit.multipart_body(data, BOUNDARY), f"multipart/form-data; boundary={BOUNDARY}"
 
 
 _serial = itertools.count()
@@ -355,7 +298,7 @@ def report(levels: list[Level], size: int, counts: dict[int, int]) -> str:
         [
             "## Upload acceptance latency",
             "",
-            "`python bench/upload_latency.py`: a real `shutterbox serve --workers 0` accepting "
+            "`python -m bench.upload_latency`: a real `shutterbox serve --workers 0` accepting "
             "a ~3 MB JPEG (time until `201 Created`), against the bare cost of storing the "
             "same bytes durably in the same data directory (new file, write, fsync, rename, "
             "fsync of the directory). Client, server and baseline share the machine.",
@@ -379,13 +322,10 @@ def report(levels: list[Level], size: int, counts: dict[int, int]) -> str:
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser = argument_parser(__doc__)
     parser.add_argument("--serial", type=int, default=40, help="uploads at concurrency 1")
     parser.add_argument("--parallel", type=int, default=160, help="uploads at --concurrency")
     parser.add_argument("--concurrency", type=int, default=16, help="uploads in flight at once")
-    parser.add_argument(
-        "--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone"
-    )
     args = parser.parse_args()
     if args.concurrency < 2:
         parser.error("--concurrency must be at least 2 (concurrency 1 is always measured)")
@@ -406,10 +346,7 @@ def main() -> int:
         levels = run(photo.read_bytes(), run_dir, counts)
     finally:
         shutil.rmtree(run_dir, ignore_errors=True)
-    text = report(levels, size, counts)
-    print(text)
-    if not args.no_write:
-        print(f"\nwrote the '{SECTION}' section of {relative(write_section(SECTION, text))}")
+    publish(SECTION, report(levels, size, counts), write=not args.no_write)
     return 0
 
 

@@ -7,55 +7,42 @@ shrink-on-load decode (for reference) and Pillow doing the same three variants w
 mode, EXIF transpose and Lanczos resizing. Checks that shutterbox and Pillow produce the same
 dimensions, so that the comparison is fair.
 
-Run from the repository root: `python bench/variants.py`.
+Run from the repository root: `python -m bench.variants`.
 """
 
 from __future__ import annotations
 
 import argparse
-import io
 import sys
 import tempfile
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pyvips
-from benchkit import (
+
+from bench import benchkit
+from bench.benchkit import (
     PHOTO_HEIGHT,
     PHOTO_QUALITY,
     PHOTO_WIDTH,
+    Case,
+    Output,
+    argument_parser,
     environment_lines,
     markdown_table,
     median,
     ms,
+    publish,
     ratio,
-    relative,
     write_photo_jpeg,
-    write_section,
 )
-from PIL import Image as PILImage
-from PIL import ImageOps
-
 from shutterbox.adapters.imaging import configure_vips, make_variants
-from shutterbox.domain.images import VARIANT_SPECS, fit_within
+from shutterbox.domain.images import VARIANT_SPECS
 
 SECTION = "variants"
 QUALITY = 82  # shutterbox's default jpeg_quality
 WARMUP = 1
 DIMENSION_TOLERANCE = 1  # pixels; the two resizers may round a fractional edge differently
-
-
-@dataclass(frozen=True)
-class Output:
-    name: str
-    width: int
-    height: int
-    bytes: int
-
-
-Case = Callable[[Path], list[Output]]
 
 
 # The four things timed -----------------------------------------------------------------------
@@ -80,30 +67,9 @@ def vips_shrink_on_load(path: Path) -> list[Output]:
     return []
 
 
-def _jpeg_bytes(image: PILImage.Image) -> int:
-    buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=QUALITY, optimize=True, progressive=True)
-    return buffer.tell()
-
-
 def pillow_variants(path: Path) -> list[Output]:
-    """The same job in Pillow: shrink-on-load through draft() (never below the largest
-    variant), upright, sRGB 8-bit, then Lanczos down to each size, cascading from the largest;
-    JPEGs with optimised Huffman tables and progressive scans, like shutterbox's."""
-    largest = VARIANT_SPECS[0].max_side
-    with PILImage.open(path) as source:
-        source.draft("RGB", (largest, largest))
-        ImageOps.exif_transpose(source, in_place=True)
-        current: PILImage.Image = source
-        if current.mode != "RGB":
-            current = current.convert("RGB")
-        outputs: list[Output] = []
-        for spec in VARIANT_SPECS:
-            size = fit_within(current.width, current.height, spec.max_side)
-            if size != current.size:
-                current = current.resize(size, PILImage.Resampling.LANCZOS)
-            outputs.append(Output(spec.name, current.width, current.height, _jpeg_bytes(current)))
-    return outputs
+    """The same job in Pillow (see `benchkit.pillow_variants`), at shutterbox's quality."""
+    return benchkit.pillow_variants(path, QUALITY)
 
 
 SHUTTERBOX = "shutterbox make_variants (3 JPEGs)"
@@ -203,7 +169,7 @@ def report(
         [
             "## Making the variants of a 12 MP photo",
             "",
-            "`python bench/variants.py`: shutterbox's `make_variants` (the real variant set: "
+            "`python -m bench.variants`: shutterbox's `make_variants` (the real variant set: "
             f"{', '.join(f'{s.name} {s.max_side}' for s in VARIANT_SPECS)} px, JPEG Q{QUALITY}) "
             "against a full libvips decode of the same file, and against Pillow doing the same "
             "job (draft shrink-on-load, EXIF transpose, Lanczos resize cascading from the "
@@ -230,11 +196,8 @@ def report(
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser = argument_parser(__doc__)
     parser.add_argument("--rounds", type=int, default=5, help="timed rounds (after a warm-up)")
-    parser.add_argument(
-        "--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone"
-    )
     return parser.parse_args()
 
 
@@ -248,10 +211,7 @@ def main() -> int:
         ours, theirs = shutterbox_variants(photo), pillow_variants(photo)
         check_dimensions(ours, theirs)
         times = measure(photo, args.rounds)
-    text = report(times, ours, theirs, size)
-    print(text)
-    if not args.no_write:
-        print(f"\nwrote the '{SECTION}' section of {relative(write_section(SECTION, text))}")
+    publish(SECTION, report(times, ours, theirs, size), write=not args.no_write)
     return 0
 
 

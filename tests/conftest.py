@@ -1,8 +1,10 @@
+"""Fixtures every test directory shares: settings, an app client, PostgreSQL, S3, and the
+server, origin and edge (varnishd) process factories of the e2e, edge and fault tests."""
+
 from __future__ import annotations
 
 import os
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,18 +13,11 @@ from fastapi.testclient import TestClient
 
 from shutterbox.config import Settings
 from shutterbox.entrypoints.api.app import create_app
-from tests.servers import S3Endpoint, postgres_database
-
-
-def make_settings(data_dir: Path, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {
-        "data_dir": data_dir,
-        "job_poll_seconds": 0.2,
-        "job_retry_base_seconds": 0.2,
-        "workers": 2,
-    }
-    values.update(overrides)
-    return Settings(**values)
+from tests.support.processes import Started
+from tests.support.server import ServerProcess
+from tests.support.servers import S3Endpoint, postgres_database
+from tests.support.settings import make_settings
+from tests.support.varnish import Varnish, render_vcl
 
 
 @pytest.fixture(scope="session")
@@ -57,35 +52,49 @@ def client(settings: Settings) -> Iterator[TestClient]:
         yield test_client
 
 
-def register(client: Any, username: str, password: str = "correct horse") -> dict[str, str]:
-    """Create a user and return the Authorization header for them."""
-    response = client.post("/api/v1/users", json={"username": username, "password": password})
-    assert response.status_code == 201, response.text
-    response = client.post("/api/v1/auth/token", data={"username": username, "password": password})
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+@pytest.fixture
+def server_factory(tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
+    """`shutterbox serve` subprocesses on one data directory; all stopped at the end."""
+    servers: Started[ServerProcess] = Started()
+
+    def make(serve_args: tuple[str, ...] = (), **env: str) -> ServerProcess:
+        server = ServerProcess(tmp_path / "data", serve_args=serve_args, **env)
+        server.data_dir.mkdir(parents=True, exist_ok=True)
+        return servers.add(server)
+
+    yield make
+    servers.stop_all()
 
 
-def upload(
-    client: Any, auth: dict[str, str], data: bytes, name: str = "photo.jpg", **fields: str
-) -> Any:
-    return client.post(
-        "/api/v1/images",
-        headers=auth,
-        files={"file": (name, data, "application/octet-stream")},
-        data=fields,
-    )
+@pytest.fixture
+def origin_factory(tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
+    """`shutterbox serve` subprocesses, each with a data directory of its own; all stopped
+    at the end of the test."""
+    origins: Started[ServerProcess] = Started()
+
+    def make(port: int | None = None, **env: str) -> ServerProcess:
+        data_dir = tmp_path / f"origin-{len(origins)}" / "data"
+        data_dir.parent.mkdir(parents=True, exist_ok=True)
+        return origins.add(ServerProcess(data_dir, port=port, **env))
+
+    yield make
+    origins.stop_all()
 
 
-def wait_for_status(
-    client: Any, image_id: str, auth: dict[str, str] | None = None, timeout: float = 30.0
-) -> dict[str, Any]:
-    """Poll until the image leaves ``processing``; return its JSON."""
-    deadline = time.monotonic() + timeout
-    while True:
-        body = client.get(f"/api/v1/images/{image_id}", headers=auth or {}).json()
-        if body.get("status") != "processing":
-            return body
-        if time.monotonic() > deadline:
-            raise AssertionError(f"image {image_id} still processing after {timeout}s")
-        time.sleep(0.1)
+@pytest.fixture
+def edge_factory(tmp_path: Path) -> Iterator[Callable[..., Varnish]]:
+    """varnishd with a copy of deploy/varnish/shutterbox.vcl in front of a backend port
+    (keyword arguments go to render_vcl); all stopped at the end of the test."""
+    edges: Started[Varnish] = Started()
+
+    def make(
+        origin_port: int, port: int | None = None, vcl: Path | None = None, **render: Any
+    ) -> Varnish:
+        """``vcl``: an already rendered VCL to run instead (then ``origin_port`` is unused)."""
+        workdir = tmp_path / f"edge-{len(edges)}"
+        if vcl is None:
+            vcl = render_vcl(workdir / "vcl", origin_port, **render)
+        return edges.add(Varnish(workdir, vcl, port=port))
+
+    yield make
+    edges.stop_all()

@@ -17,8 +17,9 @@ from fastapi.testclient import TestClient
 from shutterbox.entrypoints.api.app import create_app
 from shutterbox.services.images.events import StreamCloser
 from shutterbox.services.people import accounts
-from tests.conftest import make_settings, register, upload, wait_for_status
 from tests.imagegen import jpeg_bytes
+from tests.support.clients import register, upload, wait_for_status
+from tests.support.settings import make_settings
 
 CALLERS = ("anonymous", "other", "owner", "admin")
 PASSWORD = "correct horse"

@@ -19,8 +19,9 @@ from shutterbox.entrypoints.api.routers.cost import estimate_body
 from shutterbox.entrypoints.cli import app as cli
 from shutterbox.services.billing.costs import load_price_sheet
 from shutterbox.services.people import accounts
-from tests.conftest import make_settings, register, upload, wait_for_status
 from tests.imagegen import jpeg_bytes
+from tests.support.clients import register, upload, wait_for_status
+from tests.support.settings import make_settings
 
 PACKAGED = Path(__file__).resolve().parents[2] / "src" / "shutterbox" / "pricing" / "prices.toml"
 

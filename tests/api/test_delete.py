@@ -7,8 +7,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from shutterbox.config import Settings
-from tests.conftest import make_settings, register, upload, wait_for_status
 from tests.imagegen import jpeg_bytes
+from tests.support.clients import register, upload, wait_for_status
+from tests.support.settings import make_settings
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ from urllib.parse import parse_qs, urlparse
 from fastapi.testclient import TestClient
 
 from shutterbox.config import Settings
-from tests.conftest import register, wait_for_status
 from tests.imagegen import jpeg_bytes
+from tests.support.clients import register, wait_for_status
 
 
 def _start(client: TestClient, auth: dict, data: bytes, content_type: str = "image/jpeg"):
@@ -119,7 +119,7 @@ def test_abandoned_uploads_are_cleaned_up(tmp_path):
     from shutterbox import clock
     from shutterbox.entrypoints.api.app import create_app
     from shutterbox.services.images.direct_uploads import clean_up_abandoned
-    from tests.conftest import make_settings
+    from tests.support.settings import make_settings
 
     settings = make_settings(
         tmp_path / "data", direct_upload_expiry_seconds=60, direct_upload_grace_seconds=0

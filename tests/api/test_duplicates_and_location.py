@@ -3,8 +3,8 @@ from __future__ import annotations
 import pyvips
 from fastapi.testclient import TestClient
 
-from tests.conftest import register, upload, wait_for_status
 from tests.imagegen import jpeg_bytes
+from tests.support.clients import register, upload, wait_for_status
 
 
 def test_same_bytes_again_return_the_existing_image(client: TestClient):

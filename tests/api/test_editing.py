@@ -11,9 +11,10 @@ from fastapi.testclient import TestClient
 
 from shutterbox.config import Settings
 from shutterbox.entrypoints.api.app import create_app
-from tests.api.test_purge import RecordingEdge
-from tests.conftest import make_settings, register, upload, wait_for_status
 from tests.imagegen import jpeg_bytes
+from tests.support.clients import register, upload, wait_for_status
+from tests.support.recording_edge import RecordingEdge
+from tests.support.settings import make_settings
 
 
 def _ready(client: TestClient, auth: dict[str, str], **fields: str) -> dict[str, Any]:

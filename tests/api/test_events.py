@@ -17,8 +17,9 @@ from shutterbox.domain.users import User
 from shutterbox.services.images import processing
 from shutterbox.services.images.events import ImageStatus, StatusWatch
 from shutterbox.services.people import accounts
-from tests.conftest import make_settings, register, upload
 from tests.imagegen import jpeg_bytes
+from tests.support.clients import register, upload
+from tests.support.settings import make_settings
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -8,8 +8,8 @@ import re
 
 from fastapi.testclient import TestClient
 
-from tests.conftest import register, upload, wait_for_status
 from tests.imagegen import jpeg_bytes
+from tests.support.clients import register, upload, wait_for_status
 
 CARD_ID = re.compile(r'data-testid="card" data-image-id="([^"]+)"')
 

@@ -6,8 +6,8 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from tests.conftest import register, upload, wait_for_status
 from tests.imagegen import jpeg_bytes
+from tests.support.clients import register, upload, wait_for_status
 
 
 def _ready(client: TestClient, auth: dict[str, str], **fields: str) -> str:

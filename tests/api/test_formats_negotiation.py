@@ -5,8 +5,9 @@ from __future__ import annotations
 import pyvips
 from fastapi.testclient import TestClient
 
-from tests.conftest import make_settings, register, upload, wait_for_status
 from tests.imagegen import jpeg_bytes
+from tests.support.clients import register, upload, wait_for_status
+from tests.support.settings import make_settings
 
 CHROME = "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8"
 

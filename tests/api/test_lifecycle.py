@@ -5,7 +5,6 @@ images for the retention and then the bytes really go, failed uploads expire."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -16,10 +15,11 @@ from fastapi.testclient import TestClient
 from shutterbox import clock
 from shutterbox.config import Settings
 from shutterbox.domain.jobs import JobKind
-from shutterbox.entrypoints.api.app import create_app
 from shutterbox.services.storage import lifecycle
-from tests.conftest import make_settings, register, upload, wait_for_status
 from tests.imagegen import jpeg_bytes
+from tests.support.app import with_services
+from tests.support.clients import register, upload, wait_for_status
+from tests.support.settings import make_settings
 
 
 @pytest.fixture
@@ -33,17 +33,9 @@ def settings(tmp_path: Path) -> Settings:
     )
 
 
-@pytest.fixture
-def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as test_client:
-        yield test_client
-
-
 def run_lifecycle(client: TestClient) -> lifecycle.LifecycleReport:
     """One lifecycle pass, on the application's own event loop and services."""
-    services = client.app.state.services  # type: ignore[attr-defined]
-    assert client.portal is not None
-    return client.portal.call(lifecycle.run_lifecycle, services)
+    return with_services(client, lifecycle.run_lifecycle)  # type: ignore[no-any-return]
 
 
 def blob_files(settings: Settings, image_id: str) -> list[Path]:

@@ -16,8 +16,9 @@ from shutterbox.clock import travel, utcnow
 from shutterbox.domain.errors import RateLimited
 from shutterbox.entrypoints.api.app import create_app
 from shutterbox.services.people.limits import Rate, RateLimiter, parse_rate
-from tests.conftest import make_settings, register, upload
 from tests.imagegen import jpeg_bytes
+from tests.support.clients import register, upload
+from tests.support.settings import make_settings
 
 PASSWORD = "correct horse"
 

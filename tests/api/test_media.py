@@ -6,8 +6,8 @@ import pytest
 import pyvips
 from fastapi.testclient import TestClient
 
-from tests.conftest import register, upload, wait_for_status
 from tests.imagegen import jpeg_bytes
+from tests.support.clients import register, upload, wait_for_status
 
 
 @pytest.fixture

@@ -9,8 +9,9 @@ from urllib.parse import parse_qs, urlparse
 from fastapi.testclient import TestClient
 
 from shutterbox.entrypoints.api.app import create_app
-from tests.conftest import make_settings, register, upload, wait_for_status
 from tests.imagegen import jpeg_bytes
+from tests.support.clients import register, upload, wait_for_status
+from tests.support.settings import make_settings
 
 
 def _private_image(client: TestClient) -> tuple[dict, dict]:

@@ -2,46 +2,18 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlparse
 
 import pytest
 from fastapi.testclient import TestClient
 
 from shutterbox.entrypoints.api.app import create_app
-from tests.conftest import make_settings, register, upload, wait_for_status
 from tests.imagegen import jpeg_bytes
-
-
-class RecordingEdge:
-    """A stand-in edge cache speaking real HTTP: records PURGE requests, answers ``status``."""
-
-    def __init__(self) -> None:
-        self.purged: list[str] = []
-        self.status = 200
-        edge = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_PURGE(self) -> None:
-                edge.purged.append(self.path)
-                self.send_response(edge.status)
-                self.send_header("content-length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+from tests.support.clients import register, upload, wait_for_status
+from tests.support.recording_edge import RecordingEdge
+from tests.support.settings import make_settings
 
 
 @pytest.fixture

@@ -15,8 +15,9 @@ from shutterbox.adapters.db.tables import direct_uploads, images
 from shutterbox.clock import travel
 from shutterbox.entrypoints.api.app import create_app
 from shutterbox.services.storage import lifecycle
-from tests.conftest import make_settings, register, upload
 from tests.imagegen import jpeg_bytes
+from tests.support.clients import register, upload
+from tests.support.settings import make_settings
 
 
 def _blobs(data_dir: Path) -> set[str]:

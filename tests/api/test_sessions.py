@@ -15,8 +15,9 @@ from shutterbox.clock import travel
 from shutterbox.config import Settings
 from shutterbox.entrypoints.api.app import create_app
 from shutterbox.services.people import accounts, sessions
-from tests.conftest import make_settings, register, upload
 from tests.imagegen import jpeg_bytes
+from tests.support.clients import register, upload
+from tests.support.settings import make_settings
 
 PASSWORD = "correct horse"
 CSRF_ERROR = {

@@ -6,8 +6,8 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from shutterbox.config import Settings
-from tests.conftest import register, upload, wait_for_status
 from tests.imagegen import jpeg_bytes
+from tests.support.clients import register, upload, wait_for_status
 
 
 def test_upload_answers_201_processing_with_location(client: TestClient, settings: Settings):
@@ -101,7 +101,7 @@ def test_no_staging_files_are_left_behind(client: TestClient, settings: Settings
 
 def test_an_expired_idempotency_key_starts_a_new_upload(tmp_path):
     from shutterbox.entrypoints.api.app import create_app
-    from tests.conftest import make_settings
+    from tests.support.settings import make_settings
 
     settings = make_settings(tmp_path / "data", idempotency_ttl_hours=0)
     with TestClient(create_app(settings)) as client:

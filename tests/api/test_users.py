@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from tests.conftest import register
+from tests.support.clients import register
 
 
 def test_register_and_log_in(client: TestClient):

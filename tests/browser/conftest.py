@@ -15,88 +15,41 @@ Fixtures for every browser test:
 - ``make_user``: a new registered ``Account`` (name, password, bearer header for API checks).
 - ``logged_in_page``: ``open_page`` for a logged-in user (a session cookie in its context).
 
-Helpers: ``upload_photo`` (a JPEG through the API, waited for until processed) and
-``register_through_page`` (the register form, as a visitor fills it in).
+Helpers (``upload_photo``, ``register_through_page``, ``BrowserPage``, ``Account``) are in
+tests/support/browser.py.
 
 Without Chromium the tests are skipped, except under CI (``CI=true``), where they fail.
 """
 
 from __future__ import annotations
 
-import itertools
 import os
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx2 as httpx
 import pytest
 
-from tests.conftest import wait_for_status
-from tests.e2e.server import ServerProcess
-from tests.imagegen import jpeg_bytes
+from tests.support.browser import (
+    CHROMIUM,
+    DESKTOP,
+    PASSWORD,
+    SCREENSHOTS,
+    WATCH_CSP,
+    Account,
+    BrowserPage,
+    next_number,
+    unavailable,
+)
+from tests.support.processes import shutterbox_command
+from tests.support.server import ServerProcess
 
 try:
-    from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
+    from playwright.sync_api import Browser, sync_playwright
 except ImportError:  # the test extra not installed: the fixtures say so
     sync_playwright = None
-
-CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).parent / "screenshots"
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
-PASSWORD = "correct horse battery"
-
-# Runs in every page before its own scripts: keeps the CSP violations the browser reports.
-_WATCH_CSP = """
-window.__cspViolations = [];
-document.addEventListener("securitypolicyviolation", (event) => {
-  window.__cspViolations.push(
-    event.violatedDirective + " blocked " + (event.blockedURI || "inline") +
-      " (" + event.sourceFile + ":" + event.lineNumber + ")"
-  );
-});
-"""
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{reason}; CI must install it (see .ci/run)", pytrace=False)
-    pytest.skip(reason)
-
-
-@dataclass
-class BrowserPage:
-    """A page in its own browser context, and what went wrong in it."""
-
-    page: Page
-    console_errors: list[str] = field(default_factory=list)
-    page_errors: list[str] = field(default_factory=list)
-    expected_errors: list[Callable[[ConsoleMessage], bool]] = field(default_factory=list)
-
-    def expect_console_error(self, matches: Callable[[ConsoleMessage], bool]) -> None:
-        """Console errors ``matches`` accepts are not counted (e.g. an expected 401)."""
-        self.expected_errors.append(matches)
-
-    def _on_console(self, message: ConsoleMessage) -> None:
-        if message.type == "error" and not any(m(message) for m in self.expected_errors):
-            where = message.location.get("url", "")
-            self.console_errors.append(f"{message.text} ({where})")
-
-    def csp_violations(self) -> list[str]:
-        violations: list[str] = self.page.evaluate("window.__cspViolations || []")
-        return violations
-
-    def assert_clean(self) -> None:
-        assert self.page_errors == [], self.page_errors
-        assert self.console_errors == [], self.console_errors
-        assert self.csp_violations() == []
-
-    def testid(self, name: str) -> Any:
-        return self.page.get_by_test_id(name)
 
 
 @pytest.fixture(scope="package")
@@ -115,9 +68,9 @@ def web_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProce
 @pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     if sync_playwright is None:
-        _unavailable("Playwright is not installed: pip install -e '.[test]'")
+        unavailable("Playwright is not installed: pip install -e '.[test]'")
     if not CHROMIUM.exists():
-        _unavailable(f"Chromium is not installed at {CHROMIUM}")
+        unavailable(f"Chromium is not installed at {CHROMIUM}")
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
         yield chromium
@@ -137,7 +90,7 @@ def open_page(browser: Browser, web_server: ServerProcess) -> Iterator[Callable[
             extra_http_headers=headers,
         )
         contexts.append(context)
-        context.add_init_script(script=_WATCH_CSP)
+        context.add_init_script(script=WATCH_CSP)
         context.set_default_timeout(10_000)
         page = context.new_page()
         watched = BrowserPage(page)
@@ -150,25 +103,14 @@ def open_page(browser: Browser, web_server: ServerProcess) -> Iterator[Callable[
         context.close()
 
 
-_names = itertools.count(1)
-
-
 @pytest.fixture
 def make_admin(web_server: ServerProcess) -> Callable[[], dict[str, str]]:
     """Create an admin from the shell, as an operator would, and log it in."""
 
     def make() -> dict[str, str]:
-        username = f"admin{next(_names)}"
+        username = f"admin{next_number()}"
         created = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "shutterbox.entrypoints.cli",
-                "users",
-                "create",
-                username,
-                "--admin",
-            ],
+            shutterbox_command("users", "create", username, "--admin"),
             input=f"{PASSWORD}\n{PASSWORD}\n".encode(),
             env=web_server.env,
             capture_output=True,
@@ -195,21 +137,12 @@ def screenshots() -> Path:
 # --- accounts, and pages of a logged-in visitor ---------------------------------------------
 
 
-@dataclass(frozen=True)
-class Account:
-    """A registered user: the name, the password, and a bearer header for API checks."""
-
-    username: str
-    password: str
-    headers: dict[str, str]
-
-
 @pytest.fixture
 def make_user(web_server: ServerProcess) -> Callable[[], Account]:
     """Register a new user through the API (a fresh name each time)."""
 
     def make() -> Account:
-        username = f"user{next(_names)}_{os.getpid() % 1000}"
+        username = f"user{next_number()}_{os.getpid() % 1000}"
         created = httpx.post(
             f"{web_server.url}/api/v1/users", json={"username": username, "password": PASSWORD}
         )
@@ -245,45 +178,3 @@ def logged_in_page(
         return page, account
 
     return make
-
-
-# --- photos and registering, as tests need them -------------------------------------------
-
-
-def upload_photo(
-    server: ServerProcess,
-    headers: dict[str, str],
-    *,
-    width: int = 320,
-    height: int = 240,
-    **fields: str,
-) -> dict[str, Any]:
-    """Upload a fresh JPEG through the API (``headers`` authenticate: a bearer header, or a
-    session cookie with its ``X-CSRF-Token``), with form ``fields`` such as ``caption``,
-    ``tags``, ``alt_text`` or ``visibility``; wait until it is processed and return its JSON."""
-    with httpx.Client(base_url=server.url, timeout=30) as client:
-        response = client.post(
-            "/api/v1/images",
-            headers=headers,
-            data=fields,
-            files={"file": ("photo.jpg", jpeg_bytes(width, height), "image/jpeg")},
-        )
-        assert response.status_code == 201, response.text
-        image = wait_for_status(client, response.json()["id"], headers, timeout=60)
-    assert image["status"] == "ready", image
-    return image
-
-
-def new_username(prefix: str = "user") -> str:
-    """A name no other test uses."""
-    return f"{prefix}{next(_names)}_{os.getpid() % 1000}"
-
-
-def register_through_page(page: BrowserPage, username: str, password: str = PASSWORD) -> None:
-    """Create an account with the register form; the page ends logged in, on the feed."""
-    page.page.goto("/register")
-    page.page.get_by_label("Username").fill(username)
-    page.page.get_by_label("Password").fill(password)
-    page.page.get_by_role("button", name="Create account").click()
-    page.page.wait_for_url("**/")
-    assert page.testid("account-name").inner_text() == username

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Response, expect
 
-from tests.browser.conftest import PHONE, Account, BrowserPage, upload_photo
-from tests.e2e.server import ServerProcess
+from tests.support.browser import PHONE, Account, BrowserPage, upload_photo
+from tests.support.server import ServerProcess
 
 pytestmark = pytest.mark.browser
 

@@ -16,10 +16,10 @@ import httpx2 as httpx
 import pytest
 from playwright.sync_api import ConsoleMessage, expect
 
-from tests.browser.conftest import PHONE, BrowserPage
-from tests.conftest import wait_for_status
-from tests.e2e.server import ServerProcess
 from tests.imagegen import jpeg_bytes
+from tests.support.browser import PHONE, BrowserPage
+from tests.support.clients import wait_for_status
+from tests.support.server import ServerProcess
 
 pytestmark = pytest.mark.browser
 

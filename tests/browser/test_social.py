@@ -17,7 +17,7 @@ from playwright.sync_api import Dialog, Route, expect
 
 from shutterbox.entrypoints.web.auth_pages import safe_next
 from shutterbox.entrypoints.web.cards import date_label, rfc3339
-from tests.browser.conftest import (
+from tests.support.browser import (
     PASSWORD,
     PHONE,
     Account,
@@ -26,7 +26,7 @@ from tests.browser.conftest import (
     register_through_page,
     upload_photo,
 )
-from tests.e2e.server import ServerProcess
+from tests.support.server import ServerProcess
 
 pytestmark = pytest.mark.browser
 

@@ -16,9 +16,9 @@ import httpx2 as httpx
 import pytest
 from playwright.sync_api import ConsoleMessage, FileChooser, Route, expect
 
-from tests.browser.conftest import PHONE, Account, BrowserPage, upload_photo
-from tests.e2e.server import ServerProcess
 from tests.imagegen import jpeg_bytes
+from tests.support.browser import PHONE, Account, BrowserPage, upload_photo
+from tests.support.server import ServerProcess
 
 pytestmark = pytest.mark.browser
 

@@ -8,16 +8,29 @@ from pathlib import Path
 import pytest
 from obstore.store import MemoryStore
 
-from shutterbox.adapters.blobs import LocalBlobStore, ObjectBlobStore, open_blob_store
+from shutterbox.adapters.blobs import (
+    LocalBlobStore,
+    ObjectBlobStore,
+    TieredBlobStore,
+    open_blob_store,
+    open_storage,
+)
 from shutterbox.ports import BlobStore
 
 
-@pytest.fixture(params=["local", "memory", "s3"])
+@pytest.fixture(params=["local", "memory", "s3", "tiered-local", "tiered-memory"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BlobStore]:
+    """Every adapter, and TieredBlobStore (the default store: what `open_storage` makes for a
+    local directory or memory) over local directories and over memory."""
     if request.param == "local":
         yield LocalBlobStore(tmp_path / "blobs")
     elif request.param == "memory":
         yield ObjectBlobStore(MemoryStore(), description="memory")
+    elif request.param.startswith("tiered-"):
+        url = (tmp_path / "blobs").as_uri() if request.param == "tiered-local" else "memory://"
+        tiered, _ = open_storage(url, {}, tmp_path / "scratch")
+        assert isinstance(tiered, TieredBlobStore)
+        yield tiered
     else:
         endpoint = request.getfixturevalue("s3_endpoint")
         yield open_blob_store(f"s3://{endpoint.create_bucket()}/shutterbox")

@@ -25,7 +25,7 @@ from shutterbox.domain.jobs import Fail, JobKind, Postpone, Retry
 from shutterbox.ports import Job, JobStore
 from shutterbox.services import jobs as registry
 from shutterbox.services.storage import restores
-from tests.servers import require_nats
+from tests.support.servers import require_nats
 
 
 @contextlib.asynccontextmanager

@@ -11,7 +11,7 @@ import pytest
 from shutterbox.adapters.blobs import open_storage
 from shutterbox.domain.storage import StorageClass
 from shutterbox.ports import BlobStore, StorageTiers
-from tests.servers import S3Endpoint
+from tests.support.servers import S3Endpoint
 
 Tiered = tuple[BlobStore, StorageTiers, str]
 

@@ -1,22 +1,13 @@
+"""Fixtures of the end-to-end tests (the server factory is the root conftest's)."""
+
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.server import ServerProcess
-
 
 @pytest.fixture
-def server_factory(tmp_path: Path) -> Iterator:
-    started: list[ServerProcess] = []
-
-    def make(serve_args: tuple[str, ...] = (), **env: str) -> ServerProcess:
-        server = ServerProcess(tmp_path / "data", serve_args=serve_args, **env)
-        started.append(server)
-        return server
-
-    yield make
-    for server in started:
-        server.stop()
+def env(tmp_path: Path) -> dict[str, str]:
+    """The environment of a `shutterbox` command over a data directory of this test's."""
+    return {"SHUTTERBOX_DATA_DIR": str(tmp_path / "data"), "SHUTTERBOX_WORKERS": "2"}

@@ -6,21 +6,15 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from shutterbox.entrypoints.cli import app
 from tests.imagegen import jpeg_bytes, png_bytes
+from tests.support.cli import invoke
 
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    return {"SHUTTERBOX_DATA_DIR": str(tmp_path / "data"), "SHUTTERBOX_WORKERS": "2"}
-
-
 def _run(env: dict[str, str], *args: str, stdin: str | None = None) -> tuple[int, str]:
-    result = CliRunner().invoke(app, list(args), env=env, input=stdin)
+    result = invoke(env, *args, stdin=stdin)
     return result.exit_code, result.output
 
 

@@ -9,8 +9,8 @@ import time
 import httpx2 as httpx
 import pytest
 
-from tests.e2e.server import register
 from tests.imagegen import jpeg_bytes
+from tests.support.clients import register
 
 pytestmark = pytest.mark.e2e
 

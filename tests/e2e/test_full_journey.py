@@ -6,9 +6,8 @@ import httpx2 as httpx
 import pytest
 import pyvips
 
-from tests.conftest import wait_for_status
-from tests.e2e.server import register
 from tests.imagegen import jpeg_bytes
+from tests.support.clients import register, wait_for_status
 
 pytestmark = pytest.mark.e2e
 

@@ -7,8 +7,9 @@ import time
 import httpx2 as httpx
 import pytest
 
-from tests.e2e.server import WorkerProcess, register
 from tests.imagegen import jpeg_bytes
+from tests.support.clients import register
+from tests.support.server import WorkerProcess
 
 pytestmark = pytest.mark.e2e
 

@@ -17,9 +17,10 @@ from urllib.parse import urlsplit
 import httpx2 as httpx
 import pytest
 
-from tests.conftest import wait_for_status
-from tests.e2e.server import ServerProcess, free_port, register
-from tests.edge.varnish import (
+from tests.support.clients import cached_at_edge, register, upload_ready, variant_paths
+from tests.support.ports import free_port
+from tests.support.server import ServerProcess
+from tests.support.varnish import (
     COMMON_VCL,
     SHARD_VCL,
     VCL_DIR,
@@ -27,7 +28,6 @@ from tests.edge.varnish import (
     compile_vcl,
     render_shard_vcl,
 )
-from tests.imagegen import jpeg_bytes
 
 pytestmark = pytest.mark.e2e
 
@@ -43,25 +43,6 @@ def start_stack(
     edge = edge_factory(origin.port)
     edge.start()
     return origin, edge
-
-
-def upload_ready(client: httpx.Client, auth: dict[str, str], **fields: str) -> dict[str, Any]:
-    """Upload a noisy photo (variants of a few hundred KB) and wait until it is ready."""
-    created = client.post(
-        "/api/v1/images",
-        headers=auth,
-        files={"file": ("photo.jpg", jpeg_bytes(1600, 1200, noise=True), "image/jpeg")},
-        data=fields,
-    )
-    assert created.status_code == 201, created.text
-    image = wait_for_status(client, created.json()["id"], auth, timeout=30)
-    assert image["status"] == "ready", image
-    return image
-
-
-def variant_paths(image: dict[str, Any]) -> dict[str, str]:
-    """Variant name -> its /media/ path (the API may hand out absolute or signed URLs)."""
-    return {name: urlsplit(v["url"]).path for name, v in image["variants"].items()}
 
 
 def get(client: httpx.Client, url: str, **headers: str) -> httpx.Response:
@@ -223,12 +204,7 @@ def test_origin_purges_the_edge_when_an_image_is_deleted(origin_factory, edge_fa
         httpx.Client(base_url=origin.url, timeout=30) as api,
         httpx.Client(base_url=edge.url, timeout=30) as cdn,
     ):
-        auth = register(api, "alice")
-        image = upload_ready(api, auth)
-        paths = variant_paths(image)
-        for path in paths.values():
-            cdn.get(path)
-            assert cdn.get(path).headers["x-cache"] == "HIT"
+        auth, image, paths = cached_at_edge(api, cdn)
         assert api.delete(f"/api/v1/images/{image['id']}", headers=auth).status_code == 204
         for path in paths.values():
             assert cdn.get(path).status_code == 404

@@ -12,9 +12,9 @@ from collections.abc import Iterator
 import httpx2 as httpx
 import pytest
 
-from tests.e2e.server import register
-from tests.faults.conftest import assert_scrub_clean
 from tests.imagegen import jpeg_bytes
+from tests.support.clients import register
+from tests.support.faults import assert_scrub_clean
 
 pytestmark = pytest.mark.e2e
 

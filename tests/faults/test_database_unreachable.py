@@ -9,11 +9,9 @@ from urllib.parse import urlparse
 import httpx2 as httpx
 import pytest
 
-from tests.conftest import wait_for_status
-from tests.e2e.server import register
-from tests.faults.conftest import assert_scrub_clean
-from tests.faults.test_store_failing import assert_unavailable, upload
-from tests.servers import postgres_database
+from tests.support.clients import register, wait_for_status
+from tests.support.faults import assert_scrub_clean, assert_unavailable, upload_noisy
+from tests.support.servers import postgres_database
 
 pytestmark = pytest.mark.e2e
 
@@ -29,14 +27,14 @@ def test_unreachable_database_answers_503_and_recovers(server_factory, proxies):
         server.start()
         with httpx.Client(base_url=server.url, timeout=60) as client:
             auth = register(client, "alice")
-            before = upload(client, auth, 1)
+            before = upload_noisy(client, auth, 1)
             assert before.status_code == 201, before.text
 
             proxy.stop()
             for _ in range(2):  # the pooled connections were cut, then new ones are refused
                 assert_unavailable(client.get("/api/v1/feed"))
             assert_unavailable(client.get(f"/api/v1/images/{before.json()['id']}", headers=auth))
-            assert_unavailable(upload(client, auth, 2))
+            assert_unavailable(upload_noisy(client, auth, 2))
             ready = client.get("/readyz")
             assert ready.status_code == 503
             assert ready.json()["checks"]["database"].startswith("error")
@@ -45,7 +43,7 @@ def test_unreachable_database_answers_503_and_recovers(server_factory, proxies):
             proxy.start()
             assert client.get("/readyz").status_code == 200
             assert wait_for_status(client, before.json()["id"], auth)["status"] == "ready"
-            again = upload(client, auth, 2)
+            again = upload_noisy(client, auth, 2)
             assert again.status_code == 201, again.text
             assert wait_for_status(client, again.json()["id"], auth)["status"] == "ready"
             feed = client.get("/api/v1/feed").json()["items"]

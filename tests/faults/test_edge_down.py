@@ -9,15 +9,14 @@ import time
 import httpx2 as httpx
 import pytest
 
-from tests.e2e.server import free_port, register
-from tests.edge.conftest import edge_factory, origin_factory  # noqa: F401 - fixtures
-from tests.edge.test_varnish_edge import upload_ready, variant_paths
-from tests.faults.conftest import assert_scrub_clean
+from tests.support.clients import cached_at_edge
+from tests.support.faults import assert_scrub_clean
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.e2e
 
 
-def test_edge_down_origin_serves_and_delete_answers(origin_factory, edge_factory):  # noqa: F811
+def test_edge_down_origin_serves_and_delete_answers(origin_factory, edge_factory):
     edge_port = free_port()
     origin = origin_factory(SHUTTERBOX_CDN_PURGE_URLS=f"http://127.0.0.1:{edge_port}")
     origin.start()
@@ -27,12 +26,7 @@ def test_edge_down_origin_serves_and_delete_answers(origin_factory, edge_factory
         httpx.Client(base_url=origin.url, timeout=30) as api,
         httpx.Client(base_url=edge.url, timeout=30) as cdn,
     ):
-        auth = register(api, "alice")
-        image = upload_ready(api, auth)
-        paths = variant_paths(image)
-        for path in paths.values():
-            cdn.get(path)
-            assert cdn.get(path).headers["x-cache"] == "HIT"
+        auth, image, paths = cached_at_edge(api, cdn)
 
         edge.stop()
         for path in paths.values():

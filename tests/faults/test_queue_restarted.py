@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,40 +13,38 @@ from pathlib import Path
 import httpx2 as httpx
 import pytest
 
-from tests.e2e.server import free_port, register
-from tests.faults.conftest import assert_scrub_clean
 from tests.imagegen import jpeg_bytes
-from tests.servers import reachable, unavailable
+from tests.support.clients import register
+from tests.support.faults import assert_scrub_clean
+from tests.support.ports import free_port
+from tests.support.processes import ManagedProcess, port_open
+from tests.support.servers import unavailable
 
 pytestmark = pytest.mark.e2e
 
 
-class PrivateNats:
+class PrivateNats(ManagedProcess):
+    """A nats-server of this test's own, with JetStream storing in ``store_dir``; ``kill``
+    (SIGKILL) and ``start`` again keep its port and its store."""
+
     def __init__(self, store_dir: Path) -> None:
         self.port = free_port()
         self.store_dir = store_dir
-        self.process: subprocess.Popen[bytes] | None = None
+        binary = shutil.which("nats-server") or "/usr/sbin/nats-server"
+        super().__init__(
+            "nats-server",
+            [binary, "-js", "-a", "127.0.0.1", "-p", str(self.port), "-sd", str(store_dir)],
+            log_path=None,
+            ready=port_open(self.url),
+            ready_interval=0.05,
+        )
 
     @property
     def url(self) -> str:
         return f"nats://127.0.0.1:{self.port}"
 
-    def start(self) -> None:
-        binary = shutil.which("nats-server") or "/usr/sbin/nats-server"
-        self.process = subprocess.Popen(
-            [binary, "-js", "-a", "127.0.0.1", "-p", str(self.port), "-sd", str(self.store_dir)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 20
-        while not reachable(self.url):
-            assert self.process.poll() is None and time.monotonic() < deadline
-            time.sleep(0.05)
-
-    def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=10)
+    def start(self, timeout: float = 20.0) -> None:
+        super().start(timeout)
 
 
 @pytest.fixture

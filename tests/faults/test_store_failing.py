@@ -7,31 +7,15 @@ from __future__ import annotations
 import sqlite3
 import time
 from pathlib import Path
-from typing import Any
 
 import httpx2 as httpx
 import pytest
 
-from tests.conftest import wait_for_status
-from tests.e2e.server import register
-from tests.faults.conftest import assert_scrub_clean
-from tests.imagegen import jpeg_bytes
-from tests.servers import S3Endpoint
+from tests.support.clients import register, wait_for_status
+from tests.support.faults import assert_scrub_clean, assert_unavailable, upload_noisy
+from tests.support.servers import S3Endpoint
 
 pytestmark = pytest.mark.e2e
-
-
-def upload(client: httpx.Client, auth: dict[str, str], seed: int) -> httpx.Response:
-    photo = jpeg_bytes(800 + seed, 600, noise=True)
-    return client.post("/api/v1/images", headers=auth, files={"file": ("p.jpg", photo)})
-
-
-def assert_unavailable(response: httpx.Response) -> None:
-    assert response.status_code == 503, response.text
-    assert int(response.headers["retry-after"]) > 0
-    body: dict[str, Any] = response.json()
-    assert body["code"] == "unavailable"
-    assert "try again" in body["detail"]
 
 
 def image_rows(data_dir: Path) -> int:
@@ -53,7 +37,7 @@ def test_local_store_that_cannot_be_written_answers_503_and_recovers(server_fact
 
         # the originals directory cannot be created: staged, then refused at publishing
         (blobs / "originals").write_text("not a directory")
-        assert_unavailable(upload(client, auth, 1))
+        assert_unavailable(upload_noisy(client, auth, 1))
         assert not [p for p in (blobs / ".tmp").iterdir()]  # the staged copy is gone
         (blobs / "originals").unlink()
 
@@ -61,13 +45,13 @@ def test_local_store_that_cannot_be_written_answers_503_and_recovers(server_fact
         away = blobs.with_name("blobs.away")
         blobs.rename(away)
         blobs.write_text("not a directory")
-        assert_unavailable(upload(client, auth, 2))
+        assert_unavailable(upload_noisy(client, auth, 2))
         assert client.get("/readyz").status_code == 503
         blobs.unlink()
         away.rename(blobs)
 
         assert image_rows(server.data_dir) == 0
-        created = upload(client, auth, 3)
+        created = upload_noisy(client, auth, 3)
         assert created.status_code == 201, created.text
         assert wait_for_status(client, created.json()["id"], auth)["status"] == "ready"
         assert client.get("/readyz").status_code == 200
@@ -93,11 +77,11 @@ def test_unreachable_s3_endpoint_answers_503_and_recovers(server_factory, proxie
             auth = register(client, "alice")
             proxy.stop()
             started = time.monotonic()
-            assert_unavailable(upload(client, auth, 1))
+            assert_unavailable(upload_noisy(client, auth, 1))
             assert time.monotonic() - started < 45  # refused, not hung
             assert image_rows(server.data_dir) == 0
             proxy.start()
-            created = upload(client, auth, 2)
+            created = upload_noisy(client, auth, 2)
             assert created.status_code == 201, created.text
             assert wait_for_status(client, created.json()["id"], auth)["status"] == "ready"
         server.stop()

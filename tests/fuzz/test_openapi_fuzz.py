@@ -23,8 +23,9 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from shutterbox.config import Settings
 from shutterbox.entrypoints.api.app import create_app
-from tests.conftest import make_settings, register, upload
 from tests.imagegen import jpeg_bytes
+from tests.support.clients import register, upload
+from tests.support.settings import make_settings
 
 MAX_EXAMPLES = 25
 

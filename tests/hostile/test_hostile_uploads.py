@@ -30,10 +30,11 @@ from shutterbox.config import Settings
 from shutterbox.domain.errors import ImageRejected
 from shutterbox.domain.images import VARIANT_SPECS
 from shutterbox.entrypoints.api.app import create_app
-from tests.conftest import make_settings, register, upload, wait_for_status
 from tests.hostile import generators as gen
 from tests.imagegen import jpeg_bytes
 from tests.pipeline.checks import assert_human_readable
+from tests.support.clients import register, upload, wait_for_status
+from tests.support.settings import make_settings
 
 HOSTILE_FILES = gen.hostile_files()
 MALFORMED = gen.malformed_multipart()

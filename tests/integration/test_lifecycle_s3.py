@@ -7,24 +7,23 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from shutterbox import clock
 from shutterbox.config import Settings
-from shutterbox.entrypoints.api.app import create_app
 from shutterbox.entrypoints.cli import app as cli
 from shutterbox.services.storage import lifecycle
-from tests.conftest import make_settings, register, upload, wait_for_status
 from tests.imagegen import jpeg_bytes
-from tests.servers import S3Endpoint
+from tests.support.app import with_services
+from tests.support.clients import register, upload, wait_for_status
+from tests.support.servers import S3Endpoint
+from tests.support.settings import make_settings
 
 
 @pytest.fixture
@@ -34,13 +33,7 @@ def bucket(s3_endpoint: S3Endpoint) -> str:
 
 @pytest.fixture
 def s3(s3_endpoint: S3Endpoint) -> Any:
-    return boto3.client(
-        "s3",
-        endpoint_url=s3_endpoint.url,
-        region_name="us-east-1",
-        aws_access_key_id="shutterbox-test",
-        aws_secret_access_key="shutterbox-test-secret",
-    )
+    return s3_endpoint.client()
 
 
 @pytest.fixture
@@ -53,16 +46,9 @@ def settings(tmp_path: Path, bucket: str) -> Settings:
     )
 
 
-@pytest.fixture
-def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as test_client:
-        yield test_client
-
-
 def run_lifecycle(client: TestClient) -> lifecycle.LifecycleReport:
-    services = client.app.state.services  # type: ignore[attr-defined]
-    assert client.portal is not None
-    return client.portal.call(lifecycle.run_lifecycle, services)
+    """One lifecycle pass, on the application's own event loop and services."""
+    return with_services(client, lifecycle.run_lifecycle)  # type: ignore[no-any-return]
 
 
 def object_class(s3: Any, bucket: str, key: str) -> str:

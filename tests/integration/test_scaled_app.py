@@ -11,9 +11,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from shutterbox.entrypoints.api.app import create_app
-from tests.conftest import make_settings, register, upload, wait_for_status
 from tests.imagegen import jpeg_bytes
-from tests.servers import S3Endpoint
+from tests.support.clients import register, upload, wait_for_status
+from tests.support.servers import S3Endpoint
+from tests.support.settings import make_settings
 
 
 @pytest.fixture

@@ -18,9 +18,9 @@ from shutterbox.services.context import Services
 from shutterbox.services.images import processing, uploads
 from shutterbox.services.people import accounts
 from shutterbox.services.storage.scrub import ProblemKind, scrub
-from tests.conftest import make_settings
 from tests.imagegen import jpeg_bytes
-from tests.servers import S3Endpoint
+from tests.support.servers import S3Endpoint
+from tests.support.settings import make_settings
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

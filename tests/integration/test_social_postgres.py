@@ -7,8 +7,9 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from shutterbox.entrypoints.api.app import create_app
-from tests.conftest import make_settings, register, upload, wait_for_status
 from tests.imagegen import jpeg_bytes
+from tests.support.clients import register, upload, wait_for_status
+from tests.support.settings import make_settings
 
 
 def test_edit_and_follow_on_postgres(tmp_path: Path, postgres_url: str):

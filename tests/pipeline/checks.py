@@ -14,9 +14,9 @@ import pyvips
 from PIL import Image, ImageCms, ImageOps, ImageStat
 
 from shutterbox.domain.images import VARIANT_SPECS
-from tests.conftest import upload, wait_for_status
 from tests.pipeline.colour import RGB, delta_e
-from tests.pipeline.corpus import Quadrants, jpeg_segments
+from tests.pipeline.corpus import Quadrants, Sample, jpeg_segments
+from tests.support.clients import upload, wait_for_status
 
 MAX_SIDE = {spec.name: spec.max_side for spec in VARIANT_SPECS}
 Colour = tuple[float, float, float]
@@ -194,3 +194,29 @@ def reference_quadrants(image: Image.Image) -> list[Colour]:
         for qy in (0, 1)
         for qx in (0, 1)
     ]
+
+
+def assert_reference_view(sample: Sample, label: str, size: tuple[int, int] | None = None) -> None:
+    """An independent viewer shows ``sample`` at ``size`` (its own size by default) with its
+    quadrants' colours where they belong."""
+    view = reference_view(sample.data)
+    assert view.size == (size or (sample.width, sample.height))
+    assert_quadrants(reference_quadrants(view), sample.quadrants, f"reference view of {label}")
+
+
+def assert_variant_fits(sample: Sample, name: str, variant: dict[str, Any]) -> None:
+    """The variant ``name`` is ``sample`` fitted within its size, give or take a pixel."""
+    want_w, want_h = fitted(sample.width, sample.height, MAX_SIDE[name])
+    assert abs(variant["width"] - want_w) <= 1, (name, variant)
+    assert abs(variant["height"] - want_h) <= 1, (name, variant)
+
+
+def assert_variant_shows(
+    service: Any, variant: dict[str, Any], sample: Sample, label: str
+) -> tuple[bytes, pyvips.Image]:
+    """Fetch the variant: its pixels have the size the API says and show ``sample``'s
+    quadrants where they belong. Returns its bytes and the decoded image."""
+    data, decoded = fetch_variant(service, variant)
+    assert (decoded.width, decoded.height) == (variant["width"], variant["height"])
+    assert_quadrants(quadrant_colours(decoded), sample.quadrants, label)
+    return data, decoded

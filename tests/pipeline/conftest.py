@@ -7,7 +7,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from shutterbox.entrypoints.api.app import create_app
-from tests.conftest import make_settings, register
+from tests.support.clients import register
+from tests.support.settings import make_settings
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import upload
 from tests.pipeline import corpus
 from tests.pipeline.checks import Outcome, assert_human_readable, process_all, reference_open
+from tests.support.clients import upload
 
 DAMAGED = [(fmt, damage) for fmt in corpus.ACCEPTED_FORMATS for damage in corpus.DAMAGES]
 DAMAGED_IDS = [f"{fmt}-{damage}" for fmt, damage in DAMAGED]

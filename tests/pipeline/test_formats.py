@@ -14,14 +14,12 @@ from tests.pipeline.checks import (
     MAX_SIDE,
     Outcome,
     assert_no_metadata,
-    assert_quadrants,
+    assert_reference_view,
+    assert_variant_fits,
+    assert_variant_shows,
     fetch_variant,
-    fitted,
     process_all,
-    quadrant_colours,
     reference_open,
-    reference_quadrants,
-    reference_view,
 )
 from tests.pipeline.colour import delta_e
 
@@ -55,9 +53,7 @@ def test_the_corpus_picture_is_what_it_claims(samples: dict[str, corpus.Sample],
     sample = samples[kind]
     sniffed = sniff_format(sample.data[:64])
     assert sniffed is not None and sniffed.name == EXPECTED_FORMAT[kind]
-    view = reference_view(sample.data)
-    assert view.size == (sample.width, sample.height)
-    assert_quadrants(reference_quadrants(view), sample.quadrants, f"reference view of {kind}")
+    assert_reference_view(sample, kind)
 
 
 def test_the_corpus_covers_what_it_should(samples: dict[str, corpus.Sample]):
@@ -107,9 +103,7 @@ def test_comes_out_ready_with_its_displayed_size(
     assert (image["width"], image["height"]) == (sample.width, sample.height)
     assert set(image["variants"]) == set(MAX_SIDE)
     for name, variant in image["variants"].items():
-        want_w, want_h = fitted(sample.width, sample.height, MAX_SIDE[name])
-        assert abs(variant["width"] - want_w) <= 1, (name, variant)
-        assert abs(variant["height"] - want_h) <= 1, (name, variant)
+        assert_variant_fits(sample, name, variant)
         assert variant["content_type"] == "image/jpeg"
 
 
@@ -119,13 +113,11 @@ def test_variants_are_upright_8bit_srgb(
 ):
     image = _ready(outcomes, kind)
     for name, variant in image["variants"].items():
-        _, decoded = fetch_variant(service, variant)
+        _, decoded = assert_variant_shows(service, variant, samples[kind], f"{kind} {name}")
         assert decoded.get("vips-loader") == "jpegload_buffer"
-        assert (decoded.width, decoded.height) == (variant["width"], variant["height"])
         assert decoded.interpretation == "srgb", (name, decoded.interpretation)
         assert decoded.bands == 3, (name, decoded.bands)
         assert decoded.format == "uchar", (name, decoded.format)
-        assert_quadrants(quadrant_colours(decoded), samples[kind].quadrants, f"{kind} {name}")
 
 
 @pytest.mark.parametrize("kind", KINDS)

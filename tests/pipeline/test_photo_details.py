@@ -10,10 +10,10 @@ import blurhash
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import upload, wait_for_status
 from tests.pipeline import corpus
 from tests.pipeline.checks import Outcome, process_all
 from tests.pipeline.colour import delta_e
+from tests.support.clients import upload, wait_for_status
 
 CONTAINERS = ("jpeg", "png", "webp", "heic", "avif")
 EXTENSIONS = {"jpeg": "jpg"}

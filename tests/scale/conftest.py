@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.scale.cluster import Backends, Cluster
-from tests.servers import S3Endpoint, require_nats
+from tests.support.cluster import Backends, Cluster
+from tests.support.servers import S3Endpoint, require_nats
 
 LEASE_SECONDS = 5  # also JetStream's ack wait: a killed worker's job is taken over after this
 

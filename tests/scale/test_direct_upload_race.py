@@ -16,7 +16,7 @@ import httpx2 as httpx
 import pytest
 
 from tests.imagegen import jpeg_bytes
-from tests.scale.cluster import Cluster
+from tests.support.cluster import Cluster
 
 pytestmark = pytest.mark.e2e
 

@@ -28,8 +28,8 @@ import pytest
 
 from shutterbox.domain.images import VARIANT_NAMES
 from tests.imagegen import jpeg_bytes
-from tests.scale.cluster import Cluster
-from tests.servers import S3Endpoint, unavailable
+from tests.support.cluster import Cluster
+from tests.support.servers import S3Endpoint, unavailable
 
 pytestmark = pytest.mark.e2e
 

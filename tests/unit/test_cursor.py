@@ -6,11 +6,11 @@ import pytest
 
 from shutterbox.domain.errors import InvalidInput
 from shutterbox.services.images.feed import decode_cursor, encode_cursor
-from tests.unit.test_image_rules import _image
+from tests.support.images import make_image
 
 
 def test_cursor_round_trip():
-    image = _image(id="abc123", created_at=datetime(2024, 1, 15, 10, 30, 0, 123456))
+    image = make_image(id="abc123", created_at=datetime(2024, 1, 15, 10, 30, 0, 123456))
     assert decode_cursor(encode_cursor(image)) == (image.created_at, "abc123")
 
 

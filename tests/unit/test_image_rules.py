@@ -5,8 +5,6 @@ from datetime import datetime
 import pytest
 
 from shutterbox.domain.images import (
-    Image,
-    Status,
     Visibility,
     fit_within,
     new_image_id,
@@ -14,6 +12,7 @@ from shutterbox.domain.images import (
     original_key,
     variant_key,
 )
+from tests.support.images import make_image
 
 
 def test_fit_within_scales_down_keeping_aspect():
@@ -44,29 +43,11 @@ def test_tags_are_normalised():
         normalise_tags("<b>", 10)
 
 
-def _image(**changes) -> Image:
-    base = Image(
-        id="x",
-        owner_id=1,
-        owner_username="alice",
-        status=Status.READY,
-        visibility=Visibility.PUBLIC,
-        created_at=datetime(2024, 1, 1),
-        original_key="k",
-        original_media_type="image/jpeg",
-        original_bytes=1,
-        original_sha256="0" * 64,
-    )
-    for name, value in changes.items():
-        setattr(base, name, value)
-    return base
-
-
 def test_visibility_rules():
-    assert _image().visible_to(None)
-    assert _image().visible_to(2)
-    private = _image(visibility=Visibility.PRIVATE)
+    assert make_image().visible_to(None)
+    assert make_image().visible_to(2)
+    private = make_image(visibility=Visibility.PRIVATE)
     assert not private.visible_to(None)
     assert not private.visible_to(2)
     assert private.visible_to(1)
-    assert not _image(deleted_at=datetime(2024, 1, 2)).visible_to(1)
+    assert not make_image(deleted_at=datetime(2024, 1, 2)).visible_to(1)

@@ -25,8 +25,8 @@ from shutterbox.services.images import deletion, processing, uploads
 from shutterbox.services.images import direct_uploads as direct
 from shutterbox.services.people import accounts
 from shutterbox.services.storage.scrub import ProblemKind, ScrubReport, scrub
-from tests.conftest import make_settings
 from tests.imagegen import jpeg_bytes
+from tests.support.settings import make_settings
 
 DAY = 86400.0
 NO_GRACE = timedelta(0)

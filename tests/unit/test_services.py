@@ -23,8 +23,8 @@ from shutterbox.services import jobs as worker_module
 from shutterbox.services.context import Services
 from shutterbox.services.images import deletion, processing, uploads
 from shutterbox.services.people import accounts
-from tests.conftest import make_settings
 from tests.imagegen import jpeg_bytes
+from tests.support.settings import make_settings
 
 
 @pytest.fixture

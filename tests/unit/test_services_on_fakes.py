@@ -17,9 +17,9 @@ from shutterbox.services.context import Services
 from shutterbox.services.images import deletion, feed, processing, uploads
 from shutterbox.services.people import accounts
 from shutterbox.services.storage import trash
-from tests.conftest import make_settings
 from tests.imagegen import jpeg_bytes
 from tests.support.fakes import FakeMetadata
+from tests.support.settings import make_settings
 
 
 class RecordingQueue:

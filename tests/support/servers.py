@@ -9,17 +9,29 @@ developer's machine but fails in CI (CI=true), where everything must run.
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from typing import Any
 from urllib.parse import urlparse
 
 import pytest
+
+from tests.support.ports import free_port, reachable
+from tests.support.processes import ManagedProcess, port_open
+
+__all__ = [
+    "NATS_URL",
+    "POSTGRES_ADMIN_URL",
+    "S3Endpoint",
+    "free_port",
+    "postgres_database",
+    "reachable",
+    "require_nats",
+    "unavailable",
+]
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "SHUTTERBOX_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -28,25 +40,11 @@ NATS_URL = os.environ.get("SHUTTERBOX_TEST_NATS_URL", "nats://127.0.0.1:4222")
 
 
 def unavailable(what: str) -> None:
+    """Skip the test on a developer's machine; fail it in CI (CI=true)."""
     message = f"{what} is not reachable"
     if os.environ.get("CI"):
         pytest.fail(f"{message}: CI must run every integration test")
     pytest.skip(message)
-
-
-def reachable(url: str) -> bool:
-    parsed = urlparse(url)
-    try:
-        with socket.create_connection((parsed.hostname, parsed.port), timeout=2):
-            return True
-    except OSError:
-        return False
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextmanager
@@ -91,7 +89,12 @@ class S3Endpoint:
     def __init__(self) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.process: subprocess.Popen[bytes] | None = None
+        self.process = ManagedProcess(
+            "moto server",
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            log_path=None,
+            ready=port_open(self.url),
+        )
 
     @property
     def env(self) -> dict[str, str]:
@@ -104,32 +107,27 @@ class S3Endpoint:
         }
 
     def start(self) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 30
-        while not reachable(self.url):
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the S3 endpoint (moto server) did not start")
-            time.sleep(0.1)
+        try:
+            self.process.start(timeout=30)
+        except RuntimeError as error:
+            raise RuntimeError("the S3 endpoint (moto server) did not start") from error
 
-    def create_bucket(self, name: str | None = None) -> str:
+    def client(self) -> Any:
+        """A boto3 S3 client for this endpoint."""
         import boto3
 
-        bucket = name or f"shutterbox-{uuid.uuid4().hex[:10]}"
-        client = boto3.client(
+        return boto3.client(
             "s3",
             endpoint_url=self.url,
             region_name="us-east-1",
             aws_access_key_id="shutterbox-test",
             aws_secret_access_key="shutterbox-test-secret",
         )
-        client.create_bucket(Bucket=bucket)
+
+    def create_bucket(self, name: str | None = None) -> str:
+        bucket = name or f"shutterbox-{uuid.uuid4().hex[:10]}"
+        self.client().create_bucket(Bucket=bucket)
         return bucket
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
+        self.process.stop(timeout=10)

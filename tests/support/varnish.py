@@ -1,4 +1,4 @@
-"""A real `varnishd` running deploy/varnish/shutterbox.vcl, for the edge tests.
+"""A real `varnishd` running deploy/varnish/shutterbox.vcl, for the edge tests and bench.
 
 The VCL files are copied with the backend's port filled in (and, for some tests, other
 settings changed), then varnishd runs in the foreground as a subprocess of the test with
@@ -7,17 +7,14 @@ its working directory and a small malloc storage under the test's temporary dire
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import signal
 import subprocess
-import time
 from pathlib import Path
 
-import httpx2 as httpx
-
-from tests.servers import free_port, unavailable
+from tests.support.ports import free_port
+from tests.support.processes import ManagedProcess, http_ok
+from tests.support.servers import unavailable
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 VCL_DIR = REPO_ROOT / "deploy" / "varnish"
@@ -125,7 +122,7 @@ def compile_vcl(path: Path, workdir: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-class Varnish:
+class Varnish(ManagedProcess):
     """varnishd in the foreground (-F) on a free port, without privilege separation
     (-j none) so that it runs as whoever runs the tests, with everything in ``workdir``."""
 
@@ -133,65 +130,30 @@ class Varnish:
         self.workdir = workdir
         self.vcl = vcl
         self.port = port or free_port()
-        self.log_path = workdir / "varnishd.log"
-        self.process: subprocess.Popen[bytes] | None = None
+        super().__init__(
+            "varnishd",
+            [],  # filled in by launch(): finding varnishd may skip the test
+            log_path=workdir / "varnishd.log",
+            ready=http_ok(f"{self.url}/edge-healthz"),
+            ready_interval=0.05,
+            stop_on_timeout=True,
+        )
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 30.0) -> None:
-        self.launch()
-        self.wait_ready(timeout)
+        super().start(timeout)
 
     def launch(self) -> None:
-        binary = varnishd()
+        self.command = [
+            varnishd(),
+            *("-F", "-j", "none", "-a", f"127.0.0.1:{self.port}", "-T", "none"),
+            *("-f", str(self.vcl), "-n", str(self.workdir / "instance"), "-s", "malloc,64m"),
+        ]
         self.workdir.mkdir(parents=True, exist_ok=True)
-        with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(
-                [
-                    binary,
-                    "-F",
-                    "-j",
-                    "none",
-                    "-a",
-                    f"127.0.0.1:{self.port}",
-                    "-T",
-                    "none",
-                    "-f",
-                    str(self.vcl),
-                    "-n",
-                    str(self.workdir / "instance"),
-                    "-s",
-                    "malloc,64m",
-                ],
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        super().launch()
 
     def wait_ready(self, timeout: float = 30.0) -> None:
-        assert self.process is not None
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"varnishd exited:\n{self.log_path.read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{self.url}/edge-healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(f"varnishd did not start:\n{self.log_path.read_text()[-3000:]}")
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=15)
+        super().wait_ready(timeout)

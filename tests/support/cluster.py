@@ -5,7 +5,7 @@ PostgreSQL, an S3-compatible endpoint (moto's server) and NATS JetStream hold th
 (a copy of deploy/nginx with the ports filled in) run as subprocesses, each in a process
 group of its own, with its own data directory (staging files only) and log file.
 
-Used by tests/scale and by bench/scaled.py.
+Used by tests/scale and by bench/scaled.py; every process is a `ManagedProcess`.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -28,9 +27,15 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-import httpx2 as httpx
-
-from tests.servers import S3Endpoint, free_port, reachable
+from tests.support.ports import free_port, reachable
+from tests.support.processes import (
+    ManagedProcess,
+    http_ok,
+    log_contains,
+    port_open,
+    shutterbox_command,
+)
+from tests.support.servers import S3Endpoint
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 NGINX_CONFIG_DIR = REPO_ROOT / "deploy" / "nginx"
@@ -93,92 +98,41 @@ class Backends:
         }
 
 
-class Process:
+class Process(ManagedProcess):
     """One `shutterbox ...` command in a process group of its own, output to a log file."""
 
     def __init__(self, name: str, args: Sequence[str], env: Mapping[str, str], run_dir: Path):
-        self.name = name
         self.args = list(args)
         self.data_dir = run_dir / name
-        self.log_path = run_dir / f"{name}.log"
-        self.env = {**env, "SHUTTERBOX_DATA_DIR": str(self.data_dir)}
-        self.process: subprocess.Popen[bytes] | None = None
+        super().__init__(
+            name,
+            shutterbox_command(*self.args),
+            log_path=run_dir / f"{name}.log",
+            env={**env, "SHUTTERBOX_DATA_DIR": str(self.data_dir)},
+        )
 
-    def start(self) -> None:
+    def launch(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "shutterbox.entrypoints.cli", *self.args],
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        super().launch()
 
-    @property
-    def pid(self) -> int:
-        assert self.process is not None
-        return self.process.pid
-
-    @property
-    def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def _signal_group(self, sig: int) -> None:
-        assert self.process is not None
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, sig)
-
-    def kill(self) -> None:
-        """SIGKILL to the whole group (the process and its sandbox children): no shutdown
-        code runs, as when a machine dies."""
-        if self.process is None:
-            return
-        self._signal_group(signal.SIGKILL)
-        self.process.wait(timeout=15)
+    def start(self, timeout: float = 60.0) -> None:
+        """Launch without waiting (wait_ready / wait_started wait for all nodes at once)."""
+        self.launch()
 
     def stop(self, timeout: float = 30.0) -> int | None:
         """SIGTERM and wait for a clean exit (SIGKILL after ``timeout``); the exit code."""
-        if self.process is None:
-            return None
-        if self.process.poll() is None:
-            self._signal_group(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.kill()
-        else:  # its sandbox children, if any, go with it
-            self._signal_group(signal.SIGKILL)
-        return self.process.returncode
-
-    def log_tail(self, lines: int = 40) -> str:
-        if not self.log_path.exists():
-            return f"({self.name}: no output)"
-        text = self.log_path.read_text(errors="replace").splitlines()[-lines:]
-        return f"--- {self.name} ({self.log_path.name}) ---\n" + "\n".join(text)
+        return super().stop(timeout)
 
 
 class ApiNode(Process):
     def __init__(self, name: str, env: Mapping[str, str], run_dir: Path, port: int | None = None):
         self.port = port or free_port()
         super().__init__(name, ["serve", "--port", str(self.port), "--no-workers"], env, run_dir)
+        self.ready = http_ok(f"{self.url}/readyz", timeout=2)
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
-
-    def wait_ready(self, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if not self.running:
-                raise RuntimeError(f"{self.name} exited early:\n{self.log_tail()}")
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"{self.name} was not ready after {timeout:.0f} s:\n{self.log_tail()}")
 
     def requests_since_start(self) -> int:
         """Requests the current process answered (uvicorn's access log), /readyz aside."""
@@ -206,19 +160,13 @@ class WorkerNode(Process):
     def __init__(self, name: str, env: Mapping[str, str], run_dir: Path, concurrency: int):
         self.concurrency = concurrency
         super().__init__(name, ["worker", "--concurrency", str(concurrency)], env, run_dir)
+        self.ready = log_contains(run_dir / f"{name}.log", self.STARTED)
 
     def wait_started(self, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if not self.running:
-                raise RuntimeError(f"{self.name} exited early:\n{self.log_tail()}")
-            if self.log_path.exists() and self.STARTED in self.log_path.read_bytes():
-                return
-            time.sleep(0.1)
-        raise RuntimeError(f"{self.name} did not start in {timeout:.0f} s:\n{self.log_tail()}")
+        self.wait_ready(timeout)
 
 
-class Nginx:
+class Nginx(ManagedProcess):
     """deploy/nginx/nginx.conf + shutterbox.conf, copied with the listening port and the
     upstream servers filled in, run unprivileged in the foreground."""
 
@@ -231,9 +179,14 @@ class Nginx:
         self.prefix = prefix
         self.port = port or free_port()
         self.upstream_ports = list(upstream_ports)
-        self.log_path = prefix / "nginx-stderr.log"
         self.access_log = prefix / "access.log"
-        self.process: subprocess.Popen[bytes] | None = None
+        super().__init__(
+            "nginx",
+            self._command("-g", "daemon off;"),
+            log_path=prefix / "nginx-stderr.log",
+            ready=port_open(self.url),
+            ready_interval=0.05,
+        )
 
     @property
     def url(self) -> str:
@@ -268,28 +221,7 @@ class Nginx:
         check = subprocess.run(self._command("-t"), capture_output=True, text=True, check=False)
         if check.returncode != 0:
             raise RuntimeError(f"nginx -t failed:\n{check.stderr}")
-        with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(
-                self._command("-g", "daemon off;"),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        deadline = time.monotonic() + timeout
-        while not reachable(self.url):
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"nginx did not start:\n{self.log_path.read_text()[-2000:]}")
-            time.sleep(0.05)
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        os.killpg(self.process.pid, signal.SIGTERM)  # fast shutdown of master and workers
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=15)
+        super().start(timeout)
 
     def access_log_entries(self) -> list[dict[str, str]]:
         """The access log (deploy's `shutterbox` format): per request the request line,
@@ -332,7 +264,7 @@ class Cluster:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         env = {**self.env, "SHUTTERBOX_DATA_DIR": str(self.run_dir / "migrate")}
         done = subprocess.run(
-            [sys.executable, "-m", "shutterbox.entrypoints.cli", "migrate"],
+            shutterbox_command("migrate"),
             env=env,
             capture_output=True,
             text=True,
