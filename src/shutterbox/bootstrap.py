@@ -8,6 +8,7 @@ import secrets
 from shutterbox.adapters import imaging
 from shutterbox.adapters.blobs import LocalBlobStore, TieredBlobStore, open_storage
 from shutterbox.adapters.db.engine import open_database
+from shutterbox.adapters.db.metadata import SqlMetadata
 from shutterbox.adapters.db.migrate import upgrade_to_head
 from shutterbox.adapters.imaging_sandbox import SandboxPool
 from shutterbox.adapters.queue import open_job_queue
@@ -40,7 +41,7 @@ async def bootstrap(settings: Settings | None = None, *, migrate: bool = True) -
     return Services(
         secret_key=_secret_key(settings),
         settings=settings,
-        db=db,
+        metadata=SqlMetadata(db),
         store=store,
         queue=queue,
         staging_dir=staging,

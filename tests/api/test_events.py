@@ -56,14 +56,14 @@ class World:
         self.portal.call(processing.process_image, self.services, image_id)
 
     async def _fail(self, image_id: str, reason: str) -> None:
-        async with self.services.db.writer.begin() as conn:
+        async with self.services.metadata.db.writer.begin() as conn:
             await SqlImages(conn).mark_failed(image_id, reason, utcnow())
 
     def fail(self, image_id: str, reason: str) -> None:
         self.portal.call(self._fail, image_id, reason)
 
     async def _processing_again(self, image_id: str) -> None:
-        async with self.services.db.writer.begin() as conn:
+        async with self.services.metadata.db.writer.begin() as conn:
             await SqlImages(conn).mark_processing_again(image_id)
 
     def processing_again(self, image_id: str) -> None:

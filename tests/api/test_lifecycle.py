@@ -191,7 +191,7 @@ def test_the_workers_keep_one_lifecycle_pass_scheduled(client: TestClient):
     assert [first, second] in ([True, False], [False, False])  # a worker may have been first
 
     async def scheduled() -> bool:
-        async with services.db.reader.connect() as conn:
+        async with services.metadata.db.reader.connect() as conn:
             return bool(
                 await services.queue.scheduled(conn, JobKind.LIFECYCLE_PASS, lifecycle.PASS_SUBJECT)
             )

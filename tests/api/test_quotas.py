@@ -30,7 +30,7 @@ def _count(client: TestClient, table: Any) -> int:
     portal: Any = client.portal  # type: ignore[attr-defined]
 
     async def count() -> int:
-        async with services.db.reader.connect() as conn:
+        async with services.metadata.db.reader.connect() as conn:
             return int(await conn.scalar(select(func.count()).select_from(table)) or 0)
 
     return int(portal.call(count))

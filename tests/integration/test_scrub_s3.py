@@ -46,7 +46,7 @@ async def test_scrub_finds_and_repairs_on_an_object_store(services: Services):
     staged = uploads.StagedFile(path, len(data), digest, JPEG)
     image, _ = await uploads.accept_upload(services, alice, staged, uploads.UploadDetails())
     await processing.process_image(services, image.id)
-    async with services.db.reader.connect() as conn:
+    async with services.metadata.db.reader.connect() as conn:
         ready = await SqlImages(conn).get(image.id)
     assert ready is not None and services.store.local_path(ready.original_key) is None
 
@@ -78,7 +78,7 @@ async def test_scrub_finds_and_repairs_on_an_object_store(services: Services):
     assert all(p.repaired for p in repaired.problems), repaired.problems
     assert await services.store.info(orphan) is None
     remade = await services.store.get_bytes(missing)
-    async with services.db.reader.connect() as conn:
+    async with services.metadata.db.reader.connect() as conn:
         after = await SqlImages(conn).get(image.id)
     assert after is not None
     assert hashlib.sha256(remade).hexdigest() == after.variants["thumb"].sha256

@@ -1,5 +1,6 @@
-"""The use cases on the in-memory metadata fake: the fake is enough to register, accept an
-upload, process it, page the feed and delete (the job queue is a recording stub here)."""
+"""The use cases without a database or a sandbox: the in-memory metadata fake, an in-memory
+blob store, imaging run in-process and a recording job queue are enough to register, accept
+an upload, process it, page the feed and delete."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from shutterbox.bootstrap import bootstrap
+from shutterbox.adapters.blobs import open_storage
 from shutterbox.domain.formats import JPEG
 from shutterbox.domain.images import Status
 from shutterbox.services.context import Services
@@ -19,6 +20,7 @@ from shutterbox.services.people import accounts
 from shutterbox.services.storage import trash
 from tests.imagegen import jpeg_bytes
 from tests.support.fakes import FakeMetadata
+from tests.support.fakes.imaging import InProcessImaging
 from tests.support.settings import make_settings
 
 
@@ -36,13 +38,21 @@ class RecordingQueue:
 
 @pytest.fixture
 async def services(tmp_path: Path) -> AsyncIterator[Services]:
-    built = await bootstrap(make_settings(tmp_path / "data", storage_url="memory://"))
-    real_queue = built.queue
-    built.metadata = FakeMetadata()  # type: ignore[misc]
-    built.queue = RecordingQueue()  # type: ignore[assignment]
+    settings = make_settings(tmp_path / "data", storage_url="memory://")
+    store, tiers = open_storage("memory://", settings.class_locations, settings.staging_dir)
+    settings.staging_dir.mkdir(parents=True, exist_ok=True)
+    built = Services(
+        settings=settings,
+        metadata=FakeMetadata(),
+        store=store,
+        queue=RecordingQueue(),  # type: ignore[arg-type]
+        staging_dir=settings.staging_dir,
+        imaging=InProcessImaging(),
+        secret_key=b"unit-test-key",
+        tiers=tiers,
+    )
     yield built
-    built.queue = real_queue
-    await built.close()
+    built.imaging.close()
 
 
 def _staged(services: Services, data: bytes) -> uploads.StagedFile:
@@ -81,5 +91,5 @@ async def test_register_upload_process_feed_delete(services: Services):
     await deletion.delete_image(services, alice, image.id)
     assert (await feed.public_feed(services, 10, None)).items == []
     assert [i.id for i in (await trash.list_trash(services, alice, 10, None)).items] == [image.id]
-    async with services.db.reader.connect() as conn:  # nothing reached the database
-        assert (await conn.exec_driver_sql("SELECT count(*) FROM images")).scalar() == 0
+    assert services.imaging.calls == ["shutterbox.adapters.imaging:make_variants"]  # type: ignore[attr-defined]
+    assert not list(services.settings.data_dir.glob("*.db"))  # no database was opened

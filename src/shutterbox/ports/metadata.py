@@ -245,6 +245,10 @@ class Metadata(Protocol):
         """Raises when the database cannot answer a query."""
         ...
 
+    async def close(self) -> None:
+        """Release the connections (the end of the process's use of the database)."""
+        ...
+
     def scrub_queries(self) -> ScrubQueries:
         """The read-only queries of the scrub (each opens its own snapshot)."""
         ...

@@ -6,11 +6,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from shutterbox.adapters.db.engine import Database
-from shutterbox.adapters.db.metadata import SqlMetadata
-from shutterbox.adapters.imaging_sandbox import SandboxPool
 from shutterbox.config import Settings
 from shutterbox.ports import BlobStore, JobQueue, StorageTiers
+from shutterbox.ports.imaging import ImagingRunner
 from shutterbox.ports.metadata import Metadata
 from shutterbox.services.delivery.media_urls import MediaUrls
 
@@ -18,18 +16,13 @@ from shutterbox.services.delivery.media_urls import MediaUrls
 @dataclass
 class Services:
     settings: Settings
-    db: Database
+    metadata: Metadata  # the repositories, in read or write transactions
     store: BlobStore
     queue: JobQueue
     staging_dir: Path
-    imaging: SandboxPool
+    imaging: ImagingRunner
     secret_key: bytes
     tiers: StorageTiers | None = None  # storage classes, where the store has them
-
-    @cached_property
-    def metadata(self) -> Metadata:
-        """The repositories, in read or write transactions (SQL on ``db``)."""
-        return SqlMetadata(self.db)
 
     @cached_property
     def media_urls(self) -> MediaUrls:
@@ -44,4 +37,4 @@ class Services:
     async def close(self) -> None:
         self.imaging.close()
         await self.queue.close()
-        await self.db.dispose()
+        await self.metadata.close()

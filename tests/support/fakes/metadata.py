@@ -498,5 +498,8 @@ class FakeMetadata:
         for name in vars(before):
             setattr(self.state, name, getattr(before, name))
 
+    async def close(self) -> None:
+        return None
+
     async def ping(self) -> None:
         return None

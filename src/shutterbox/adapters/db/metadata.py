@@ -62,5 +62,8 @@ class SqlMetadata:
         async with self.db.reader.connect() as conn:
             await conn.execute(text("SELECT 1"))
 
+    async def close(self) -> None:
+        await self.db.dispose()
+
     def scrub_queries(self) -> ScrubRepository:
         return ScrubRepository(self.db)

@@ -58,7 +58,7 @@ async def _upload(services: Services, user: User, *, process: bool = True) -> Im
 
 
 async def _image(services: Services, image_id: str) -> Image:
-    async with services.db.reader.connect() as conn:
+    async with services.metadata.db.reader.connect() as conn:
         image = await SqlImages(conn).get(image_id)
     assert image is not None
     return image
@@ -247,7 +247,7 @@ async def test_variant_keys_of_an_existing_image_are_not_orphans(services: Servi
 
 async def test_an_open_direct_upload_keeps_its_bytes(services: Services, alice: User):
     ticket = await direct.start_upload(services, alice, "a.jpg", "image/jpeg", 10)
-    async with services.db.reader.connect() as conn:
+    async with services.metadata.db.reader.connect() as conn:
         recorded = await conn.scalar(
             select(direct_uploads.c.key).where(direct_uploads.c.id == ticket.id)
         )
@@ -256,7 +256,7 @@ async def test_an_open_direct_upload_keeps_its_bytes(services: Services, alice: 
 
     assert (await scrub(services, repair=False, grace=NO_GRACE)).clean
 
-    async with services.db.writer.begin() as conn:  # long expired, never completed
+    async with services.metadata.db.writer.begin() as conn:  # long expired, never completed
         await conn.execute(
             update(direct_uploads)
             .where(direct_uploads.c.id == ticket.id)
@@ -327,7 +327,7 @@ async def test_a_trashed_images_bytes_are_not_orphans(services: Services, alice:
 
 async def test_an_archived_original_is_measured_not_read(services: Services, alice: User):
     image = await _upload(services, alice)
-    async with services.db.writer.begin() as conn:
+    async with services.metadata.db.writer.begin() as conn:
         await conn.execute(
             update(images).where(images.c.id == image.id).values(original_storage_class="GLACIER")
         )

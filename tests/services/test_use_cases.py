@@ -1,4 +1,4 @@
-"""The use cases on an in-memory blob store and a throwaway SQLite file."""
+"""The use cases on an in-memory blob store, a throwaway SQLite file and the real sandbox."""
 
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ async def _keys(services: Services) -> list[str]:
 
 
 async def _image(services: Services, image_id: str):
-    async with services.db.reader.connect() as conn:
+    async with services.metadata.db.reader.connect() as conn:
         return await SqlImages(conn).get(image_id)
 
 
@@ -88,7 +88,8 @@ async def test_processing_twice_gives_the_same_keys_and_row(services: Services, 
     await processing.process_image(services, image.id)
     first = await _image(services, image.id)
     keys_after_first = await _keys(services)
-    async with services.db.writer.begin() as conn:  # pretend the first result was never seen
+    # pretend the first result was never seen
+    async with services.metadata.db.writer.begin() as conn:
         await conn.exec_driver_sql("UPDATE images SET status='processing' WHERE id=?", (image.id,))
     await processing.process_image(services, image.id)
     second = await _image(services, image.id)
