@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from shutterbox.config import Settings
-from shutterbox.entrypoints.api.app import create_app
+from shutterbox.entrypoints.http.app import create_app
 from tests.api.test_purge import RecordingEdge
 from tests.conftest import make_settings, register, upload, wait_for_status
 from tests.imagegen import jpeg_bytes

@@ -15,7 +15,8 @@ from fastapi.testclient import TestClient
 
 from shutterbox import clock
 from shutterbox.config import Settings
-from shutterbox.entrypoints.api.app import create_app
+from shutterbox.entrypoints.http.app import create_app
+from shutterbox.entrypoints.http.lifespan import app_state
 from shutterbox.services.storage import lifecycle
 from tests.conftest import make_settings, register, upload, wait_for_status
 from tests.imagegen import jpeg_bytes
@@ -40,7 +41,7 @@ def client(settings: Settings) -> Iterator[TestClient]:
 
 def run_lifecycle(client: TestClient) -> lifecycle.LifecycleReport:
     """One lifecycle pass, on the application's own event loop and services."""
-    services = client.app.state.services  # type: ignore[attr-defined]
+    services = app_state(client.app).services
     assert client.portal is not None
     return client.portal.call(lifecycle.run_lifecycle, services)
 
@@ -191,7 +192,7 @@ def test_failed_uploads_are_removed_after_their_retention(client: TestClient, se
 
 
 def test_the_workers_keep_one_lifecycle_pass_scheduled(client: TestClient):
-    services = client.app.state.services  # type: ignore[attr-defined]
+    services = app_state(client.app).services
     assert client.portal is not None
     first = client.portal.call(lifecycle.schedule_pass, services)
     second = client.portal.call(lifecycle.schedule_pass, services)

@@ -27,7 +27,7 @@ from shutterbox.adapters.imaging_sandbox import SandboxPool
 from shutterbox.config import Settings
 from shutterbox.domain.errors import ImageRejected
 from shutterbox.domain.images import VARIANT_SPECS
-from shutterbox.entrypoints.api.app import create_app
+from shutterbox.entrypoints.http.app import create_app
 from tests.conftest import make_settings, register, upload, wait_for_status
 from tests.hostile import generators as gen
 from tests.imagegen import jpeg_bytes

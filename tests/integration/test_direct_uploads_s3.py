@@ -9,7 +9,7 @@ import httpx2
 import pytest
 from fastapi.testclient import TestClient
 
-from shutterbox.entrypoints.api.app import create_app
+from shutterbox.entrypoints.http.app import create_app
 from tests.conftest import make_settings, register, wait_for_status
 from tests.imagegen import jpeg_bytes
 from tests.servers import S3Endpoint

@@ -19,8 +19,9 @@ from typer.testing import CliRunner
 
 from shutterbox import clock
 from shutterbox.config import Settings
-from shutterbox.entrypoints.api.app import create_app
 from shutterbox.entrypoints.cli import app as cli
+from shutterbox.entrypoints.http.app import create_app
+from shutterbox.entrypoints.http.lifespan import app_state
 from shutterbox.services.storage import lifecycle
 from tests.conftest import make_settings, register, upload, wait_for_status
 from tests.imagegen import jpeg_bytes
@@ -60,7 +61,7 @@ def client(settings: Settings) -> Iterator[TestClient]:
 
 
 def run_lifecycle(client: TestClient) -> lifecycle.LifecycleReport:
-    services = client.app.state.services  # type: ignore[attr-defined]
+    services = app_state(client.app).services
     assert client.portal is not None
     return client.portal.call(lifecycle.run_lifecycle, services)
 

@@ -10,7 +10,7 @@ import boto3
 import pytest
 from fastapi.testclient import TestClient
 
-from shutterbox.entrypoints.api.app import create_app
+from shutterbox.entrypoints.http.app import create_app
 from tests.conftest import make_settings, register, upload, wait_for_status
 from tests.imagegen import jpeg_bytes
 from tests.servers import S3Endpoint

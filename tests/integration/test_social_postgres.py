@@ -6,7 +6,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from shutterbox.entrypoints.api.app import create_app
+from shutterbox.entrypoints.http.app import create_app
 from tests.conftest import make_settings, register, upload, wait_for_status
 from tests.imagegen import jpeg_bytes
 

@@ -19,9 +19,11 @@ from starlette.responses import Response
 
 from shutterbox.domain.errors import Conflict, InvalidInput, RateLimited, Unauthorized
 from shutterbox.domain.users import MIN_PASSWORD_CHARS
+from shutterbox.entrypoints.http.lifespan import app_state
+from shutterbox.entrypoints.http.middleware import rate_limiting, same_origin
 from shutterbox.entrypoints.web.pages import render
 from shutterbox.services.context import Services
-from shutterbox.services.people import accounts, limits, sessions
+from shutterbox.services.people import accounts, sessions
 
 router = APIRouter(include_in_schema=False)
 
@@ -49,7 +51,7 @@ def safe_next(raw: str | None) -> str:
 
 
 def _services(request: Request) -> Services:
-    services: Services = request.app.state.services
+    services: Services = app_state(request.app).services
     return services
 
 
@@ -78,7 +80,7 @@ async def _form(
 
 def _logged_in(request: Request, session: sessions.Session, next_path: str) -> Response:
     response = _redirect(next_path)
-    sessions.set_cookie(response, session, sessions.secure_cookies(request))
+    same_origin.set_cookie(response, session, same_origin.secure_cookies(request))
     return response
 
 
@@ -98,7 +100,7 @@ async def log_in(
     next: FormField = "",
 ) -> Response:
     next_path = safe_next(next)
-    if not sessions.same_origin(request):
+    if not same_origin.same_origin(request):
         return await _form(
             request, "login.html", next_path=next_path, error=CROSS_SITE, status_code=403
         )
@@ -112,7 +114,7 @@ async def log_in(
             status_code=400,
         )
     try:
-        limits.hit_login(request, username)
+        rate_limiting.hit_login(request, username)
     except RateLimited as exc:
         page = await _form(
             request,
@@ -135,7 +137,7 @@ async def log_in(
             error="Wrong username or password.",
             status_code=401,
         )
-    limits.login_succeeded(request, username)
+    rate_limiting.login_succeeded(request, username)
     return _logged_in(request, session, next_path)
 
 
@@ -155,7 +157,7 @@ async def register(
     next: FormField = "",
 ) -> Response:
     next_path = safe_next(next)
-    if not sessions.same_origin(request):
+    if not same_origin.same_origin(request):
         return await _form(
             request, "register.html", next_path=next_path, error=CROSS_SITE, status_code=403
         )
@@ -192,7 +194,7 @@ async def register(
 async def log_out(request: Request, csrf_token: FormField = "") -> Response:
     services = _services(request)
     token = request.cookies.get(sessions.SESSION_COOKIE)
-    if not sessions.same_origin(request):
+    if not same_origin.same_origin(request):
         return await render(
             request,
             "message.html",
@@ -212,5 +214,5 @@ async def log_out(request: Request, csrf_token: FormField = "") -> Response:
             )
         await sessions.log_out(services, token)
     response = _redirect("/")
-    sessions.clear_cookie(response, sessions.secure_cookies(request))
+    same_origin.clear_cookie(response, same_origin.secure_cookies(request))
     return response

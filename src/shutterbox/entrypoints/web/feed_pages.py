@@ -24,6 +24,7 @@ from shutterbox.domain.errors import InvalidInput, NotFound
 from shutterbox.domain.users import User
 from shutterbox.entrypoints.api.presenters import image_public
 from shutterbox.entrypoints.api.schemas import ImagePublic
+from shutterbox.entrypoints.http.lifespan import app_state
 from shutterbox.entrypoints.web.pages import page_viewer, render
 from shutterbox.services.context import Services
 from shutterbox.services.images import feed
@@ -161,7 +162,7 @@ def _limit(raw: str | None) -> int:
 
 
 def _services(request: Request) -> Services:
-    services: Services = request.app.state.services
+    services: Services = app_state(request.app).services
     return services
 
 

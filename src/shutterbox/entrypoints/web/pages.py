@@ -30,6 +30,7 @@ from starlette.types import Scope
 from shutterbox import __version__
 from shutterbox.config import Settings
 from shutterbox.domain.users import User
+from shutterbox.entrypoints.http.lifespan import app_state
 from shutterbox.services.people import sessions
 
 WEB_DIR = Path(__file__).parent
@@ -169,7 +170,7 @@ templates = Jinja2Templates(env=_environment())
 
 
 def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.services.settings
+    settings: Settings = app_state(request.app).services.settings
     return settings
 
 
@@ -179,7 +180,7 @@ async def page_viewer(request: Request) -> tuple[User | None, str | None]:
     Looked up once per request (a page handler and ``render`` may both ask)."""
     known: tuple[User | None, str | None] | None = getattr(request.state, "page_viewer", None)
     if known is None:
-        known = await sessions.viewer(request.app.state.services, request.cookies)
+        known = await sessions.viewer(app_state(request.app).services, request.cookies)
         request.state.page_viewer = known
     return known
 
