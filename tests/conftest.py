@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from shutterbox.config import Settings
-from shutterbox.entrypoints.api.app import create_app
+from shutterbox.entrypoints.http.app import create_app
 from tests.support.processes import Started
 from tests.support.server import ServerProcess
 from tests.support.servers import S3Endpoint, postgres_database

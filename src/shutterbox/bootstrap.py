@@ -13,7 +13,9 @@ from shutterbox.adapters.db.migrate import upgrade_to_head
 from shutterbox.adapters.imaging_sandbox import SandboxPool
 from shutterbox.adapters.queue import open_job_queue
 from shutterbox.config import Settings
+from shutterbox.services.billing.egress import EgressMeter
 from shutterbox.services.context import Services
+from shutterbox.services.people.limits import limiter_from
 
 
 async def bootstrap(settings: Settings | None = None, *, migrate: bool = True) -> Services:
@@ -47,6 +49,8 @@ async def bootstrap(settings: Settings | None = None, *, migrate: bool = True) -
         staging_dir=staging,
         imaging=imaging_pool,
         tiers=tiers,
+        rate_limiter=limiter_from(settings),
+        egress_meter=EgressMeter(),
     )
 
 

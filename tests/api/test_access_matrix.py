@@ -14,8 +14,9 @@ from urllib.parse import urlsplit
 import pytest
 from fastapi.testclient import TestClient
 
-from shutterbox.entrypoints.api.app import create_app
-from shutterbox.services.images.events import StreamCloser
+from shutterbox.entrypoints.http.app import create_app
+from shutterbox.entrypoints.http.lifespan import app_state
+from shutterbox.entrypoints.http.middleware.stream_closing import StreamCloser
 from shutterbox.services.people import accounts
 from tests.imagegen import jpeg_bytes
 from tests.support.clients import register, upload, wait_for_status
@@ -31,7 +32,7 @@ class World:
 
     def __init__(self, client: TestClient) -> None:
         self.client = client
-        services: Any = client.app.state.services  # type: ignore[attr-defined]
+        services: Any = app_state(client.app).services
         self.services = services
         self.portal: Any = client.portal  # type: ignore[attr-defined]
         self.auth = {
@@ -283,15 +284,15 @@ def _call(world: World, row: Row, caller: str) -> Any:
     try:
         if row.name == "events":
             # a stream that ends at once: only the answer to the credentials is of interest
-            app: Any = world.client.app
-            saved = app.state.event_streams
+            state = app_state(world.client.app)
+            saved = state.stream_closer
             closed = StreamCloser()
             closed.closing.set()
-            app.state.event_streams = closed
+            state.stream_closer = closed
             try:
                 return world.client.request(row.method, path, **kwargs)
             finally:
-                app.state.event_streams = saved
+                state.stream_closer = saved
         return world.client.request(row.method, path, **kwargs)
     finally:
         world.client.cookies.clear()  # a login row must not make later callers logged in

@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from shutterbox.config import Settings
-from shutterbox.entrypoints.api.app import create_app
+from shutterbox.entrypoints.http.app import create_app
 from tests.imagegen import SVG, jpeg_bytes, png_claiming
 from tests.support.clients import register, upload, wait_for_status
 from tests.support.settings import make_settings

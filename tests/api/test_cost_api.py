@@ -14,9 +14,10 @@ from typer.testing import CliRunner
 
 from shutterbox.domain.cost import EstimateInputs, estimate
 from shutterbox.domain.storage import StorageClass
-from shutterbox.entrypoints.api.app import create_app
 from shutterbox.entrypoints.api.routers.cost import estimate_body
 from shutterbox.entrypoints.cli import app as cli
+from shutterbox.entrypoints.http.app import create_app
+from shutterbox.entrypoints.http.lifespan import app_state
 from shutterbox.services.billing.costs import load_price_sheet
 from shutterbox.services.people import accounts
 from tests.imagegen import jpeg_bytes
@@ -27,7 +28,7 @@ PACKAGED = Path(__file__).resolve().parents[2] / "src" / "shutterbox" / "pricing
 
 
 def make_admin(client: TestClient, username: str = "boss") -> dict[str, str]:
-    services = client.app.state.services
+    services = app_state(client.app).services
     assert client.portal is not None
     client.portal.call(
         partial(accounts.register, services.metadata, username, "correct horse", is_admin=True)

@@ -7,6 +7,7 @@ from urllib.parse import parse_qs, urlparse
 from fastapi.testclient import TestClient
 
 from shutterbox.config import Settings
+from shutterbox.entrypoints.http.lifespan import app_state
 from tests.imagegen import jpeg_bytes
 from tests.support.clients import register, wait_for_status
 
@@ -117,7 +118,7 @@ def test_abandoned_uploads_are_cleaned_up(tmp_path):
     from datetime import timedelta
 
     from shutterbox import clock
-    from shutterbox.entrypoints.api.app import create_app
+    from shutterbox.entrypoints.http.app import create_app
     from shutterbox.services.images.direct_uploads import clean_up_abandoned
     from tests.support.settings import make_settings
 
@@ -136,7 +137,7 @@ def test_abandoned_uploads_are_cleaned_up(tmp_path):
         )
         incoming = settings.data_dir / "blobs" / "incoming"
         assert len([p for p in incoming.rglob("*") if p.is_file()]) == 1
-        services = client.app.state.services  # type: ignore[attr-defined]
+        services = app_state(client.app).services
         with clock.travel(timedelta(seconds=61)):  # the URL has expired; no grace
             removed = client.portal.call(clean_up_abandoned, services)  # type: ignore[union-attr]
             assert removed == 1

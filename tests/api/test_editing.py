@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from shutterbox.config import Settings
-from shutterbox.entrypoints.api.app import create_app
+from shutterbox.entrypoints.http.app import create_app
 from tests.imagegen import jpeg_bytes
 from tests.support.clients import register, upload, wait_for_status
 from tests.support.recording_edge import RecordingEdge

@@ -14,6 +14,7 @@ from shutterbox.adapters.db.repositories.images import SqlImages
 from shutterbox.clock import travel, utcnow
 from shutterbox.config import Settings
 from shutterbox.domain.users import User
+from shutterbox.entrypoints.http.lifespan import app_state
 from shutterbox.services.images import processing
 from shutterbox.services.images.events import ImageStatus, StatusWatch
 from shutterbox.services.people import accounts
@@ -35,7 +36,7 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
 class World:
     def __init__(self, client: TestClient) -> None:
         self.client = client
-        self.services: Any = client.app.state.services  # type: ignore[attr-defined]
+        self.services: Any = app_state(client.app).services
         self.portal: Any = client.portal  # type: ignore[attr-defined]
 
     def user(self, name: str) -> tuple[User, dict[str, str]]:

@@ -52,6 +52,6 @@ def test_avif_behind_a_setting(tmp_path):
 
 
 def create_app_for(settings):
-    from shutterbox.entrypoints.api.app import create_app
+    from shutterbox.entrypoints.http.app import create_app
 
     return create_app(settings)

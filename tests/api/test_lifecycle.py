@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from shutterbox import clock
 from shutterbox.config import Settings
 from shutterbox.domain.jobs import JobKind
+from shutterbox.entrypoints.http.lifespan import app_state
 from shutterbox.services.storage import lifecycle
 from tests.imagegen import jpeg_bytes
 from tests.support.app import with_services
@@ -184,7 +185,7 @@ def test_failed_uploads_are_removed_after_their_retention(client: TestClient, se
 
 
 def test_the_workers_keep_one_lifecycle_pass_scheduled(client: TestClient):
-    services = client.app.state.services  # type: ignore[attr-defined]
+    services = app_state(client.app).services
     assert client.portal is not None
     first = client.portal.call(lifecycle.schedule_pass, services)
     second = client.portal.call(lifecycle.schedule_pass, services)

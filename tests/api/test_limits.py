@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from shutterbox.clock import travel, utcnow
 from shutterbox.domain.errors import RateLimited
-from shutterbox.entrypoints.api.app import create_app
+from shutterbox.entrypoints.http.app import create_app
 from shutterbox.services.people.limits import Rate, RateLimiter, parse_rate
 from tests.imagegen import jpeg_bytes
 from tests.support.clients import register, upload

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlparse
 
 from fastapi.testclient import TestClient
 
-from shutterbox.entrypoints.api.app import create_app
+from shutterbox.entrypoints.http.app import create_app
 from tests.imagegen import jpeg_bytes
 from tests.support.clients import register, upload, wait_for_status
 from tests.support.settings import make_settings

@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 
 from shutterbox.adapters.db.tables import direct_uploads, images
 from shutterbox.clock import travel
-from shutterbox.entrypoints.api.app import create_app
+from shutterbox.entrypoints.http.app import create_app
+from shutterbox.entrypoints.http.lifespan import app_state
 from shutterbox.services.storage import lifecycle
 from tests.imagegen import jpeg_bytes
 from tests.support.clients import register, upload
@@ -26,7 +27,7 @@ def _blobs(data_dir: Path) -> set[str]:
 
 
 def _count(client: TestClient, table: Any) -> int:
-    services: Any = client.app.state.services  # type: ignore[attr-defined]
+    services: Any = app_state(client.app).services
     portal: Any = client.portal  # type: ignore[attr-defined]
 
     async def count() -> int:
@@ -66,7 +67,7 @@ def test_an_upload_over_the_quota_is_refused_and_leaves_nothing(tmp_path: Path) 
         _refused(upload(client, alice, second), len(first), quota)
         assert _blobs(data_dir) == blobs
         assert _count(client, images) == rows
-        services: Any = client.app.state.services  # type: ignore[attr-defined]
+        services: Any = app_state(client.app).services
         assert not list(services.staging_dir.iterdir())  # nor a staged copy
         # the same bytes again are no new bytes: the existing image, not a refusal
         assert upload(client, alice, first).status_code == 200
@@ -86,7 +87,7 @@ def test_deleted_images_count_until_the_trash_is_purged(tmp_path: Path) -> None:
         # in the trash its bytes are still stored
         assert _me(client, alice)["storage_used_bytes"] == len(first)
         _refused(upload(client, alice, second), len(first), quota)
-        services: Any = client.app.state.services  # type: ignore[attr-defined]
+        services: Any = app_state(client.app).services
         portal: Any = client.portal  # type: ignore[attr-defined]
         with travel(timedelta(days=settings.trash_retention_days + 1)):
             portal.call(lifecycle.run_lifecycle, services)

@@ -13,7 +13,9 @@ from starlette.requests import Request
 
 from shutterbox.clock import travel
 from shutterbox.config import Settings
-from shutterbox.entrypoints.api.app import create_app
+from shutterbox.entrypoints.http.app import create_app
+from shutterbox.entrypoints.http.lifespan import AppState, app_state
+from shutterbox.entrypoints.http.middleware.same_origin import cross_site, same_origin
 from shutterbox.services.people import accounts, sessions
 from tests.imagegen import jpeg_bytes
 from tests.support.clients import register, upload
@@ -222,7 +224,7 @@ def test_cookies_are_secure_behind_an_https_public_base_url(tmp_path):
 
 
 def test_the_page_helpers(client: TestClient):
-    services = client.app.state.services  # type: ignore[attr-defined]
+    services = app_state(client.app).services
     portal = client.portal  # type: ignore[attr-defined]
     register(client, "alice")
 
@@ -270,7 +272,8 @@ def test_the_openapi_document_shows_both_ways_to_authenticate(client: TestClient
 
 def _request(headers: dict[str, str], *, scheme: str = "http", public_base_url: str = "") -> Any:
     settings = Settings(public_base_url=public_base_url)
-    app = SimpleNamespace(state=SimpleNamespace(services=SimpleNamespace(settings=settings)))
+    services: Any = SimpleNamespace(settings=settings)
+    app = SimpleNamespace(state=SimpleNamespace(shutterbox=AppState(services)))
     scope = {
         "type": "http",
         "method": "POST",
@@ -306,25 +309,25 @@ def _request(headers: dict[str, str], *, scheme: str = "http", public_base_url: 
     ],
 )
 def test_same_origin(headers: dict[str, str], expected: bool):
-    assert sessions.same_origin(_request(headers)) is expected
+    assert same_origin(_request(headers)) is expected
 
 
 def test_same_origin_knows_default_ports_and_the_public_base_url():
     https = _request({"Origin": "https://photos.example:443"}, scheme="https")
-    assert sessions.same_origin(https)
-    assert sessions.same_origin(_request({"Origin": "https://photos.example"}, scheme="https"))
+    assert same_origin(https)
+    assert same_origin(_request({"Origin": "https://photos.example"}, scheme="https"))
     behind_proxy = {"Origin": "https://photos.example"}
-    assert not sessions.same_origin(_request(behind_proxy))
-    assert sessions.same_origin(_request(behind_proxy, public_base_url="https://photos.example/"))
-    assert not sessions.same_origin(
+    assert not same_origin(_request(behind_proxy))
+    assert same_origin(_request(behind_proxy, public_base_url="https://photos.example/"))
+    assert not same_origin(
         _request({"Origin": "https://other.example"}, public_base_url="https://photos.example")
     )
 
 
 def test_cross_site_lets_api_clients_without_an_origin_through():
-    assert not sessions.cross_site(_request({}))
-    assert not sessions.cross_site(_request({"Origin": "http://photos.example:8000"}))
-    assert sessions.cross_site(_request({"Origin": "https://evil.example"}))
+    assert not cross_site(_request({}))
+    assert not cross_site(_request({"Origin": "http://photos.example:8000"}))
+    assert cross_site(_request({"Origin": "https://evil.example"}))
 
 
 def test_csrf_tokens_of_a_previous_secret_key_still_match():

@@ -100,7 +100,7 @@ def test_no_staging_files_are_left_behind(client: TestClient, settings: Settings
 
 
 def test_an_expired_idempotency_key_starts_a_new_upload(tmp_path):
-    from shutterbox.entrypoints.api.app import create_app
+    from shutterbox.entrypoints.http.app import create_app
     from tests.support.settings import make_settings
 
     settings = make_settings(tmp_path / "data", idempotency_ttl_hours=0)

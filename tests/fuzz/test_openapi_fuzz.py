@@ -22,7 +22,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from shutterbox.config import Settings
-from shutterbox.entrypoints.api.app import create_app
+from shutterbox.entrypoints.http.app import create_app
 from tests.imagegen import jpeg_bytes
 from tests.support.clients import register, upload
 from tests.support.settings import make_settings

@@ -29,7 +29,7 @@ from shutterbox.adapters.imaging_sandbox import SandboxPool
 from shutterbox.config import Settings
 from shutterbox.domain.errors import ImageRejected
 from shutterbox.domain.images import VARIANT_SPECS
-from shutterbox.entrypoints.api.app import create_app
+from shutterbox.entrypoints.http.app import create_app
 from tests.hostile import generators as gen
 from tests.imagegen import jpeg_bytes
 from tests.pipeline.checks import assert_human_readable

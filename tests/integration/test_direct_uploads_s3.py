@@ -9,7 +9,7 @@ import httpx2
 import pytest
 from fastapi.testclient import TestClient
 
-from shutterbox.entrypoints.api.app import create_app
+from shutterbox.entrypoints.http.app import create_app
 from tests.imagegen import jpeg_bytes
 from tests.support.clients import register, wait_for_status
 from tests.support.servers import S3Endpoint

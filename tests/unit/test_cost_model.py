@@ -27,6 +27,7 @@ from shutterbox.domain.cost import (
     price_usage,
 )
 from shutterbox.domain.storage import StorageClass, parse_storage_class
+from shutterbox.entrypoints.http.middleware.egress_metering import metered
 from shutterbox.services.billing import egress
 from shutterbox.services.billing.costs import load_price_sheet
 from shutterbox.services.billing.egress import EgressMeter
@@ -289,7 +290,7 @@ async def _serve(meter: EgressMeter, method: str, status: int, *bodies: bytes) -
     async def send(message: dict[str, Any]) -> None:
         sent.append(message["type"])
 
-    wrapped = meter.metered({"type": "http", "method": method}, send)
+    wrapped = metered(meter, {"type": "http", "method": method}, send)
     await wrapped({"type": "http.response.start", "status": status, "headers": []})
     for i, body in enumerate(bodies):
         more = i < len(bodies) - 1
@@ -320,7 +321,7 @@ async def test_the_meter_counts_a_file_the_server_sends_itself():
     async def send(message: dict[str, Any]) -> None:
         return None
 
-    wrapped = meter.metered({"type": "http", "method": "GET"}, send)
+    wrapped = metered(meter, {"type": "http", "method": "GET"}, send)
     start = {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"77")]}
     await wrapped(start)
     await wrapped({"type": "http.response.pathsend", "path": "/somewhere"})

@@ -41,7 +41,7 @@ def serve(
     """Apply migrations, then serve the API with background workers in-process."""
     import uvicorn
 
-    from shutterbox.entrypoints.api.app import create_app
+    from shutterbox.entrypoints.http.app import create_app
 
     _logging()
     settings = Settings()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -10,7 +10,9 @@ from shutterbox.config import Settings
 from shutterbox.ports import BlobStore, JobQueue, StorageTiers
 from shutterbox.ports.imaging import ImagingRunner
 from shutterbox.ports.metadata import Metadata
+from shutterbox.services.billing.egress import EgressMeter
 from shutterbox.services.delivery.media_urls import MediaUrls
+from shutterbox.services.people.limits import RateLimiter
 
 
 @dataclass
@@ -23,6 +25,10 @@ class Services:
     imaging: ImagingRunner
     secret_key: bytes
     tiers: StorageTiers | None = None  # storage classes, where the store has them
+    # This process's login and upload counts (``bootstrap`` gives it the configured rates;
+    # the default limits nothing) and the media bytes it sent, until they are flushed.
+    rate_limiter: RateLimiter = field(default_factory=lambda: RateLimiter({}))
+    egress_meter: EgressMeter = field(default_factory=EgressMeter)
 
     @cached_property
     def media_urls(self) -> MediaUrls:

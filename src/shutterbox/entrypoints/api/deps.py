@@ -9,6 +9,7 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 
 from shutterbox.domain.errors import Forbidden, Unauthorized
 from shutterbox.domain.users import User
+from shutterbox.entrypoints.http.lifespan import AppState, app_state
 from shutterbox.services.context import Services
 from shutterbox.services.people import accounts, sessions
 
@@ -21,11 +22,16 @@ _session_cookie = APIKeyCookie(
 )
 
 
+def get_state(request: Request) -> AppState:
+    """The running application's state."""
+    return app_state(request.app)
+
+
 def get_services(request: Request) -> Services:
-    services: Services = request.app.state.services
-    return services
+    return app_state(request.app).services
 
 
+StateDep = Annotated[AppState, Depends(get_state)]
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 

@@ -20,9 +20,11 @@ from starlette.responses import Response
 
 from shutterbox.domain.errors import Conflict, InvalidInput, RateLimited, Unauthorized
 from shutterbox.domain.users import MIN_PASSWORD_CHARS
+from shutterbox.entrypoints.http.lifespan import app_state
+from shutterbox.entrypoints.http.middleware import rate_limiting, same_origin
 from shutterbox.entrypoints.web.rendering import render
 from shutterbox.services.context import Services
-from shutterbox.services.people import accounts, limits, sessions
+from shutterbox.services.people import accounts, sessions
 
 router = APIRouter(include_in_schema=False)
 
@@ -50,7 +52,7 @@ def safe_next(raw: str | None) -> str:
 
 
 def _services(request: Request) -> Services:
-    services: Services = request.app.state.services
+    services: Services = app_state(request.app).services
     return services
 
 
@@ -101,7 +103,7 @@ class _FormAgain:
 
 def _logged_in(request: Request, session: sessions.Session, next_path: str) -> Response:
     response = _redirect(next_path)
-    sessions.set_cookie(response, session, sessions.secure_cookies(request))
+    same_origin.set_cookie(response, session, same_origin.secure_cookies(request))
     return response
 
 
@@ -121,12 +123,12 @@ async def log_in(
     next: FormField = "",
 ) -> Response:
     again = _FormAgain(request, "login.html", safe_next(next), username)
-    if not sessions.same_origin(request):
+    if not same_origin.same_origin(request):
         return await again(CROSS_SITE, 403, keep_username=False)
     if not username.strip() or not password:
         return await again("Enter your username and password.", 400)
     try:
-        limits.hit_login(request, username)
+        rate_limiting.hit_login(request, username)
     except RateLimited as exc:
         page = await again(
             f"Too many failed attempts. Try again in {exc.retry_after} seconds.", 429
@@ -137,7 +139,7 @@ async def log_in(
         session = await sessions.log_in(_services(request), username, password)
     except Unauthorized:
         return await again("Wrong username or password.", 401)
-    limits.login_succeeded(request, username)
+    rate_limiting.login_succeeded(request, username)
     return _logged_in(request, session, again.next_path)
 
 
@@ -157,7 +159,7 @@ async def register(
     next: FormField = "",
 ) -> Response:
     again = _FormAgain(request, "register.html", safe_next(next), username)
-    if not sessions.same_origin(request):
+    if not same_origin.same_origin(request):
         return await again(CROSS_SITE, 403, keep_username=False)
     services = _services(request)
     try:
@@ -177,7 +179,7 @@ async def register(
 async def log_out(request: Request, csrf_token: FormField = "") -> Response:
     services = _services(request)
     token = request.cookies.get(sessions.SESSION_COOKIE)
-    if not sessions.same_origin(request):
+    if not same_origin.same_origin(request):
         return await render(
             request,
             "message.html",
@@ -197,5 +199,5 @@ async def log_out(request: Request, csrf_token: FormField = "") -> Response:
             )
         await sessions.log_out(services, token)
     response = _redirect("/")
-    sessions.clear_cookie(response, sessions.secure_cookies(request))
+    same_origin.clear_cookie(response, same_origin.secure_cookies(request))
     return response

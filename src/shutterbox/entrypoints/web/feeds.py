@@ -17,6 +17,7 @@ from fastapi import Request
 from shutterbox.domain.errors import InvalidInput
 from shutterbox.domain.users import User
 from shutterbox.entrypoints.api.presenters import image_public
+from shutterbox.entrypoints.http.lifespan import app_state
 from shutterbox.entrypoints.web.cards import Card, card
 from shutterbox.services.context import Services
 from shutterbox.services.images import feed
@@ -41,7 +42,7 @@ class Feed:
 
 
 def services_of(request: Request) -> Services:
-    services: Services = request.app.state.services
+    services: Services = app_state(request.app).services
     return services
 
 

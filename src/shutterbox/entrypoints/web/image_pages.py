@@ -22,6 +22,7 @@ from fastapi.responses import HTMLResponse
 from shutterbox.domain.images import MAX_ALT_TEXT_CHARS
 from shutterbox.entrypoints.api.presenters import image_public
 from shutterbox.entrypoints.api.schemas import Camera, ImagePublic, VariantPublic
+from shutterbox.entrypoints.http.lifespan import app_state
 from shutterbox.entrypoints.web.cards import image_alt
 from shutterbox.entrypoints.web.rendering import page_viewer, render
 from shutterbox.services.context import Services
@@ -131,7 +132,7 @@ def media_origins(services: Services) -> list[str]:
 @router.get("/images/{image_id}", response_class=HTMLResponse)
 async def read_image_page(image_id: str, request: Request) -> HTMLResponse:
     viewer, _csrf = await page_viewer(request)
-    services: Services = request.app.state.services
+    services: Services = app_state(request.app).services
     image = None
     if 0 < len(image_id) <= 64:
         image = await lookup.find_image(services, image_id)

@@ -18,6 +18,7 @@ from starlette.templating import Jinja2Templates
 from shutterbox import __version__
 from shutterbox.config import Settings
 from shutterbox.domain.users import User
+from shutterbox.entrypoints.http.lifespan import app_state
 from shutterbox.entrypoints.web.csp import page_headers
 from shutterbox.entrypoints.web.static_assets import static_url
 from shutterbox.services.people import sessions
@@ -55,7 +56,7 @@ templates = Jinja2Templates(env=_environment())
 
 
 def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.services.settings
+    settings: Settings = app_state(request.app).services.settings
     return settings
 
 
@@ -65,7 +66,7 @@ async def page_viewer(request: Request) -> tuple[User | None, str | None]:
     Looked up once per request (a page handler and ``render`` may both ask)."""
     known: tuple[User | None, str | None] | None = getattr(request.state, "page_viewer", None)
     if known is None:
-        known = await sessions.viewer(request.app.state.services, request.cookies)
+        known = await sessions.viewer(app_state(request.app).services, request.cookies)
         request.state.page_viewer = known
     return known
 

@@ -14,6 +14,7 @@ from starlette.responses import Response
 
 from shutterbox.domain.formats import ACCEPTED_NAMES
 from shutterbox.domain.images import MAX_ALT_TEXT_CHARS
+from shutterbox.entrypoints.http.lifespan import app_state
 from shutterbox.entrypoints.web.image_pages import media_origins
 from shutterbox.entrypoints.web.rendering import page_viewer, render
 from shutterbox.services.context import Services
@@ -28,7 +29,7 @@ async def read_upload_page(request: Request) -> Response:
     viewer, _csrf = await page_viewer(request)
     if viewer is None:
         return RedirectResponse(LOGIN_FIRST, status_code=303, headers={"Cache-Control": "no-store"})
-    services: Services = request.app.state.services
+    services: Services = app_state(request.app).services
     settings = services.settings
     return await render(
         request,

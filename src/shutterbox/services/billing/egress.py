@@ -1,6 +1,10 @@
 """Measured egress: the bytes the origin sends, counted in memory and added to the
 ``egress_daily`` table every few seconds (never a database write per request), and the
 bytes edges report they served.
+
+The meter is built once by ``bootstrap`` (``Services.egress_meter``); the ASGI ``send``
+wrapper that feeds it the media answers is
+``shutterbox.entrypoints.http.middleware.egress_metering``.
 """
 
 from __future__ import annotations
@@ -8,9 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, MutableMapping
 from datetime import date
-from typing import Any
 
 from shutterbox.clock import utcnow
 from shutterbox.ports.metadata import Metadata
@@ -20,10 +22,6 @@ log = logging.getLogger(__name__)
 FLUSH_SECONDS = 5.0
 ORIGIN = "origin"
 EDGE = "edge"
-
-# The ASGI callables, spelled out so that this module stays free of any web framework.
-Message = MutableMapping[str, Any]
-Send = Callable[[Message], Awaitable[None]]
 
 Counts = dict[tuple[date, str], list[int]]  # (day, source) -> [bytes, requests]
 
@@ -44,35 +42,6 @@ class EgressMeter:
     def pending(self) -> dict[tuple[date, str], tuple[int, int]]:
         """What has not been flushed yet."""
         return {key: (b, r) for key, (b, r) in self._counts.items()}
-
-    def metered(self, scope: MutableMapping[str, Any], send: Send) -> Send:
-        """Wrap an ASGI ``send`` so that the body of a 200 or 206 answer is counted as it
-        goes out (a 304, a redirect or an error sends no media bytes); a GET that answers
-        200 or 206 counts as one request."""
-        counting = False
-        content_length = 0
-
-        async def send_and_count(message: Message) -> None:
-            nonlocal counting, content_length
-            kind = message["type"]
-            if kind == "http.response.start":
-                counting = message["status"] in (200, 206)
-                for name, value in message.get("headers", ()):
-                    if name.lower() == b"content-length":
-                        content_length = int(value)
-                await send(message)
-                if counting and scope.get("method") == "GET":
-                    self.add(0, 1)
-                return
-            await send(message)
-            if not counting:
-                return
-            if kind == "http.response.body":
-                self.add(len(message.get("body", b"")))
-            elif kind == "http.response.pathsend":  # the server sends the whole file itself
-                self.add(content_length)
-
-        return send_and_count
 
     async def flush(self, db: Metadata) -> None:
         """Add what was counted to ``egress_daily``; on failure the counts are kept for the

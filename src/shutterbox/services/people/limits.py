@@ -3,6 +3,10 @@
 A fixed-window counter per (kind, key), kept in this process's memory: with several API nodes
 behind a load balancer each node counts on its own, so a client spread over N nodes gets up to
 N times the limit. The windows follow ``shutterbox.clock.utcnow`` so that tests can move time.
+
+The limiter is built once by ``bootstrap`` (``Services.rate_limiter``); what is HTTP about
+limiting (the client's address, the 429 answer) is in
+``shutterbox.entrypoints.http.middleware.rate_limiting``.
 """
 
 from __future__ import annotations
@@ -10,8 +14,6 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-
-from starlette.requests import Request
 
 from shutterbox.clock import utcnow
 from shutterbox.config import Settings
@@ -101,38 +103,27 @@ class RateLimiter:
 
 
 def limiter_from(settings: Settings) -> RateLimiter:
+    """The limiter for the configured rates (``login_rate``, ``upload_rate``)."""
     return RateLimiter(
         {LOGIN: parse_rate(settings.login_rate), UPLOAD: parse_rate(settings.upload_rate)}
     )
 
 
-def limiter(request: Request) -> RateLimiter:
-    """The application's limiter, made on first use from its settings."""
-    state = request.app.state
-    found = getattr(state, "rate_limiter", None)
-    if not isinstance(found, RateLimiter):
-        found = limiter_from(state.services.settings)
-        state.rate_limiter = found
-    return found
+def login_key(username: str, client: str) -> str:
+    """The key login attempts are counted by: the username (as it is looked up) and the
+    client's address."""
+    return f"{username.strip().lower()}|{client}"
 
 
-def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
-def login_key(request: Request, username: str) -> str:
-    return f"{username.strip().lower()}|{client_address(request)}"
-
-
-def hit_login(request: Request, username: str) -> None:
-    """Count a login attempt for this username from this address (before checking the
+def hit_login(limiter: RateLimiter, username: str, client: str) -> None:
+    """Count a login attempt for this username from this client (before checking the
     password); call ``login_succeeded`` afterwards so that only failures use up the limit."""
-    limiter(request).hit(LOGIN, login_key(request, username), "too many login attempts")
+    limiter.hit(LOGIN, login_key(username, client), "too many login attempts")
 
 
-def login_succeeded(request: Request, username: str) -> None:
-    limiter(request).refund(LOGIN, login_key(request, username))
+def login_succeeded(limiter: RateLimiter, username: str, client: str) -> None:
+    limiter.refund(LOGIN, login_key(username, client))
 
 
-def hit_upload(request: Request, user_id: int) -> None:
-    limiter(request).hit(UPLOAD, str(user_id), "too many uploads")
+def hit_upload(limiter: RateLimiter, user_id: int) -> None:
+    limiter.hit(UPLOAD, str(user_id), "too many uploads")

@@ -7,6 +7,9 @@ authenticated by the cookie must also carry the session's CSRF token in the
 ``X-CSRF-Token`` header: an HMAC-SHA256 of the session token under the secret key, which a
 page of this origin is given and another site cannot read or compute. Form posts that start
 or end a session (logging in, registering, logging out) are checked with ``same_origin``.
+
+The cookie itself and where a request comes from are HTTP:
+``shutterbox.entrypoints.http.middleware.same_origin``.
 """
 
 from __future__ import annotations
@@ -17,10 +20,6 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from urllib.parse import urlsplit
-
-from starlette.requests import Request
-from starlette.responses import Response
 
 from shutterbox.clock import utcnow
 from shutterbox.domain.errors import Forbidden
@@ -134,76 +133,3 @@ async def log_out(services: Services, session_token: str) -> None:
     """Revoke the session's token: the cookie no longer logs anyone in, wherever it is kept."""
     if session_token and len(session_token) <= _MAX_TOKEN_CHARS:
         await accounts.revoke_token(services.metadata, session_token)
-
-
-# --- the cookie ---------------------------------------------------------------------------
-
-
-def secure_cookies(request: Request) -> bool:
-    """Whether cookies must be marked Secure: the request came over https, or the public base
-    URL is https (the origin sits behind a TLS-terminating proxy)."""
-    public_base: str = request.app.state.services.settings.public_base_url
-    return request.url.scheme == "https" or public_base.lower().startswith("https")
-
-
-def set_cookie(response: Response, session: Session, secure: bool) -> None:
-    response.set_cookie(
-        SESSION_COOKIE,
-        session.token,
-        max_age=session.max_age_seconds,
-        path="/",
-        secure=secure,
-        httponly=True,
-        samesite="lax",
-    )
-
-
-def clear_cookie(response: Response, secure: bool) -> None:
-    response.delete_cookie(SESSION_COOKIE, path="/", secure=secure, httponly=True, samesite="lax")
-
-
-# --- where a request comes from -----------------------------------------------------------
-
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-def _origin(url: str) -> tuple[str, str, int] | None:
-    """(scheme, host, port) of a URL, or None when it has none (e.g. ``null``)."""
-    try:
-        parts = urlsplit(url.strip())
-        scheme = parts.scheme.lower()
-        host = (parts.hostname or "").lower()
-        port = parts.port or _DEFAULT_PORTS.get(scheme)
-    except ValueError:  # a port that is not a number, a malformed IPv6 address
-        return None
-    if scheme not in _DEFAULT_PORTS or not host or port is None:
-        return None
-    return scheme, host, port
-
-
-def same_origin(request: Request) -> bool:
-    """Whether a request was sent by a page of this origin: its ``Origin`` header (or else its
-    ``Referer``) names the request's own scheme and host, or the public base URL's origin.
-
-    False when the request carries neither header: use it for form posts from the pages
-    (logging in, registering, logging out), which browsers always send with one of them.
-    """
-    claimed = request.headers.get("origin") or request.headers.get("referer")
-    if not claimed:
-        return False
-    origin = _origin(claimed)
-    if origin is None:
-        return False
-    own = {_origin(str(request.base_url))}
-    public_base: str = request.app.state.services.settings.public_base_url
-    if public_base:
-        own.add(_origin(public_base))
-    return origin in own
-
-
-def cross_site(request: Request) -> bool:
-    """Whether a request says it comes from another site (an ``Origin`` or ``Referer`` that is
-    not this origin). Requests that name no origin at all (API clients) are not cross-site."""
-    if not (request.headers.get("origin") or request.headers.get("referer")):
-        return False
-    return not same_origin(request)

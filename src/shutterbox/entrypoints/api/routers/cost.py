@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from shutterbox.clock import utcnow
@@ -16,7 +16,6 @@ from shutterbox.domain.storage import parse_storage_class
 from shutterbox.entrypoints.api.deps import AdminUser, ServicesDep
 from shutterbox.entrypoints.api.schemas import ErrorBody, Timestamp
 from shutterbox.services.billing import costs, egress
-from shutterbox.services.billing.egress import EgressMeter
 
 router = APIRouter(prefix="/api/v1", tags=["cost"])
 
@@ -278,14 +277,12 @@ async def read_cost_estimate(
     response_model_exclude_none=True,
     responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody}, 503: {"model": ErrorBody}},
 )
-async def read_bill(request: Request, services: ServicesDep, _admin: AdminUser) -> BillOut:
+async def read_bill(services: ServicesDep, _admin: AdminUser) -> BillOut:
     """The live bill: what this deployment stores (per kind, variant, format and storage
     class, from the database), what it served over the last 30 days (measured by the origin,
     and reported by edges), and a month at that rate on the price sheet in force."""
     sheet = _sheet(services)
-    meter = getattr(request.app.state, "egress_meter", None)
-    if isinstance(meter, EgressMeter):
-        await meter.flush(services.metadata)  # this node's latest counts too
+    await services.egress_meter.flush(services.metadata)  # this node's latest counts too
     settings = services.settings
     bill = await costs.measure_bill(
         services.metadata,

@@ -6,11 +6,12 @@ import json
 import time
 from collections.abc import AsyncIterator
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
-from shutterbox.entrypoints.api.deps import CurrentUser, ServicesDep
+from shutterbox.entrypoints.api.deps import CurrentUser, ServicesDep, StateDep
 from shutterbox.entrypoints.api.schemas import ErrorBody
+from shutterbox.entrypoints.http.middleware.stream_closing import StreamCloser
 from shutterbox.services.context import Services
 from shutterbox.services.images import events
 
@@ -32,9 +33,7 @@ def _image_event(event: events.ImageStatus, number: int) -> str:
     return f"event: image\nid: {number}\ndata: {data}\n\n"
 
 
-async def _stream(
-    services: Services, owner_id: int, streams: events.StreamCloser
-) -> AsyncIterator[str]:
+async def _stream(services: Services, owner_id: int, streams: StreamCloser) -> AsyncIterator[str]:
     yield f"retry: {RETRY_MILLISECONDS}\n\n"
     keepalive = services.settings.events_keepalive_seconds
     sent = time.monotonic()
@@ -60,12 +59,11 @@ async def _stream(
     },
 )
 async def stream_events(
-    request: Request, services: ServicesDep, user: CurrentUser
+    state: StateDep, services: ServicesDep, user: CurrentUser
 ) -> StreamingResponse:
     """Live status of your images (Server-Sent Events, for `EventSource`)."""
-    streams: events.StreamCloser = request.app.state.event_streams
     return StreamingResponse(
-        _stream(services, user.id, streams),
+        _stream(services, user.id, state.stream_closer),
         media_type="text/event-stream",
         headers=_STREAM_HEADERS,
     )

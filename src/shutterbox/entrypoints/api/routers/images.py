@@ -12,9 +12,9 @@ from shutterbox.entrypoints.api.deps import CurrentUser, OptionalUser, ServicesD
 from shutterbox.entrypoints.api.presenters import image_public
 from shutterbox.entrypoints.api.schemas import ErrorBody, ImagePatch, ImagePublic
 from shutterbox.entrypoints.api.upload_stream import read_upload
+from shutterbox.entrypoints.http.middleware import rate_limiting
 from shutterbox.services import metrics
 from shutterbox.services.images import deletion, editing, lookup, uploads
-from shutterbox.services.people import limits
 
 router = APIRouter(prefix="/api/v1/images", tags=["images"])
 
@@ -79,7 +79,7 @@ async def create_image(
     """Answers `201` once the original is durably stored and the image's row and processing job
     are committed; the variants are made in the background (`status: processing`). Uploading
     bytes you already have answers `200` with the existing image."""
-    limits.hit_upload(request, user.id)
+    rate_limiting.hit_upload(request, user.id)
     try:
         parsed = await read_upload(
             request, services.staging_dir, services.settings.max_upload_bytes

@@ -8,32 +8,20 @@ from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response
-from fastapi.routing import APIRoute
 from starlette.responses import FileResponse, JSONResponse, StreamingResponse
-from starlette.types import Receive, Scope, Send
 
 from shutterbox.clock import utcnow
 from shutterbox.domain.errors import Forbidden, NotFound
 from shutterbox.domain.images import FORMAT_EXTENSIONS, Image, Visibility
 from shutterbox.entrypoints.api.conditional import http_date, not_modified, parse_single_range
 from shutterbox.entrypoints.api.deps import OptionalUser, ServicesDep
-from shutterbox.services.billing.egress import EgressMeter
+from shutterbox.entrypoints.http.middleware.egress_metering import MeteredRoute
 from shutterbox.services.delivery.media_urls import HASH_CHARS
 from shutterbox.services.images import lookup
 from shutterbox.services.storage import restores
 
-
-class _MeteredRoute(APIRoute):
-    """Counts the body bytes the media answers send into the app's egress meter."""
-
-    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        meter = getattr(scope["app"].state, "egress_meter", None)
-        if isinstance(meter, EgressMeter):
-            send = meter.metered(scope, send)
-        await super().handle(scope, receive, send)
-
-
-router = APIRouter(tags=["media"], route_class=_MeteredRoute)
+# The body bytes the media answers send count into the process's egress meter.
+router = APIRouter(tags=["media"], route_class=MeteredRoute)
 
 _FILENAME = re.compile(
     rf"^(?P<name>[a-z]+)-(?P<hash>[0-9a-f]{{{HASH_CHARS}}})(\.(?P<ext>[a-z0-9]+))?$"

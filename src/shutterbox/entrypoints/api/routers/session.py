@@ -8,7 +8,8 @@ from pydantic import BaseModel, Field
 from shutterbox.domain.errors import Forbidden, Unauthorized
 from shutterbox.entrypoints.api.deps import ServicesDep
 from shutterbox.entrypoints.api.schemas import ErrorBody
-from shutterbox.services.people import limits, sessions
+from shutterbox.entrypoints.http.middleware import rate_limiting, same_origin
+from shutterbox.services.people import sessions
 
 router = APIRouter(prefix="/api/v1", tags=["users"])
 
@@ -36,12 +37,12 @@ async def create_session(
 ) -> SessionPublic:
     """Log in for the web pages: sets the HttpOnly session cookie and answers the session's
     CSRF token. API clients use `POST /api/v1/auth/token` instead."""
-    if sessions.cross_site(request):
+    if same_origin.cross_site(request):
         raise Forbidden("logging in from another site is not allowed")
-    limits.hit_login(request, body.username)
+    rate_limiting.hit_login(request, body.username)
     session = await sessions.log_in(services, body.username, body.password)
-    limits.login_succeeded(request, body.username)
-    sessions.set_cookie(response, session, sessions.secure_cookies(request))
+    rate_limiting.login_succeeded(request, body.username)
+    same_origin.set_cookie(response, session, same_origin.secure_cookies(request))
     return SessionPublic(username=session.user.username, csrf_token=session.csrf_token)
 
 
@@ -67,5 +68,5 @@ async def delete_session(request: Request, services: ServicesDep) -> Response:
         sessions.check_csrf(services, token, request.headers.get(sessions.CSRF_HEADER))
         await sessions.log_out(services, token)
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
-    sessions.clear_cookie(response, sessions.secure_cookies(request))
+    same_origin.clear_cookie(response, same_origin.secure_cookies(request))
     return response

@@ -14,9 +14,9 @@ from shutterbox.domain.images import Visibility
 from shutterbox.entrypoints.api.deps import CurrentUser, ServicesDep
 from shutterbox.entrypoints.api.presenters import image_public
 from shutterbox.entrypoints.api.schemas import ErrorBody, ImagePublic, Timestamp
+from shutterbox.entrypoints.http.middleware import rate_limiting
 from shutterbox.services.images import direct_uploads, uploads
 from shutterbox.services.images.staging import Stager
-from shutterbox.services.people import limits
 
 router = APIRouter(prefix="/api/v1/uploads", tags=["uploads"])
 
@@ -62,7 +62,7 @@ async def create_upload(
     """Start a direct upload: the answer says where to PUT the bytes (a presigned URL on the
     bucket, or the origin's own signed URL on a local store) and until when. A size that would
     take you over your storage quota is refused here (`413`, `quota_exceeded`)."""
-    limits.hit_upload(request, user.id)
+    rate_limiting.hit_upload(request, user.id)
     ticket = await direct_uploads.start_upload(
         services, user, body.filename, body.content_type, body.size
     )

@@ -11,7 +11,8 @@ from pydantic import Field
 from shutterbox.domain.errors import Unauthorized
 from shutterbox.entrypoints.api.deps import CurrentUser, ServicesDep
 from shutterbox.entrypoints.api.schemas import ErrorBody, Token, UserCreate, UserPublic
-from shutterbox.services.people import accounts, limits, quotas
+from shutterbox.entrypoints.http.middleware import rate_limiting
+from shutterbox.services.people import accounts, quotas
 
 router = APIRouter(prefix="/api/v1", tags=["users"])
 
@@ -51,11 +52,11 @@ async def create_token(
 ) -> Token:
     """OAuth2 password flow: form fields `username` and `password`. Too many failed attempts
     for a username from one address answer `429` with `Retry-After`."""
-    limits.hit_login(request, form.username)
+    rate_limiting.hit_login(request, form.username)
     token = await accounts.issue_token(
         services.metadata, form.username, form.password, services.settings.token_ttl_days
     )
-    limits.login_succeeded(request, form.username)
+    rate_limiting.login_succeeded(request, form.username)
     return Token(access_token=token)
 
 

@@ -1,0 +1,73 @@
+"""The FastAPI application factory: the lifespan, the error answers, the API routers, the
+pages, the static files and the middleware, put together."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from shutterbox import __version__
+from shutterbox.config import Settings
+from shutterbox.entrypoints.api.routers import (
+    cost,
+    events,
+    feed,
+    images,
+    media,
+    ops,
+    session,
+    social,
+    trash,
+    uploads,
+    users,
+)
+from shutterbox.entrypoints.http.errors import install_error_handlers
+from shutterbox.entrypoints.http.lifespan import lifespan
+from shutterbox.entrypoints.http.middleware.request_metrics import RequestMetrics
+from shutterbox.entrypoints.web import (
+    auth_pages,
+    feed_fragments,
+    feed_pages,
+    image_pages,
+    lab_page,
+    static_assets,
+    upload_pages,
+)
+
+
+def create_app(settings: Settings | None = None, *, workers: int | None = None) -> FastAPI:
+    """The application for ``settings`` (default: from the environment), with ``workers``
+    background workers in-process (default: ``settings.workers``; 0: none)."""
+    settings = settings or Settings()
+    worker_count = settings.workers if workers is None else workers
+    app = FastAPI(
+        title="shutterbox",
+        version=__version__,
+        description="Self-hostable image sharing: durable uploads, background variants, "
+        "cache-friendly delivery.",
+        lifespan=lifespan(settings, worker_count),
+    )
+    install_error_handlers(app)
+    routers = (
+        users.router,
+        session.router,
+        images.router,
+        uploads.router,
+        feed.router,
+        media.router,
+        ops.router,
+        trash.router,
+        cost.router,
+        events.router,
+        social.router,  # after users: /api/v1/users/me is not a profile ("me" is no username)
+    )
+    for router in routers:
+        app.include_router(router)
+    app.include_router(lab_page.router)
+    app.include_router(upload_pages.router)
+    app.include_router(image_pages.router)
+    app.include_router(auth_pages.router)
+    app.include_router(feed_pages.router)
+    app.include_router(feed_fragments.router)
+    app.mount(static_assets.STATIC_PREFIX, static_assets.static_files(), name="static")
+    app.add_middleware(RequestMetrics)
+    return app
