@@ -23,13 +23,13 @@ from shutterbox.domain.cost import (
     PriceSheet,
     PriceSheetError,
     estimate,
+    load_price_sheet,
     parse_variants,
     price_usage,
 )
 from shutterbox.domain.storage import StorageClass, parse_storage_class
 from shutterbox.entrypoints.http.middleware.egress_metering import metered
 from shutterbox.services.billing import egress
-from shutterbox.services.billing.costs import load_price_sheet
 from shutterbox.services.billing.egress import EgressMeter
 
 PACKAGED = Path(__file__).resolve().parents[2] / "src" / "shutterbox" / "pricing" / "prices.toml"

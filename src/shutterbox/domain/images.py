@@ -26,15 +26,19 @@ class Visibility(StrEnum):
 class VariantSpec:
     name: str
     max_side: int
+    label: str = ""  # what pages call it
 
 
+# The one definition of the variants every upload gets besides its original.
 # Largest first: variants cascade from the biggest one so the file is decoded once.
 VARIANT_SPECS: tuple[VariantSpec, ...] = (
-    VariantSpec("full", 2048),
-    VariantSpec("medium", 1080),
-    VariantSpec("thumb", 320),
+    VariantSpec("full", 2048, "Full size"),
+    VariantSpec("medium", 1080, "Medium"),
+    VariantSpec("thumb", 320, "Thumbnail"),
 )
-VARIANT_NAMES = tuple(spec.name for spec in VARIANT_SPECS)
+# Smallest first: the order they are listed in (the cost model, the lab, the CLI).
+VARIANTS_BY_SIZE = tuple(sorted(VARIANT_SPECS, key=lambda spec: spec.max_side))
+VARIANT_NAMES = tuple(spec.name for spec in VARIANTS_BY_SIZE)
 
 
 @dataclass(frozen=True)

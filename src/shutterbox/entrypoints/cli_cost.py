@@ -9,13 +9,16 @@ from typing import Annotated
 import typer
 
 from shutterbox.config import Settings
+from shutterbox.domain.cost.inputs import ALL_VARIANTS_TEXT, DEFAULT_INPUTS
 
 
 def cost(
-    daily_uploads: Annotated[int, typer.Option(min=0, help="Uploads a day.")] = 100_000,
+    daily_uploads: Annotated[
+        int, typer.Option(min=0, help="Uploads a day.")
+    ] = DEFAULT_INPUTS.daily_uploads,
     variants: Annotated[
         str, typer.Option(help="Comma-separated variants kept besides the original.")
-    ] = "thumb,medium,full",
+    ] = ALL_VARIANTS_TEXT,
     originals_class: Annotated[
         str,
         typer.Option(
@@ -33,7 +36,7 @@ def cost(
     view_kb: Annotated[
         float | None, typer.Option(help="KB a view downloads (default: the price sheet's).")
     ] = None,
-    months: Annotated[int, typer.Option(help="Months to project.")] = 12,
+    months: Annotated[int, typer.Option(help="Months to project.")] = DEFAULT_INPUTS.months,
     price_sheet: Annotated[
         Path | None,
         typer.Option(
@@ -50,20 +53,18 @@ def cost(
     from rich.table import Table
 
     from shutterbox.domain import cost as model
-    from shutterbox.domain.storage import parse_storage_class
-    from shutterbox.entrypoints.api.routers.cost import estimate_body
-    from shutterbox.services.billing.costs import load_price_sheet
+    from shutterbox.entrypoints.cost_json import estimate_body
 
     try:
-        sheet = load_price_sheet(price_sheet or Settings().price_sheet_path)
+        sheet = model.load_price_sheet(price_sheet or Settings().price_sheet_path)
     except model.PriceSheetError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc
     try:
-        inputs = model.EstimateInputs(
+        inputs = model.EstimateInputs.from_values(
             daily_uploads=daily_uploads,
-            variants=model.parse_variants(variants),
-            originals_class=parse_storage_class(originals_class),
+            variants=variants,
+            originals_class=originals_class,
             cdn=cdn,
             cdn_hit_rate=hit_rate,
             views_per_upload=views_per_upload,

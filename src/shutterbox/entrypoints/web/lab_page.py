@@ -11,6 +11,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from starlette.datastructures import QueryParams
 
+from shutterbox.domain import cost
+from shutterbox.domain.images import VARIANTS_BY_SIZE
 from shutterbox.entrypoints.web.rendering import render
 
 
@@ -23,14 +25,27 @@ class Choice:
     size: str = ""
 
 
-# The seed's typical sizes, shown until the estimate brings the price sheet's own; the API
-# does all the arithmetic.
-LAB_VARIANTS = (
-    Choice("thumb", "Thumbnail", "320 px", size="50 KB"),
-    Choice("medium", "Medium", "1080 px", size="200 KB"),
-    Choice("full", "Full size", "2048 px", size="1 MB"),
+# The packaged sheet's typical sizes (the seed's), shown until the estimate brings the price
+# sheet's own; the API does all the arithmetic.
+SEED_SHEET = cost.load_price_sheet()
+
+
+def _kb_text(kb: float) -> str:
+    return f"{kb / 1000:g} MB" if kb >= 1000 else f"{kb:g} KB"
+
+
+LAB_VARIANTS = tuple(
+    Choice(
+        spec.name,
+        spec.label,
+        f"{spec.max_side} px",
+        size=_kb_text(SEED_SHEET.size(f"{spec.name}_kb")),
+    )
+    for spec in VARIANTS_BY_SIZE
 )
-ORIGINAL = Choice("original", "Original", "as uploaded", size="3 MB")
+ORIGINAL = Choice(
+    "original", "Original", "as uploaded", size=_kb_text(SEED_SHEET.size("original_kb"))
+)
 LAB_STORAGE_CLASSES = (
     Choice("STANDARD", "Standard", "Read in milliseconds; no minimum duration", "Standard"),
     Choice(
@@ -84,12 +99,12 @@ class LabInputs:
     so that a scenario can be linked to; anything unreadable falls back to the default.
     """
 
-    daily_uploads: int = 100_000
-    variants: tuple[str, ...] = ("thumb", "medium", "full")
-    originals_class: str = "STANDARD"
-    cdn: bool = True
-    cdn_hit_rate: float = 0.95
-    views_per_upload: float = 10
+    daily_uploads: int = cost.DEFAULT_INPUTS.daily_uploads
+    variants: tuple[str, ...] = cost.DEFAULT_INPUTS.variants
+    originals_class: str = cost.DEFAULT_INPUTS.originals_class.value
+    cdn: bool = cost.DEFAULT_INPUTS.cdn
+    cdn_hit_rate: float = SEED_SHEET.size("cdn_hit_rate")
+    views_per_upload: float = SEED_SHEET.size("views_per_upload")
 
     @classmethod
     def from_query(cls, query: QueryParams) -> LabInputs:

@@ -1,42 +1,23 @@
-"""The price sheet in force, and the live bill: what this deployment stores and serves, priced
-with the same sheet as the estimate."""
+"""The live bill: what this deployment stores and serves, priced with the same sheet as the
+estimate (``load_price_sheet``, from the cost model, reads the sheet in force)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from importlib import resources
-from pathlib import Path
 
 from shutterbox.clock import utcnow
 from shutterbox.domain.cost import (
     MeasuredUsage,
     MonthlyCost,
     PriceSheet,
-    PriceSheetError,
-    parse_price_sheet,
     price_usage,
 )
+from shutterbox.domain.cost import load_price_sheet as load_price_sheet  # the sheet in force
 from shutterbox.ports.metadata import Metadata
 from shutterbox.services.billing.egress import EDGE, ORIGIN
 
 WINDOW_DAYS = 30
-
-
-def load_price_sheet(path: Path | None = None) -> PriceSheet:
-    """The sheet at ``path``, or the packaged ``pricing/prices.toml``. Read on every call
-    (it is small), so an edited file takes effect without a restart."""
-    if path is None:
-        text = resources.files("shutterbox").joinpath("pricing/prices.toml").read_text("utf-8")
-        return parse_price_sheet(text)
-    try:
-        text = Path(path).read_text("utf-8")
-    except OSError as exc:
-        raise PriceSheetError(f"cannot read the price sheet {str(path)!r}: {exc}") from exc
-    try:
-        return parse_price_sheet(text)
-    except PriceSheetError as exc:
-        raise PriceSheetError(f"{path}: {exc}") from exc
 
 
 @dataclass(frozen=True)

@@ -7,14 +7,19 @@ from datetime import date, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from shutterbox.clock import utcnow
 from shutterbox.domain import cost
 from shutterbox.domain.errors import InvalidInput, ShutterboxError
-from shutterbox.domain.storage import parse_storage_class
 from shutterbox.entrypoints.api.deps import AdminUser, ServicesDep
 from shutterbox.entrypoints.api.schemas import ErrorBody, Timestamp
+from shutterbox.entrypoints.cost_json import (
+    EstimateOut,
+    PriceSheetOut,
+    estimate_body,
+    price_sheet_body,
+)
 from shutterbox.services.billing import costs, egress
 
 router = APIRouter(prefix="/api/v1", tags=["cost"])
@@ -25,80 +30,12 @@ class PriceSheetUnavailable(ShutterboxError):
     code = "price_sheet_invalid"
 
 
-# -- the JSON ----------------------------------------------------------------------------------
-
-
-class PriceOut(BaseModel):
-    key: str
-    label: str
-    usd: float = Field(description="Price in the sheet's currency per unit.")
-    unit: str = Field(description='"GB" (10^9 bytes), "GB-month" or "month".')
-    source: str = Field(description="Where the price comes from.")
-
-
-class ArchiveOverheadOut(BaseModel):
-    standard_bytes: int = Field(description="Billed per archived object at the Standard price.")
-    class_bytes: int = Field(description="Billed per archived object at its class's price.")
-    source: str
-
-
-class PriceSheetOut(BaseModel):
-    name: str
-    currency: str
-    units: str
-    prices: list[PriceOut]
-    sizes: dict[str, float] = Field(description="Typical sizes and traffic: the defaults.")
-    archive_overhead: ArchiveOverheadOut
-
-
-class InputsOut(BaseModel):
-    daily_uploads: int
-    variants: list[str] = Field(description="Variants kept besides the original.")
-    originals_class: str
-    cdn: bool
-    cdn_hit_rate: float
-    views_per_upload: float
-    view_kb: float
-    months: int
-
-
-class AmountOut(BaseModel):
-    tb: float
-    usd: float
-
-
-class MonthOut(BaseModel):
-    month: int
-    stored_tb: float = Field(description="Everything uploaded so far (months x one month).")
-    storage_usd: float
-    egress_usd: float
-    sql_usd: float
-    total_usd: float
-
-
-class EstimateOut(BaseModel):
-    inputs: InputsOut
-    per_upload_mb: float
-    stored_tb: float = Field(description="One month of uploads.")
-    egress_tb: float = Field(description="Bytes viewers download in a month.")
-    storage_usd: float
-    egress_usd: float
-    sql_usd: float
-    total_usd: float
-    storage_by_class: dict[str, AmountOut] = Field(
-        description="Billed TB and dollars per storage class (with the per-object overhead "
-        "of the archive classes)."
-    )
-    egress_by_path: dict[str, AmountOut] = Field(
-        description="cdn_to_viewers, origin_to_cdn (cache misses), origin_to_viewers."
-    )
-    months: list[MonthOut] = Field(description="The bill of each month as uploads accumulate.")
-    verdict: str
-    advice: str
-    price_sheet: PriceSheetOut
+# -- the JSON of the bill (the estimate's is in entrypoints/cost_json.py) -------------------
 
 
 class StoredOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     kind: Literal["original", "variant"]
     name: str | None = Field(default=None, description="Variants: thumb, medium, full.")
     format: str | None = Field(default=None, description="Variants: jpeg, webp, avif.")
@@ -108,6 +45,8 @@ class StoredOut(BaseModel):
 
 
 class EgressOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     window_days: int
     measured_days: float = Field(description="Days of the window actually measured (1-30).")
     origin_bytes: int
@@ -118,6 +57,8 @@ class EgressOut(BaseModel):
 
 
 class MonthlyOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     storage: float
     egress: float
     sql: float
@@ -125,6 +66,8 @@ class MonthlyOut(BaseModel):
 
 
 class BillOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     measured_at: Timestamp
     stored: list[StoredOut]
     stored_bytes_by_class: dict[str, int]
@@ -152,76 +95,43 @@ class EgressDayOut(BaseModel):
     requests: int
 
 
-# -- conversions, shared with the CLI --------------------------------------------------------
-
-
-def price_sheet_body(sheet: cost.PriceSheet) -> PriceSheetOut:
-    return PriceSheetOut(
-        name=sheet.name,
-        currency=sheet.currency,
-        units=sheet.units,
-        prices=[
-            PriceOut(key=p.key, label=p.label, usd=p.value, unit=p.unit, source=p.source)
-            for p in sheet.prices.values()
-        ],
-        sizes=dict(sheet.sizes),
-        archive_overhead=ArchiveOverheadOut(
-            standard_bytes=sheet.overhead_standard_bytes,
-            class_bytes=sheet.overhead_class_bytes,
-            source=sheet.overhead_source,
-        ),
-    )
-
-
-def estimate_body(result: cost.Estimate, sheet: cost.PriceSheet) -> EstimateOut:
-    inputs = result.inputs
-    return EstimateOut(
-        inputs=InputsOut(
-            daily_uploads=inputs.daily_uploads,
-            variants=list(inputs.variants),
-            originals_class=inputs.originals_class.value,
-            cdn=inputs.cdn,
-            cdn_hit_rate=inputs.cdn_hit_rate,
-            views_per_upload=inputs.views_per_upload,
-            view_kb=inputs.view_kb,
-            months=inputs.months,
-        ),
-        per_upload_mb=result.per_upload_mb,
-        stored_tb=result.stored_tb,
-        egress_tb=result.egress_tb,
-        storage_usd=result.storage_usd,
-        egress_usd=result.egress_usd,
-        sql_usd=result.sql_usd,
-        total_usd=result.total_usd,
-        storage_by_class={
-            k: AmountOut(tb=a.tb, usd=a.usd) for k, a in result.storage_by_class.items()
-        },
-        egress_by_path={k: AmountOut(tb=a.tb, usd=a.usd) for k, a in result.egress_by_path.items()},
-        months=[
-            MonthOut(
-                month=m.month,
-                stored_tb=m.stored_tb,
-                storage_usd=m.storage_usd,
-                egress_usd=m.egress_usd,
-                sql_usd=m.sql_usd,
-                total_usd=m.total_usd,
-            )
-            for m in result.months
-        ],
-        verdict=result.verdict,
-        advice=result.advice,
-        price_sheet=price_sheet_body(sheet),
-    )
-
-
 def _sheet(services: ServicesDep) -> cost.PriceSheet:
     try:
-        return costs.load_price_sheet(services.settings.price_sheet_path)
+        return cost.load_price_sheet(services.settings.price_sheet_path)
     except cost.PriceSheetError as exc:
         raise PriceSheetUnavailable(f"the price sheet cannot be used: {exc}") from exc
 
 
 # -- the routes --------------------------------------------------------------------------------
+
+
+class EstimateQuery(BaseModel):
+    """The workload, from the query string: the inputs of ``EstimateInputs.from_values``."""
+
+    daily_uploads: int = Field(
+        default=cost.DEFAULT_INPUTS.daily_uploads, ge=0, description="Uploads a day."
+    )
+    variants: str = Field(
+        default=cost.ALL_VARIANTS_TEXT,
+        description=f"Comma-separated variants kept: {', '.join(cost.VARIANT_NAMES)}.",
+    )
+    originals_class: str = Field(
+        default=cost.DEFAULT_INPUTS.originals_class.value,
+        description="STANDARD, STANDARD_IA, GLACIER_IR, GLACIER or DEEP_ARCHIVE.",
+    )
+    cdn: bool = Field(default=True, description="Views are served through a CDN.")
+    cdn_hit_rate: float | None = Field(
+        default=None, ge=0, le=1, description="Default: the price sheet's (0.95)."
+    )
+    views_per_upload: float | None = Field(
+        default=None, ge=0, description="Default: the price sheet's (10)."
+    )
+    view_kb: float | None = Field(
+        default=None, ge=0, description="KB per view; default: the price sheet's (250)."
+    )
+    months: int = Field(
+        default=cost.DEFAULT_INPUTS.months, ge=1, le=120, description="Months projected."
+    )
 
 
 @router.get(
@@ -230,42 +140,13 @@ def _sheet(services: ServicesDep) -> cost.PriceSheet:
     responses={422: {"model": ErrorBody}, 503: {"model": ErrorBody}},
 )
 async def read_cost_estimate(
-    services: ServicesDep,
-    daily_uploads: Annotated[int, Query(ge=0, description="Uploads a day.")] = 100_000,
-    variants: Annotated[
-        str, Query(description="Comma-separated variants kept: thumb, medium, full.")
-    ] = "thumb,medium,full",
-    originals_class: Annotated[
-        str,
-        Query(description="STANDARD, STANDARD_IA, GLACIER_IR, GLACIER or DEEP_ARCHIVE."),
-    ] = "STANDARD",
-    cdn: Annotated[bool, Query(description="Views are served through a CDN.")] = True,
-    cdn_hit_rate: Annotated[
-        float | None, Query(ge=0, le=1, description="Default: the price sheet's (0.95).")
-    ] = None,
-    views_per_upload: Annotated[
-        float | None, Query(ge=0, description="Default: the price sheet's (10).")
-    ] = None,
-    view_kb: Annotated[
-        float | None, Query(ge=0, description="KB per view; default: the price sheet's (250).")
-    ] = None,
-    months: Annotated[int, Query(ge=1, le=120, description="Months projected.")] = 12,
+    services: ServicesDep, query: Annotated[EstimateQuery, Query()]
 ) -> EstimateOut:
     """What a workload costs a month on the price sheet in force (storage, egress, the
     database), with a projection month by month as uploads accumulate."""
     sheet = _sheet(services)
     try:
-        inputs = cost.EstimateInputs(
-            daily_uploads=daily_uploads,
-            variants=cost.parse_variants(variants),
-            originals_class=parse_storage_class(originals_class),
-            cdn=cdn,
-            cdn_hit_rate=cdn_hit_rate,
-            views_per_upload=views_per_upload,
-            view_kb=view_kb,
-            months=months,
-        )
-        result = cost.estimate(inputs, sheet)
+        result = cost.estimate(cost.EstimateInputs.from_values(**query.model_dump()), sheet)
     except ValueError as exc:
         raise InvalidInput(str(exc)) from exc
     return estimate_body(result, sheet)
@@ -290,42 +171,14 @@ async def read_bill(services: ServicesDep, _admin: AdminUser) -> BillOut:
         cdn=bool(settings.cdn_base_url.strip()),
         redirects=settings.media_redirect_seconds > 0,
     )
-    return BillOut(
-        measured_at=bill.measured_at,
-        stored=[
-            StoredOut(
-                kind="original" if g.kind == "original" else "variant",
-                name=g.name,
-                format=g.format,
-                storage_class=g.storage_class,
-                objects=g.objects,
-                bytes=g.bytes,
-            )
-            for g in bill.stored
-        ],
-        stored_bytes_by_class=bill.stored_bytes_by_class,
-        trash_bytes=bill.trash_bytes,
-        egress=EgressOut(
-            window_days=bill.egress.window_days,
-            measured_days=bill.egress.measured_days,
-            origin_bytes=bill.egress.origin_bytes,
-            origin_requests=bill.egress.origin_requests,
-            edge_bytes=bill.egress.edge_bytes,
-            edge_requests=bill.egress.edge_requests,
-            edge_reported=bill.egress.edge_reported,
-        ),
-        cdn=bill.cdn,
-        database=bill.database,
-        uploads_per_day=bill.uploads_per_day,
-        monthly_usd=MonthlyOut(
-            storage=bill.monthly.storage,
-            egress=bill.monthly.egress,
-            sql=bill.monthly.sql,
-            total=bill.monthly.total,
-        ),
-        sql_note=bill.sql_note,
-        egress_note=bill.egress_note,
-        price_sheet=price_sheet_body(sheet),
+    return BillOut.model_validate(
+        {
+            **vars(bill),
+            "stored_bytes_by_class": bill.stored_bytes_by_class,
+            "trash_bytes": bill.trash_bytes,
+            "monthly_usd": bill.monthly,
+            "price_sheet": price_sheet_body(sheet),
+        }
     )
 
 
