@@ -1,0 +1,22 @@
+"""Accounts: how long tokens and web sessions last, and how many failed logins are allowed."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from shutterbox.config.types import Rate
+
+
+class AccountSettings(BaseModel):
+    token_ttl_days: int = Field(
+        default=30,
+        description="Lifetime of an API bearer token, and of a web session (the pages' login "
+        "cookie).",
+    )
+    login_rate: Rate = Field(
+        default="10/minute",
+        description="Failed logins allowed per username and client address (POST "
+        "/api/v1/auth/token, POST /api/v1/session, the /login form), as N/second, N/minute or "
+        "N/hour; more answer 429 with Retry-After. Counted in each API node's memory. 0 or "
+        "empty: no limit.",
+    )

@@ -1,0 +1,59 @@
+"""Serving: the keys that sign URLs, signed links for private images, the CDN in front, redirects
+to the object store, edge purges and the live-status streams."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from shutterbox.config.types import PositiveSeconds
+
+
+class DeliverySettings(BaseModel):
+    secret_key: str | None = Field(
+        default=None,
+        description="Key that signs the URLs the origin hands out (e.g. direct uploads to a "
+        "local store) and the web sessions' CSRF tokens. Set the same value on every API node; "
+        "default: a random key kept in the data directory.",
+    )
+    previous_secret_keys: str = Field(
+        default="",
+        description="Comma-separated keys that signed URLs before the current secret key: "
+        "URLs they signed stay valid until they expire, so the key can be rotated.",
+    )
+    signed_url_ttl_seconds: int = Field(
+        default=3600,
+        ge=60,
+        description="Lifetime of the signed URLs handed out for private images.",
+    )
+    cdn_base_url: str = Field(
+        default="",
+        description="Base URL of the CDN in front of the origin (e.g. https://cdn.example.com): "
+        "media URLs of public images point there. Empty: the origin's own URLs.",
+    )
+    media_redirect_seconds: int = Field(
+        default=0,
+        ge=0,
+        description="On an object store that signs URLs (S3 …): answer media requests with a "
+        "redirect to a presigned GET valid this long instead of streaming the bytes through "
+        "the origin. 0: stream them.",
+    )
+    cdn_purge_urls: str = Field(
+        default="",
+        description="Comma-separated base URLs of the edge caches (e.g. Varnish) the origin "
+        "sends PURGE to when an image is deleted or its visibility changes, before the API "
+        "answers.",
+    )
+    events_poll_seconds: PositiveSeconds = Field(
+        default=0.5,
+        description="How often each open live-status stream (GET /api/v1/events) looks in the "
+        "database for its user's images that changed.",
+    )
+    events_keepalive_seconds: PositiveSeconds = Field(
+        default=15.0,
+        description="How often an idle live-status stream sends a keep-alive comment, so that "
+        "proxies do not close it.",
+    )
+
+    @property
+    def purge_targets(self) -> list[str]:
+        return [u.strip().rstrip("/") for u in self.cdn_purge_urls.split(",") if u.strip()]

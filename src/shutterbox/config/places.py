@@ -1,0 +1,56 @@
+"""Where things are: the data directory, the metadata database, the blob store, the job
+queue, the public base URL and the price sheet."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+
+class PlacesSettings(BaseModel):
+    data_dir: Path = Field(
+        default=Path("shutterbox-data"),
+        description="Directory for the embedded database, blobs and staging files.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy async URL of the metadata database; "
+        "default: a SQLite file inside the data directory.",
+    )
+    storage_url: str | None = Field(
+        default=None,
+        description="Where blobs live: file:///path, memory://, s3://bucket[/prefix] "
+        "(credentials, region and endpoint from the standard AWS_* variables), gs://bucket, "
+        "az://container; default: the 'blobs' directory inside the data directory.",
+    )
+    queue_url: str = Field(
+        default="db://",
+        description="Job queue: db:// keeps jobs in the metadata database; "
+        "nats://host:4222[?stream=NAME] delivers them through NATS JetStream (the jobs "
+        "table stays the source of truth).",
+    )
+    public_base_url: str = Field(
+        default="",
+        description="Absolute base for URLs handed out by the API (empty: relative URLs).",
+    )
+    price_sheet_path: Path | None = Field(
+        default=None,
+        description="A TOML price sheet that replaces the built-in one (AWS us-east-1 list "
+        "prices) for cost estimates and the live bill; start from a copy of "
+        "shutterbox/pricing/prices.toml. Default: the built-in sheet.",
+    )
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'shutterbox.db').resolve()}"
+
+    def resolved_storage_url(self) -> str:
+        if self.storage_url:
+            return self.storage_url
+        return (self.data_dir / "blobs").resolve().as_uri()
+
+    @property
+    def staging_dir(self) -> Path:
+        return self.data_dir / "staging"

@@ -1,0 +1,63 @@
+"""Making the variants: their formats and quality, the workers, the jobs' leases, retries and
+polling, and the limits of the sandbox that decodes one picture."""
+
+from __future__ import annotations
+
+import os
+
+from pydantic import BaseModel, Field
+
+from shutterbox.config.types import PositiveSeconds
+
+
+class ProcessingSettings(BaseModel):
+    variant_formats: str = Field(
+        default="jpeg,webp",
+        pattern=r"^jpeg(,(webp|avif))*$",
+        description="Formats every variant is made in: jpeg, plus webp and/or avif "
+        "(e.g. jpeg,webp,avif). Media URLs without an extension negotiate on Accept.",
+    )
+    jpeg_quality: int = Field(
+        default=82, ge=1, le=100, description="JPEG quality of the variants (1-100)."
+    )
+    workers: int = Field(
+        default_factory=lambda: os.cpu_count() or 1,
+        ge=0,
+        description="Background workers run inside `shutterbox serve` (0 disables them).",
+    )
+    job_lease_seconds: PositiveSeconds = Field(
+        default=60.0,
+        description="How long a claimed job stays leased; a job whose worker died is "
+        "claimed again after this.",
+    )
+    job_max_attempts: int = Field(
+        default=5,
+        ge=1,
+        description="Attempts before a job that keeps failing marks the image failed.",
+    )
+    job_retry_base_seconds: float = Field(
+        default=2.0, description="First retry delay; doubles with every attempt."
+    )
+    job_poll_seconds: float = Field(
+        default=1.0, description="How often an idle worker looks for jobs from other processes."
+    )
+    queue_sweep_seconds: PositiveSeconds = Field(
+        default=15.0,
+        description="How often workers look for jobs whose delivery was lost (a message "
+        "that never reached the queue) and deliver them again, and clear abandoned direct "
+        "uploads.",
+    )
+    job_memory_limit_mb: int = Field(
+        default=1024,
+        ge=64,
+        description="Address-space limit of the child process that decodes one picture; a "
+        "picture that needs more fails with a reason instead of exhausting the machine.",
+    )
+    job_time_limit_seconds: PositiveSeconds = Field(
+        default=120.0,
+        description="Longest one picture may take to process before it fails with a reason.",
+    )
+
+    @property
+    def formats(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(f.strip() for f in self.variant_formats.split(",")))
