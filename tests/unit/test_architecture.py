@@ -89,3 +89,23 @@ def test_the_checks_see_the_code_base() -> None:
     services = list(_modules(SRC / "services"))
     assert len(services) > 10
     assert "shutterbox.domain.errors" in set(_imports(SRC / "services" / "images" / "uploads.py"))
+
+
+def test_unit_tests_start_no_database_sandbox_or_server() -> None:
+    """tests/unit runs on fakes; the same use cases on real adapters live in tests/services."""
+    unit = Path(__file__).resolve().parent
+    forbidden = (
+        "sqlalchemy",
+        "shutterbox.adapters.db",
+        "shutterbox.adapters.imaging_sandbox",
+        "shutterbox.bootstrap",
+        "fastapi.testclient",
+        "shutterbox.entrypoints.http.app",
+    )
+    found = [
+        f"{path.name} imports {name}"
+        for path in sorted(unit.glob("test_*.py"))
+        for name in _imports(path)
+        if any(name == f or name.startswith(f + ".") for f in forbidden)
+    ]
+    assert found == []
