@@ -12,7 +12,7 @@ from shutterbox.ports.blobs import (
     StorageTiers,
     TemporaryFileHolder,
 )
-from shutterbox.ports.jobs import Job, JobDelivery, JobQueue, JobStore, Transaction
+from shutterbox.ports.jobs import Job, JobDelivery, JobQueue, JobStore
 
 __all__ = [
     "BlobArchived",
@@ -25,5 +25,4 @@ __all__ = [
     "RestoreStatus",
     "StorageTiers",
     "TemporaryFileHolder",
-    "Transaction",
 ]

@@ -14,11 +14,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from shutterbox.domain.jobs import JobKind, Outcome
-
-
-class Transaction(Protocol):
-    """The caller's open transaction on the metadata database (an adapter's connection),
-    opaque to the ports: a job added in it exists iff it commits."""
+from shutterbox.ports.metadata import WriteTransaction
 
 
 @dataclass(frozen=True)
@@ -36,7 +32,7 @@ class JobStore(Protocol):
 
     async def add(
         self,
-        conn: Transaction,
+        tx: WriteTransaction,
         kind: JobKind,
         image_id: str,
         payload: dict[str, Any] | None = None,
@@ -45,7 +41,7 @@ class JobStore(Protocol):
         """Add (or replace) the job of this kind for this subject inside the caller's
         transaction; returns its id."""
 
-    async def scheduled(self, conn: Transaction, kind: JobKind, image_id: str) -> bool:
+    async def scheduled(self, tx: WriteTransaction, kind: JobKind, image_id: str) -> bool:
         """Whether a job of this kind for this subject is waiting or running."""
 
     async def claim(self, worker_id: str, lease_seconds: float) -> Job | None:
@@ -114,7 +110,7 @@ class JobQueue(Protocol):
 
     async def enqueue(
         self,
-        conn: Transaction,
+        tx: WriteTransaction,
         kind: JobKind,
         image_id: str,
         payload: dict[str, Any] | None = None,
@@ -126,7 +122,7 @@ class JobQueue(Protocol):
     async def dispatch(self, job_ids: list[int]) -> None:
         """Deliver committed jobs to the workers (wake them, publish them)."""
 
-    async def scheduled(self, conn: Transaction, kind: JobKind, image_id: str) -> bool:
+    async def scheduled(self, tx: WriteTransaction, kind: JobKind, image_id: str) -> bool:
         """Whether a job of this kind for this subject is waiting or running."""
 
     async def claim(self, worker_id: str, lease_seconds: float) -> Job | None: ...

@@ -461,7 +461,6 @@ class FakeBill:
 
 class FakeTransaction:
     def __init__(self, state: State) -> None:
-        self.connection: Any = None  # no job queue behind the fake yet
         self.images = FakeImages(state)
         self.users = FakeUsers(state)
         self.follows = FakeFollows(state)

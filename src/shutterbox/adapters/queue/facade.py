@@ -7,7 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from shutterbox.domain.jobs import Done, Fail, JobKind, Outcome, Postpone, Retry
-from shutterbox.ports import Job, JobDelivery, JobStore, Transaction
+from shutterbox.ports import Job, JobDelivery, JobStore
+from shutterbox.ports.metadata import WriteTransaction
 
 
 class ComposedJobQueue:
@@ -20,19 +21,19 @@ class ComposedJobQueue:
 
     async def enqueue(
         self,
-        conn: Transaction,
+        tx: WriteTransaction,
         kind: JobKind,
         image_id: str,
         payload: dict[str, Any] | None = None,
         delay_seconds: float = 0.0,
     ) -> int:
-        return await self.store.add(conn, kind, image_id, payload, delay_seconds)
+        return await self.store.add(tx, kind, image_id, payload, delay_seconds)
 
     async def dispatch(self, job_ids: list[int]) -> None:
         await self.delivery.dispatch(job_ids)
 
-    async def scheduled(self, conn: Transaction, kind: JobKind, image_id: str) -> bool:
-        return await self.store.scheduled(conn, kind, image_id)
+    async def scheduled(self, tx: WriteTransaction, kind: JobKind, image_id: str) -> bool:
+        return await self.store.scheduled(tx, kind, image_id)
 
     async def claim(self, worker_id: str, lease_seconds: float) -> Job | None:
         return await self.delivery.claim(worker_id, lease_seconds)

@@ -20,14 +20,15 @@ from shutterbox.adapters.db.engine import Database
 from shutterbox.adapters.db.tables import jobs
 from shutterbox.clock import utcnow
 from shutterbox.domain.jobs import JobKind
-from shutterbox.ports import Job, Transaction
+from shutterbox.ports import Job
+from shutterbox.ports.metadata import WriteTransaction
 
 QUEUED, RUNNING, FAILED = "queued", "running", "failed"
 NOTIFY_CHANNEL = "shutterbox_jobs"
 ERROR_LIMIT = 2000
 
 
-def _connection(tx: Transaction) -> AsyncConnection:
+def _connection(tx: WriteTransaction) -> AsyncConnection:
     """The connection of the caller's metadata transaction (or a bare connection)."""
     conn = tx if isinstance(tx, AsyncConnection) else getattr(tx, "connection", None)
     if not isinstance(conn, AsyncConnection):
@@ -58,13 +59,13 @@ class DatabaseJobStore:
 
     async def add(
         self,
-        conn: Transaction,
+        tx: WriteTransaction,
         kind: JobKind,
         image_id: str,
         payload: dict[str, Any] | None = None,
         delay_seconds: float = 0.0,
     ) -> int:
-        connection = _connection(conn)
+        connection = _connection(tx)
         now = utcnow()
         await connection.execute(
             delete(jobs).where(jobs.c.kind == kind, jobs.c.image_id == image_id)
@@ -89,8 +90,8 @@ class DatabaseJobStore:
             )
         return int(cast(int, job_id))
 
-    async def scheduled(self, conn: Transaction, kind: JobKind, image_id: str) -> bool:
-        row = await _connection(conn).scalar(
+    async def scheduled(self, tx: WriteTransaction, kind: JobKind, image_id: str) -> bool:
+        row = await _connection(tx).scalar(
             select(jobs.c.id).where(
                 jobs.c.kind == kind,
                 jobs.c.image_id == image_id,
