@@ -19,6 +19,26 @@ def test_every_setting_is_documented():
         assert field.description, f"{name} has no description"
 
 
+def _groups() -> list[type]:
+    return [base for base in Settings.__mro__ if "section" in vars(base)]
+
+
+def test_every_setting_is_documented_under_its_group():
+    text = (ROOT / "docs" / "configuration.md").read_text()
+    sections = {
+        chunk.split("\n", 1)[0]: chunk for chunk in text.split("\n## ")[1:]
+    }  # heading -> its text, up to the next heading
+    groups = _groups()
+    assert len(groups) >= 5
+    grouped = [name for group in groups for name in group.model_fields]  # type: ignore[attr-defined]
+    assert sorted(grouped) == sorted(Settings.model_fields)  # each setting in one group
+    for group in groups:
+        section = sections.get(group.section)  # type: ignore[attr-defined]
+        assert section is not None, f"docs/configuration.md has no section {group.section!r}"  # type: ignore[attr-defined]
+        for name in group.model_fields:  # type: ignore[attr-defined]
+            assert f"`SHUTTERBOX_{name.upper()}`" in section, (group.section, name)  # type: ignore[attr-defined]
+
+
 def test_every_cli_command_is_in_the_readme():
     readme = (ROOT / "README.md").read_text()
     group = get_command(app)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import BaseModel, Field
 
 from shutterbox.config.types import Rate
 
 
 class AccountSettings(BaseModel):
+    section: ClassVar[str] = "Accounts"  # its heading in docs/configuration.md
+
     token_ttl_days: int = Field(
         default=30,
         description="Lifetime of an API bearer token, and of a web session (the pages' login "

@@ -3,12 +3,16 @@ to the object store, edge purges and the live-status streams."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import BaseModel, Field
 
 from shutterbox.config.types import PositiveSeconds
 
 
 class DeliverySettings(BaseModel):
+    section: ClassVar[str] = "Delivery"  # its heading in docs/configuration.md
+
     secret_key: str | None = Field(
         default=None,
         description="Key that signs the URLs the origin hands out (e.g. direct uploads to a "

@@ -3,7 +3,7 @@ transitions, restores from archive classes and how often the rules are applied."
 
 from __future__ import annotations
 
-from typing import Self
+from typing import ClassVar, Self
 
 from pydantic import BaseModel, Field, model_validator
 
@@ -12,6 +12,8 @@ from shutterbox.domain.storage import StorageClass, parse_storage_class
 
 
 class LifecycleSettings(BaseModel):
+    section: ClassVar[str] = "Storage over time"  # its heading in docs/configuration.md
+
     trash_retention_days: Days = Field(
         default=30.0,
         description="How long a deleted image stays in its owner's trash (restorable) before "

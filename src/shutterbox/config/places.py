@@ -4,11 +4,14 @@ queue, the public base URL and the price sheet."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 from pydantic import BaseModel, Field
 
 
 class PlacesSettings(BaseModel):
+    section: ClassVar[str] = "Where things are"  # its heading in docs/configuration.md
+
     data_dir: Path = Field(
         default=Path("shutterbox-data"),
         description="Directory for the embedded database, blobs and staging files.",

@@ -4,6 +4,7 @@ polling, and the limits of the sandbox that decodes one picture."""
 from __future__ import annotations
 
 import os
+from typing import ClassVar
 
 from pydantic import BaseModel, Field
 
@@ -11,6 +12,8 @@ from shutterbox.config.types import PositiveSeconds
 
 
 class ProcessingSettings(BaseModel):
+    section: ClassVar[str] = "Processing"  # its heading in docs/configuration.md
+
     variant_formats: str = Field(
         default="jpeg,webp",
         pattern=r"^jpeg(,(webp|avif))*$",

@@ -3,12 +3,16 @@ retries with an Idempotency-Key and direct-to-storage uploads."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import BaseModel, Field
 
 from shutterbox.config.types import Rate
 
 
 class UploadSettings(BaseModel):
+    section: ClassVar[str] = "Uploads"  # its heading in docs/configuration.md
+
     max_upload_bytes: int = Field(
         default=50 * 1024 * 1024,
         gt=0,
