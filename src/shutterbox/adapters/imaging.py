@@ -206,7 +206,15 @@ def _decode_to_largest(path: Path, header: pyvips.Image, largest: int) -> pyvips
         # thumbnail_image applies the EXIF orientation (all eight values)
         return loaded.thumbnail_image(largest, **options)
     # thumbnail: shrink-on-load, EXIF orientation applied (all eight values), first frame only
-    return pyvips.Image.thumbnail(str(path), largest, fail_on="error", **options)
+    return pyvips.Image.thumbnail(str(path), largest, fail_on=_fail_on(header), **options)
+
+
+def _fail_on(header: pyvips.Image) -> str:
+    """How bad a decoding problem must be to refuse the picture. libvips' GIF loader reports
+    corrupt frame data ("Invalid frame data") only as a warning and then returns garbage
+    pixels: for GIF a warning is damage. Elsewhere warnings are about metadata, not pixels."""
+    loader = str(header.get("vips-loader")) if header.get_typeof("vips-loader") else ""
+    return "warning" if loader.startswith("gifload") else "error"
 
 
 def _to_display_srgb(image: pyvips.Image) -> pyvips.Image:
