@@ -43,14 +43,16 @@ class EgressMeter:
         """What has not been flushed yet."""
         return {key: (b, r) for key, (b, r) in self._counts.items()}
 
-    async def flush(self, db: Metadata) -> None:
+    async def flush(self, metadata: Metadata) -> None:
         """Add what was counted to ``egress_daily``; on failure the counts are kept for the
         next flush."""
         counts, self._counts = self._counts, {}
         if not counts:
             return
         try:
-            await add_egress(db, [(day, source, b, r) for (day, source), (b, r) in counts.items()])
+            await add_egress(
+                metadata, [(day, source, b, r) for (day, source), (b, r) in counts.items()]
+            )
         except BaseException:
             for key, (b, r) in counts.items():
                 entry = self._counts.setdefault(key, [0, 0])
@@ -59,15 +61,15 @@ class EgressMeter:
             raise
 
 
-async def add_egress(db: Metadata, rows: list[tuple[date, str, int, int]]) -> None:
+async def add_egress(metadata: Metadata, rows: list[tuple[date, str, int, int]]) -> None:
     """Add (day, source, bytes, requests) to the daily totals: one upsert, on SQLite and on
     PostgreSQL alike, so that every API node and every edge can add to the same day."""
-    async with db.write() as tx:
+    async with metadata.write() as tx:
         await tx.egress.add(rows)
 
 
-async def day_totals(db: Metadata, day: date, source: str) -> tuple[int, int]:
-    async with db.read() as tx:
+async def day_totals(metadata: Metadata, day: date, source: str) -> tuple[int, int]:
+    async with metadata.read() as tx:
         return await tx.egress.day_totals(day, source)
 
 
@@ -75,9 +77,11 @@ class EgressFlusher:
     """Flushes a meter every ``every`` seconds in the background, and once more on stop
     (a flush is never interrupted half-way)."""
 
-    def __init__(self, meter: EgressMeter, db: Metadata, every: float = FLUSH_SECONDS) -> None:
+    def __init__(
+        self, meter: EgressMeter, metadata: Metadata, every: float = FLUSH_SECONDS
+    ) -> None:
         self.meter = meter
-        self.db = db
+        self.metadata = metadata
         self.every = every
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -87,7 +91,7 @@ class EgressFlusher:
 
     async def _flush(self) -> None:
         try:
-            await self.meter.flush(self.db)
+            await self.meter.flush(self.metadata)
         except Exception:
             log.warning("could not record egress; will try again", exc_info=True)
 
