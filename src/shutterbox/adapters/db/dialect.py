@@ -20,14 +20,18 @@ def upsert(
 ) -> Any:
     """``INSERT ... ON CONFLICT``: with ``update`` (given the ``excluded`` row, it returns the
     columns to set) ``DO UPDATE`` on the ``conflict`` columns; without it ``DO NOTHING``."""
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        statement: Any = pg_insert(table).values(values)
-    else:
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        statement = sqlite_insert(table).values(values)
+    statement = insert_for(conn, table).values(values)
     if update is None:
         return statement.on_conflict_do_nothing(index_elements=conflict)
     return statement.on_conflict_do_update(index_elements=conflict, set_=update(statement.excluded))
+
+
+def insert_for(conn: AsyncConnection, table: Table) -> Any:
+    """The dialect's own ``INSERT`` construct, the one that knows ``ON CONFLICT``."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table)

@@ -85,12 +85,34 @@ images = Table(
     Column("created_at", DateTime, nullable=False),
     Column("processed_at", DateTime, nullable=True),
     Column("deleted_at", DateTime, nullable=True),
-    Index("ix_images_feed", "status", "visibility", "created_at", "id"),
     Index("ix_images_owner", "owner_id", "created_at", "id"),
     Index("ix_images_owner_sha256", "owner_id", "original_sha256"),
     Index("ix_images_deleted", "deleted_at"),
     Index("ix_images_owner_status", "owner_id", "status"),
     Index("ix_images_class_age", "original_storage_class", "created_at"),
+)
+
+# The list queries' indexes: each is an equality prefix then the (created_at, id) keyset order,
+# over undeleted rows only (a partial index), so a page is one index seek and a count one
+# range of the index, whatever the table's size. tests/integration/test_query_plans.py reads
+# the plans on SQLite and PostgreSQL.
+_LIVE = images.c.deleted_at.is_(None)
+for _name, _columns in (
+    ("ix_images_feed", ("status", "visibility")),  # the public feed
+    ("ix_images_owner_feed", ("owner_id", "status", "visibility")),  # a profile, seen by others
+    ("ix_images_owner_ready", ("owner_id", "status")),  # one's own profile, private ones too
+):
+    _keyset = [images.c[column] for column in (*_columns, "created_at", "id")]
+    Index(_name, *_keyset, sqlite_where=_LIVE, postgresql_where=_LIVE)
+# the trash: an owner's deleted images, most recently deleted first
+_TRASHED = images.c.deleted_at.is_not(None)
+Index(
+    "ix_images_trash",
+    images.c.owner_id,
+    images.c.deleted_at,
+    images.c.id,
+    sqlite_where=_TRASHED,
+    postgresql_where=_TRASHED,
 )
 
 variants = Table(
@@ -124,6 +146,20 @@ follows = Table(
     Column("followee_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
     Column("created_at", DateTime, nullable=False),
     Index("ix_follows_followee", "followee_id"),
+)
+
+home_timeline = Table(
+    "home_timeline",
+    metadata,
+    # Fan-out on write: a row per (home, image) for every image a home shows: the user's own
+    # ready images and the public ready ones of the people they follow. The home feed is one
+    # seek of the primary key. Kept by adapters/db/repositories/timeline.py.
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("created_at", DateTime, primary_key=True),
+    Column("image_id", String(32), ForeignKey("images.id", ondelete="CASCADE"), primary_key=True),
+    Column("owner_id", Integer, nullable=False),
+    Index("ix_home_timeline_image", "image_id"),
+    Index("ix_home_timeline_owner", "user_id", "owner_id"),
 )
 
 idempotency_keys = Table(

@@ -8,6 +8,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shutterbox.adapters.db.dialect import upsert
+from shutterbox.adapters.db.repositories import timeline
 from shutterbox.adapters.db.tables import follows, users
 
 
@@ -20,6 +21,7 @@ class SqlFollows:
     async def add(self, follower_id: int, followee_id: int, created_at: datetime) -> None:
         values = {"follower_id": follower_id, "followee_id": followee_id, "created_at": created_at}
         await self.conn.execute(upsert(self.conn, follows, values))
+        await timeline.add_followee(self.conn, follower_id, followee_id)
 
     async def remove(self, follower_id: int, followee_id: int) -> None:
         await self.conn.execute(
@@ -27,6 +29,7 @@ class SqlFollows:
                 follows.c.follower_id == follower_id, follows.c.followee_id == followee_id
             )
         )
+        await timeline.remove_followee(self.conn, follower_id, followee_id)
 
     async def exists(self, follower_id: int, followee_id: int) -> bool:
         link = await self.conn.scalar(

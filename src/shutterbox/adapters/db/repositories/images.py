@@ -6,20 +6,28 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import delete, or_, select, true, tuple_, update
 
+from shutterbox.adapters.db.repositories import timeline
 from shutterbox.adapters.db.repositories.image_upkeep import ImageUpkeep
 from shutterbox.adapters.db.rows import image_columns, image_from_row
-from shutterbox.adapters.db.tables import follows, image_tags, images, users, variants
+from shutterbox.adapters.db.tables import home_timeline, image_tags, images, users, variants
 from shutterbox.domain.images import Image, Status, Variant, Visibility
 from shutterbox.ports.metadata import Position
 
 
 def _before(cursor: Position | None, created: Any, ident: Any) -> Any:
+    """Keyset pagination as a row value, ``(created, ident) < (at, id)``: one range of an
+    index ending in ``(created_at, id)`` on SQLite and PostgreSQL alike (the spelled-out
+    ``created < at OR (created = at AND ident < id)`` is not, on SQLite)."""
     if cursor is None:
-        return True
+        return true()
     at, image_id = cursor
-    return or_(created < at, and_(created == at, ident < image_id))
+    return tuple_(created, ident) < tuple_(at, image_id)
+
+
+_NEWEST_FIRST = (images.c.created_at.desc(), images.c.id.desc())
+_SHOWN = (images.c.status == Status.READY.value, images.c.deleted_at.is_(None))
 
 
 class SqlImages(ImageUpkeep):
@@ -119,6 +127,7 @@ class SqlImages(ImageUpkeep):
                 for v in variants_made
             ],
         )
+        await timeline.refresh_image(self.conn, image_id)
         return True
 
     async def mark_failed(self, image_id: str, reason: str, when: datetime) -> None:
@@ -149,6 +158,8 @@ class SqlImages(ImageUpkeep):
                         for t in values["tags"]
                     ],
                 )
+        if "visibility" in values:
+            await timeline.refresh_image(self.conn, image.id)
         return True
 
     async def mark_processing_again(self, image_id: str) -> bool:
@@ -170,6 +181,7 @@ class SqlImages(ImageUpkeep):
             .where(images.c.id == image_id, images.c.deleted_at.is_(None))
             .values(deleted_at=when)
         )
+        await timeline.refresh_image(self.conn, image_id)
 
     async def remove(self, image_id: str) -> None:
         await self.conn.execute(delete(images).where(images.c.id == image_id))
@@ -185,7 +197,10 @@ class SqlImages(ImageUpkeep):
             )
             .values(deleted_at=None)
         )
-        return bool(result.rowcount == 1)
+        if result.rowcount != 1:
+            return False
+        await timeline.refresh_image(self.conn, image_id)
+        return True
 
     async def feed(
         self,
@@ -199,21 +214,12 @@ class SqlImages(ImageUpkeep):
     ) -> list[Image]:
         """Ready, undeleted images, newest first, strictly after ``cursor`` (keyset
         pagination). ``home_of``: that user's own images and the public ones of the people
-        they follow."""
-        query = select(*image_columns).join(users, users.c.id == images.c.owner_id)
-        conditions = [images.c.status == Status.READY.value, images.c.deleted_at.is_(None)]
+        they follow. Each form is one seek of an index that ends in the page's order."""
         if home_of is not None:
-            followed = select(follows.c.followee_id).where(follows.c.follower_id == home_of)
-            conditions.append(
-                or_(
-                    images.c.owner_id == home_of,
-                    and_(
-                        images.c.owner_id.in_(followed),
-                        images.c.visibility == Visibility.PUBLIC.value,
-                    ),
-                )
-            )
-        elif not include_private:
+            return await self._home(home_of, limit, cursor)
+        query = select(*image_columns).join(users, users.c.id == images.c.owner_id)
+        conditions = list(_SHOWN)
+        if not include_private:
             conditions.append(images.c.visibility == Visibility.PUBLIC.value)
         if owner_id is not None:
             conditions.append(images.c.owner_id == owner_id)
@@ -221,11 +227,34 @@ class SqlImages(ImageUpkeep):
             query = query.join(image_tags, image_tags.c.image_id == images.c.id)
             conditions.append(image_tags.c.tag == tag)
             conditions.append(_before(cursor, image_tags.c.created_at, image_tags.c.image_id))
-            order = [image_tags.c.created_at.desc(), image_tags.c.image_id.desc()]
+            order: tuple[Any, ...] = (image_tags.c.created_at.desc(), image_tags.c.image_id.desc())
         else:
             conditions.append(_before(cursor, images.c.created_at, images.c.id))
-            order = [images.c.created_at.desc(), images.c.id.desc()]
+            order = _NEWEST_FIRST
         query = query.where(*conditions).order_by(*order).limit(limit)
+        return await self._attach_variants((await self.conn.execute(query)).all())
+
+    async def _home(self, user_id: int, limit: int, cursor: Position | None) -> list[Image]:
+        """The user's home from its materialised timeline (``timeline.py``); the image's own
+        state is checked again, so a stale row can never show what it should not."""
+        entry = home_timeline.c
+        query = (
+            select(*image_columns)
+            .select_from(home_timeline)
+            .join(images, images.c.id == entry.image_id)
+            .join(users, users.c.id == images.c.owner_id)
+            .where(
+                entry.user_id == user_id,
+                _before(cursor, entry.created_at, entry.image_id),
+                *_SHOWN,
+                or_(
+                    images.c.visibility == Visibility.PUBLIC.value,
+                    images.c.owner_id == user_id,
+                ),
+            )
+            .order_by(entry.created_at.desc(), entry.image_id.desc())
+            .limit(limit)
+        )
         return await self._attach_variants((await self.conn.execute(query)).all())
 
     async def list_trash(

@@ -1,0 +1,170 @@
+"""Every list query is one seek of an index that ends in the page's order, on SQLite and on
+PostgreSQL: no full scan of a table or an index, no sort of the rows. A list that is fast
+on 100 rows and slow on a million is a bug, and a plan shows it at any size.
+
+The queries are the repositories' own: each list is read through the metadata port while
+the statements it sends are recorded, then each statement is explained with its own
+parameters. SQLite runs without statistics (as an installation does: nobody runs ANALYZE);
+PostgreSQL is analysed and told to avoid sequential scans and sorts wherever it can, so a
+plan that still has one had no other way."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import event, text
+
+from shutterbox.adapters.db.engine import Database, open_database
+from shutterbox.adapters.db.metadata import SqlMetadata
+from shutterbox.adapters.db.migrate import upgrade_to_head
+from shutterbox.domain.images import Image, Status, Variant, Visibility
+from shutterbox.ports.metadata import Transaction
+
+T0 = datetime(2024, 5, 1, 12, 0, 0)
+LIST_TABLES = ("images", "variants", "image_tags", "home_timeline", "follows", "users")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database(request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[Database]:
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'plans.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    db = open_database(url)
+    await upgrade_to_head(db)
+    await _populate(SqlMetadata(db))
+    if not db.is_sqlite:
+        async with db.writer.begin() as conn:
+            await conn.execute(text("ANALYZE"))
+    try:
+        yield db
+    finally:
+        await db.dispose()
+
+
+async def _populate(metadata: SqlMetadata) -> None:
+    """A few users with public, private, deleted and tagged images, and follows."""
+    async with metadata.write() as tx:
+        users = [
+            await tx.users.create(f"user{n}", "x", is_admin=False, created_at=T0) for n in range(8)
+        ]
+        for n in range(240):
+            owner = users[n % len(users)]
+            image = Image(
+                id=f"img{n:05d}",
+                owner_id=owner.id,
+                owner_username=owner.username,
+                status=Status.PROCESSING,
+                visibility=Visibility.PRIVATE if n % 7 == 0 else Visibility.PUBLIC,
+                created_at=T0 + timedelta(minutes=n),
+                original_key=f"originals/{n}.jpg",
+                original_media_type="image/jpeg",
+                original_bytes=1000,
+                original_sha256=f"{n:064d}",
+                tags=["sea", f"t{n % 5}"],
+            )
+            await tx.images.insert(image)
+            variant = Variant("thumb", f"variants/{n}-thumb.jpg", "image/jpeg", 9, 9, 99, "ab" * 32)
+            await tx.images.save_processed(image.id, {"width": 9}, [variant])
+            if n % 11 == 0:
+                await tx.images.mark_deleted(image.id, T0)
+        for followee in users[1:6]:
+            await tx.follows.add(users[0].id, followee.id, T0)
+
+
+Read = Callable[[Transaction], Awaitable[Any]]
+CURSOR = (T0 + timedelta(minutes=200), "img00200")
+LISTS: dict[str, Read] = {
+    "feed": lambda tx: tx.images.feed(limit=21, cursor=None),
+    "feed, deep": lambda tx: tx.images.feed(limit=21, cursor=CURSOR),
+    "profile": lambda tx: tx.images.feed(limit=21, cursor=CURSOR, owner_id=3),
+    "own profile": lambda tx: tx.images.feed(
+        limit=21, cursor=CURSOR, owner_id=3, include_private=True
+    ),
+    "tag": lambda tx: tx.images.feed(limit=21, cursor=CURSOR, tag="sea"),
+    "home": lambda tx: tx.images.feed(limit=21, cursor=CURSOR, home_of=1),
+    "profile count": lambda tx: tx.images.count_ready(3, include_private=False),
+    "own profile count": lambda tx: tx.images.count_ready(3, include_private=True),
+    "trash": lambda tx: tx.images.list_trash(3, limit=21, cursor=None),
+}
+
+
+async def _statements(db: Database, read: Read) -> list[tuple[str, Any]]:
+    """The statements ``read`` sends, with their parameters."""
+    sent: list[tuple[str, Any]] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            sent.append((statement, parameters))
+
+    event.listen(db.reader.sync_engine, "before_cursor_execute", record)
+    try:
+        async with SqlMetadata(db).read() as tx:
+            assert await read(tx) is not None
+    finally:
+        event.remove(db.reader.sync_engine, "before_cursor_execute", record)
+    assert sent, "the read sent no SELECT"
+    return sent
+
+
+async def _sqlite_problems(db: Database, statement: str, parameters: Any) -> list[str]:
+    async with db.reader.connect() as conn:
+        raw = await conn.get_raw_connection()
+        cursor = await raw.driver_connection.execute(  # type: ignore[union-attr]
+            "EXPLAIN QUERY PLAN " + statement, parameters
+        )
+        plan = [row[3] for row in await cursor.fetchall()]
+    return [
+        line
+        for line in plan
+        if line.startswith("SCAN") or "TEMP B-TREE" in line  # a full scan, or a sort
+    ]
+
+
+_AVOIDED = ("enable_seqscan", "enable_sort", "enable_incremental_sort", "enable_bitmapscan")
+
+
+async def _postgres_problems(db: Database, statement: str, parameters: Any) -> list[str]:
+    async with db.reader.connect() as conn:
+        raw = await conn.get_raw_connection()
+        asyncpg_conn = raw.driver_connection
+        async with asyncpg_conn.transaction():  # type: ignore[union-attr]
+            for setting in _AVOIDED:
+                await asyncpg_conn.execute(f"SET LOCAL {setting} = off")  # type: ignore[union-attr]
+            plan_json = await asyncpg_conn.fetchval(  # type: ignore[union-attr]
+                "EXPLAIN (FORMAT JSON) " + statement, *parameters
+            )
+    problems: list[str] = []
+
+    def walk(node: dict[str, Any]) -> None:
+        kind = node["Node Type"]
+        if kind == "Seq Scan" and node.get("Relation Name") in LIST_TABLES:
+            problems.append(f"Seq Scan on {node['Relation Name']}")
+        if kind in ("Sort", "Incremental Sort"):
+            problems.append(f"{kind} by {node.get('Sort Key')}")
+        for child in node.get("Plans", []):
+            walk(child)
+
+    plan = json.loads(plan_json) if isinstance(plan_json, str) else plan_json
+    walk(plan[0]["Plan"])
+    return problems
+
+
+@pytest.mark.parametrize("name", list(LISTS))
+async def test_no_list_query_scans_or_sorts(database: Database, name: str):
+    explain = _sqlite_problems if database.is_sqlite else _postgres_problems
+    for statement, parameters in await _statements(database, LISTS[name]):
+        problems = await explain(database, statement, parameters)
+        assert problems == [], f"{name}: {statement}\n{problems}"
+
+
+async def test_the_check_catches_a_scan(database: Database):
+    """The same check on a query known to scan: it must complain, or it proves nothing."""
+    explain = _sqlite_problems if database.is_sqlite else _postgres_problems
+    statement = "SELECT id FROM images WHERE caption = 'nothing' ORDER BY original_bytes"
+    params: Any = () if database.is_sqlite else []
+    assert await explain(database, statement, params) != []
