@@ -1,81 +1,123 @@
-"""Turning domain images into API JSON, with the URLs their bytes are served from."""
+"""Turning domain images into API JSON, with the URLs their bytes are served from.
+
+``image_json`` is the one mapping: it builds the JSON value of ``ImagePublic`` directly (no
+model validated and dumped again per image), so that a page of images costs a few dict
+literals each. ``image_public`` validates that same value into the model for the routes that
+answer one image, and a test checks that both agree with the schema."""
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.responses import Response
+
 from shutterbox.clock import utcnow
-from shutterbox.domain.images import Image
+from shutterbox.domain.images import Image, Visibility
 from shutterbox.domain.users import User
-from shutterbox.entrypoints.api.schemas import (
-    Camera,
-    ImagePublic,
-    Location,
-    OriginalPublic,
-    VariantPublic,
+from shutterbox.entrypoints.api.schemas import ImagePublic
+from shutterbox.services.delivery.media_urls import MediaUrls, media_path, negotiated_path
+
+_CAMERA_FIELDS = (
+    ("make", "camera_make"),
+    ("model", "camera_model"),
+    ("lens", "lens"),
+    ("exposure_time", "exposure_time"),
+    ("f_number", "f_number"),
+    ("iso", "iso"),
+    ("focal_length_mm", "focal_length_mm"),
 )
-from shutterbox.services.delivery.media_urls import MediaUrls
+
+
+def timestamp(moment: datetime | None) -> str | None:
+    """RFC 3339 in UTC, as the schema's ``Timestamp`` writes it (naive means UTC)."""
+    if moment is None:
+        return None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.isoformat() + "Z"
+
+
+def _variants(image: Image, urls: MediaUrls) -> dict[str, Any]:
+    public = image.visibility == Visibility.PUBLIC
+    base = (urls.cdn_base or urls.origin_base) if public else ""
+
+    def url(path: str) -> str:  # public variants: a plain path under one base, built once
+        return base + path if public else urls.origin_base + urls.signed(path)
+
+    shown: dict[str, Any] = {}
+    for name, v in sorted(image.variants.items(), key=lambda kv: kv[1].width):
+        formats = {"jpeg": url(media_path(image.id, name, v.sha256, v.media_type))}
+        for fmt, alternates in image.alternates.items():
+            alternate = alternates.get(name)
+            if alternate is not None:
+                formats[fmt] = url(
+                    media_path(image.id, name, alternate.sha256, alternate.media_type)
+                )
+        shown[name] = {
+            "url": url(negotiated_path(image.id, name, v.sha256)),
+            "formats": formats,
+            "width": v.width,
+            "height": v.height,
+            "bytes": v.bytes,
+            "content_type": v.media_type,
+        }
+    return shown
+
+
+def image_json(image: Image, viewer: User | None, urls: MediaUrls) -> dict[str, Any]:
+    """The JSON value of ``ImagePublic`` for ``image`` as ``viewer`` sees it."""
+    location = None
+    if image.location_name or image.lat is not None:
+        location = {"name": image.location_name, "lat": image.lat, "lon": image.lon}
+    camera: dict[str, Any] | None = {key: getattr(image, attr) for key, attr in _CAMERA_FIELDS}
+    if camera is not None and all(value is None for value in camera.values()):
+        camera = None
+    original = None
+    if viewer is not None and viewer.id == image.owner_id:
+        original = {
+            "url": urls.for_file(
+                image, "original", image.original_sha256, image.original_media_type
+            ),
+            "bytes": image.original_bytes,
+            "content_type": image.original_media_type,
+            "sha256": image.original_sha256,
+            "storage_class": image.original_storage_class.value,
+            "downloadable": image.original_readable(utcnow()),
+            "restored_until": timestamp(image.original_restored_until),
+        }
+    return {
+        "id": image.id,
+        "owner": image.owner_username,
+        "status": image.status.value,
+        "failure_reason": image.failure_reason,
+        "visibility": image.visibility.value,
+        "caption": image.caption,
+        "alt_text": image.alt_text,
+        "tags": image.tags,
+        "location": location,
+        "width": image.width,
+        "height": image.height,
+        "taken_at": image.taken_at.isoformat() if image.taken_at else None,
+        "camera": camera,
+        "blurhash": image.blurhash,
+        "dominant_color": image.dominant_color,
+        "created_at": timestamp(image.created_at),
+        "processed_at": timestamp(image.processed_at),
+        "variants": _variants(image, urls),
+        "original": original,
+    }
 
 
 def image_public(image: Image, viewer: User | None, urls: MediaUrls) -> ImagePublic:
-    is_owner = viewer is not None and viewer.id == image.owner_id
-    location = None
-    if image.location_name or image.lat is not None:
-        location = Location(name=image.location_name, lat=image.lat, lon=image.lon)
-    camera: Camera | None = Camera(
-        make=image.camera_make,
-        model=image.camera_model,
-        lens=image.lens,
-        exposure_time=image.exposure_time,
-        f_number=image.f_number,
-        iso=image.iso,
-        focal_length_mm=image.focal_length_mm,
-    )
-    if camera is not None and not camera.model_dump(exclude_none=True):
-        camera = None
-    return ImagePublic(
-        id=image.id,
-        owner=image.owner_username,
-        status=image.status.value,
-        failure_reason=image.failure_reason,
-        visibility=image.visibility.value,
-        caption=image.caption,
-        alt_text=image.alt_text,
-        tags=image.tags,
-        location=location,
-        width=image.width,
-        height=image.height,
-        taken_at=image.taken_at,
-        camera=camera,
-        blurhash=image.blurhash,
-        dominant_color=image.dominant_color,
-        created_at=image.created_at,
-        processed_at=image.processed_at,
-        variants={
-            name: VariantPublic(
-                url=urls.for_file(image, name, v.sha256),
-                formats={
-                    "jpeg": urls.for_file(image, name, v.sha256, v.media_type),
-                    **{
-                        fmt: urls.for_file(image, name, alt[name].sha256, alt[name].media_type)
-                        for fmt, alt in image.alternates.items()
-                        if name in alt
-                    },
-                },
-                width=v.width,
-                height=v.height,
-                bytes=v.bytes,
-                content_type=v.media_type,
-            )
-            for name, v in sorted(image.variants.items(), key=lambda kv: kv[1].width)
-        },
-        original=OriginalPublic(
-            url=urls.for_file(image, "original", image.original_sha256, image.original_media_type),
-            bytes=image.original_bytes,
-            content_type=image.original_media_type,
-            sha256=image.original_sha256,
-            storage_class=image.original_storage_class.value,
-            downloadable=image.original_readable(utcnow()),
-            restored_until=image.original_restored_until,
-        )
-        if is_owner
-        else None,
-    )
+    return ImagePublic.model_validate(image_json(image, viewer, urls))
+
+
+def page_response(
+    images: list[Image], next_cursor: str | None, viewer: User | None, urls: MediaUrls
+) -> Response:
+    """An ``ImagePage`` answer, written straight to JSON."""
+    page = {"items": [image_json(i, viewer, urls) for i in images], "next_cursor": next_cursor}
+    body = json.dumps(page, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    return Response(body.encode(), media_type="application/json")

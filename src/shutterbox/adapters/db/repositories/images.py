@@ -6,50 +6,39 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, or_, select, true, tuple_, update
+from sqlalchemy import delete, select, update
 
 from shutterbox.adapters.db.repositories import timeline
+from shutterbox.adapters.db.repositories.image_lists import (
+    ONE_IMAGE,
+    VARIANTS_OF,
+    home_list,
+    images_list,
+    page_parameters,
+    trash_list,
+)
 from shutterbox.adapters.db.repositories.image_upkeep import ImageUpkeep
-from shutterbox.adapters.db.rows import image_columns, image_from_row
-from shutterbox.adapters.db.tables import home_timeline, image_tags, images, users, variants
-from shutterbox.domain.images import Image, Status, Variant, Visibility
+from shutterbox.adapters.db.rows import image_from_row
+from shutterbox.adapters.db.tables import image_tags, images, variants
+from shutterbox.domain.images import Image, Status, Variant
 from shutterbox.ports.metadata import Position
-
-
-def _before(cursor: Position | None, created: Any, ident: Any) -> Any:
-    """Keyset pagination as a row value, ``(created, ident) < (at, id)``: one range of an
-    index ending in ``(created_at, id)`` on SQLite and PostgreSQL alike (the spelled-out
-    ``created < at OR (created = at AND ident < id)`` is not, on SQLite)."""
-    if cursor is None:
-        return true()
-    at, image_id = cursor
-    return tuple_(created, ident) < tuple_(at, image_id)
-
-
-_NEWEST_FIRST = (images.c.created_at.desc(), images.c.id.desc())
-_SHOWN = (images.c.status == Status.READY.value, images.c.deleted_at.is_(None))
 
 
 class SqlImages(ImageUpkeep):
     """``ImageRepository`` on one connection."""
 
     async def _attach_variants(self, rows: Sequence[Any]) -> list[Image]:
+        """The page's images with their variants: one more query for the whole page."""
         if not rows:
             return []
-        ids = [row.id for row in rows]
-        by_image: dict[str, list[Any]] = {i: [] for i in ids}
-        for v in await self.conn.execute(select(variants).where(variants.c.image_id.in_(ids))):
-            by_image[v.image_id].append(v)
+        by_image: dict[str, list[Variant]] = {row.id: [] for row in rows}
+        found = await self.conn.execute(VARIANTS_OF, {"image_ids": list(by_image)})
+        for image_id, *fields in found:
+            by_image[image_id].append(Variant(*fields))
         return [image_from_row(row, by_image[row.id]) for row in rows]
 
     async def get(self, image_id: str) -> Image | None:
-        row = (
-            await self.conn.execute(
-                select(*image_columns)
-                .join(users, users.c.id == images.c.owner_id)
-                .where(images.c.id == image_id)
-            )
-        ).first()
+        row = (await self.conn.execute(ONE_IMAGE, {"image_id": image_id})).first()
         if row is None:
             return None
         return (await self._attach_variants([row]))[0]
@@ -215,62 +204,25 @@ class SqlImages(ImageUpkeep):
         """Ready, undeleted images, newest first, strictly after ``cursor`` (keyset
         pagination). ``home_of``: that user's own images and the public ones of the people
         they follow. Each form is one seek of an index that ends in the page's order."""
+        after_cursor = cursor is not None
         if home_of is not None:
-            return await self._home(home_of, limit, cursor)
-        query = select(*image_columns).join(users, users.c.id == images.c.owner_id)
-        conditions = list(_SHOWN)
-        if not include_private:
-            conditions.append(images.c.visibility == Visibility.PUBLIC.value)
-        if owner_id is not None:
-            conditions.append(images.c.owner_id == owner_id)
-        if tag is not None:
-            query = query.join(image_tags, image_tags.c.image_id == images.c.id)
-            conditions.append(image_tags.c.tag == tag)
-            conditions.append(_before(cursor, image_tags.c.created_at, image_tags.c.image_id))
-            order: tuple[Any, ...] = (image_tags.c.created_at.desc(), image_tags.c.image_id.desc())
+            query = home_list(after_cursor=after_cursor)
+            parameters = page_parameters(limit, cursor, user_id=home_of)
         else:
-            conditions.append(_before(cursor, images.c.created_at, images.c.id))
-            order = _NEWEST_FIRST
-        query = query.where(*conditions).order_by(*order).limit(limit)
-        return await self._attach_variants((await self.conn.execute(query)).all())
-
-    async def _home(self, user_id: int, limit: int, cursor: Position | None) -> list[Image]:
-        """The user's home from its materialised timeline (``timeline.py``); the image's own
-        state is checked again, so a stale row can never show what it should not."""
-        entry = home_timeline.c
-        query = (
-            select(*image_columns)
-            .select_from(home_timeline)
-            .join(images, images.c.id == entry.image_id)
-            .join(users, users.c.id == images.c.owner_id)
-            .where(
-                entry.user_id == user_id,
-                _before(cursor, entry.created_at, entry.image_id),
-                *_SHOWN,
-                or_(
-                    images.c.visibility == Visibility.PUBLIC.value,
-                    images.c.owner_id == user_id,
-                ),
+            query = images_list(
+                owner=owner_id is not None,
+                tag=tag is not None,
+                include_private=include_private,
+                after_cursor=after_cursor,
             )
-            .order_by(entry.created_at.desc(), entry.image_id.desc())
-            .limit(limit)
-        )
-        return await self._attach_variants((await self.conn.execute(query)).all())
+            parameters = page_parameters(limit, cursor, owner_id=owner_id, tag=tag)
+        rows = (await self.conn.execute(query, parameters)).all()
+        return await self._attach_variants(rows)
 
     async def list_trash(
         self, owner_id: int, *, limit: int, cursor: Position | None
     ) -> list[Image]:
         """An owner's deleted images still kept, most recently deleted first."""
-        conditions = [
-            images.c.owner_id == owner_id,
-            images.c.deleted_at.is_not(None),
-            _before(cursor, images.c.deleted_at, images.c.id),
-        ]
-        query = (
-            select(*image_columns)
-            .join(users, users.c.id == images.c.owner_id)
-            .where(*conditions)
-            .order_by(images.c.deleted_at.desc(), images.c.id.desc())
-            .limit(limit)
-        )
-        return await self._attach_variants((await self.conn.execute(query)).all())
+        query = trash_list(after_cursor=cursor is not None)
+        parameters = page_parameters(limit, cursor, owner_id=owner_id)
+        return await self._attach_variants((await self.conn.execute(query, parameters)).all())

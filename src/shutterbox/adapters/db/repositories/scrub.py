@@ -15,8 +15,14 @@ from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shutterbox.adapters.db.engine import Database
-from shutterbox.adapters.db.rows import image_columns, image_from_row, variant_from_row
+from shutterbox.adapters.db.rows import (
+    image_columns,
+    image_from_row,
+    variant_columns,
+    variant_from_row,
+)
 from shutterbox.adapters.db.tables import direct_uploads, images, users, variants
+from shutterbox.domain.images import Variant
 from shutterbox.ports.scrub import ImageBlobs
 
 
@@ -106,13 +112,8 @@ async def _load(conn: AsyncConnection, *conditions: Any, limit: int) -> list[Ima
     ).all()
     if not rows:
         return []
-    by_image: dict[str, list[Any]] = {row.id: [] for row in rows}
-    query = select(variants).where(variants.c.image_id.in_(list(by_image)))
+    by_image: dict[str, list[Variant]] = {row.id: [] for row in rows}
+    query = select(*variant_columns).where(variants.c.image_id.in_(list(by_image)))
     for v in await conn.execute(query.order_by(variants.c.image_id, variants.c.key)):
-        by_image[v.image_id].append(v)
-    return [
-        ImageBlobs(
-            image_from_row(row, by_image[row.id]), [variant_from_row(v) for v in by_image[row.id]]
-        )
-        for row in rows
-    ]
+        by_image[v.image_id].append(variant_from_row(v))
+    return [ImageBlobs(image_from_row(row, by_image[row.id]), by_image[row.id]) for row in rows]

@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from starlette.responses import Response
 
 from shutterbox.entrypoints.api.deps import OptionalUser, ServicesDep
-from shutterbox.entrypoints.api.presenters import image_public
+from shutterbox.entrypoints.api.presenters import page_response
 from shutterbox.entrypoints.api.schemas import ErrorBody, ImagePage
-from shutterbox.services.delivery.media_urls import MediaUrls
 from shutterbox.services.images import feed
-from shutterbox.services.images.feed import Page
 
 router = APIRouter(prefix="/api/v1", tags=["feed"])
 
@@ -21,20 +20,13 @@ Cursor = Annotated[
 ]
 
 
-def _page(page: Page, viewer: OptionalUser, urls: MediaUrls) -> ImagePage:
-    return ImagePage(
-        items=[image_public(i, viewer, urls) for i in page.items],
-        next_cursor=page.next_cursor,
-    )
-
-
 @router.get("/feed", response_model=ImagePage, responses={422: {"model": ErrorBody}})
 async def read_feed(
     services: ServicesDep, viewer: OptionalUser, limit: Limit = 20, cursor: Cursor = None
-) -> ImagePage:
+) -> Response:
     """Recent public images, newest first."""
     page = await feed.public_feed(services, limit, cursor)
-    return _page(page, viewer, services.media_urls)
+    return page_response(page.items, page.next_cursor, viewer, services.media_urls)
 
 
 @router.get(
@@ -48,10 +40,10 @@ async def read_user_images(
     viewer: OptionalUser,
     limit: Limit = 20,
     cursor: Cursor = None,
-) -> ImagePage:
+) -> Response:
     """A user's images, newest first (their private ones too when they ask)."""
     page = await feed.user_images(services, username, viewer, limit, cursor)
-    return _page(page, viewer, services.media_urls)
+    return page_response(page.items, page.next_cursor, viewer, services.media_urls)
 
 
 @router.get("/tags/{tag}/images", response_model=ImagePage, responses={422: {"model": ErrorBody}})
@@ -61,7 +53,7 @@ async def read_tag_images(
     viewer: OptionalUser,
     limit: Limit = 20,
     cursor: Cursor = None,
-) -> ImagePage:
+) -> Response:
     """Public images with this tag, newest first."""
     page = await feed.tag_images(services, tag, limit, cursor)
-    return _page(page, viewer, services.media_urls)
+    return page_response(page.items, page.next_cursor, viewer, services.media_urls)

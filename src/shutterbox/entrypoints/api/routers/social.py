@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, Field
 
 from shutterbox.entrypoints.api.deps import CurrentUser, OptionalUser, ServicesDep
-from shutterbox.entrypoints.api.presenters import image_public
+from shutterbox.entrypoints.api.presenters import page_response
 from shutterbox.entrypoints.api.routers.feed import Cursor, Limit
 from shutterbox.entrypoints.api.schemas import ErrorBody, ImagePage, Timestamp
 from shutterbox.services.images import feed
@@ -109,11 +109,8 @@ async def read_following(
 )
 async def read_home(
     services: ServicesDep, user: CurrentUser, limit: Limit = 20, cursor: Cursor = None
-) -> ImagePage:
+) -> Response:
     """Your images (private ones too) and the public images of the people you follow, newest
     first."""
     page = await feed.home_feed(services, user, limit, cursor)
-    return ImagePage(
-        items=[image_public(i, user, services.media_urls) for i in page.items],
-        next_cursor=page.next_cursor,
-    )
+    return page_response(page.items, page.next_cursor, user, services.media_urls)

@@ -1,0 +1,114 @@
+"""The list queries over images, built once per shape and reused.
+
+Building a SQLAlchemy ``select`` of some forty columns costs more than SQLite takes to run
+it, so each shape of list (public feed, profile, tag, home, trash; first page or after a
+cursor) is built once, with bound parameters, and cached: a request only binds its values.
+
+Every shape is one seek of an index that ends in the page's order (see ``tables.py`` and
+tests/integration/test_query_plans.py): the cursor is a row value, ``(created, id) < (:at,
+:after_id)``, which both SQLite and PostgreSQL turn into one range of the index.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from sqlalchemy import DateTime, Integer, Select, String, bindparam, or_, select, tuple_
+
+from shutterbox.adapters.db.rows import image_columns, variant_columns
+from shutterbox.adapters.db.tables import home_timeline, image_tags, images, users, variants
+from shutterbox.domain.images import Status, Visibility
+from shutterbox.ports.metadata import Position
+
+_SHOWN = (images.c.status == Status.READY.value, images.c.deleted_at.is_(None))
+_PUBLIC = images.c.visibility == Visibility.PUBLIC.value
+_LIMIT = bindparam("limit", type_=Integer)
+
+
+def _after_cursor(created: Any, ident: Any) -> Any:
+    at, after_id = bindparam("at", type_=DateTime), bindparam("after_id", type_=String)
+    return tuple_(created, ident) < tuple_(at, after_id)
+
+
+def _with_owner() -> Select[Any]:
+    return select(*image_columns).join(users, users.c.id == images.c.owner_id)
+
+
+@cache
+def images_list(
+    *, owner: bool, tag: bool, include_private: bool, after_cursor: bool
+) -> Select[Any]:
+    """Ready, undeleted images, newest first. Parameters: ``limit``; ``owner_id`` and
+    ``tag`` when asked for; ``at`` and ``after_id`` after a cursor."""
+    query = _with_owner()
+    conditions = list(_SHOWN)
+    if not include_private:
+        conditions.append(_PUBLIC)
+    if owner:
+        conditions.append(images.c.owner_id == bindparam("owner_id", type_=Integer))
+    if tag:
+        query = query.join(image_tags, image_tags.c.image_id == images.c.id)
+        conditions.append(image_tags.c.tag == bindparam("tag", type_=String))
+        created, ident = image_tags.c.created_at, image_tags.c.image_id
+    else:
+        created, ident = images.c.created_at, images.c.id
+    if after_cursor:
+        conditions.append(_after_cursor(created, ident))
+    return query.where(*conditions).order_by(created.desc(), ident.desc()).limit(_LIMIT)
+
+
+@cache
+def home_list(*, after_cursor: bool) -> Select[Any]:
+    """A home from its materialised timeline (``timeline.py``), newest first. Parameters:
+    ``user_id``, ``limit``, and ``at`` and ``after_id`` after a cursor. Each image's own
+    state is checked again, so a stale row can never show what it should not."""
+    entry = home_timeline.c
+    user_id = bindparam("user_id", type_=Integer)
+    conditions = [
+        entry.user_id == user_id,
+        *_SHOWN,
+        or_(_PUBLIC, images.c.owner_id == user_id),
+    ]
+    if after_cursor:
+        conditions.append(_after_cursor(entry.created_at, entry.image_id))
+    return (
+        select(*image_columns)
+        .select_from(home_timeline)
+        .join(images, images.c.id == entry.image_id)
+        .join(users, users.c.id == images.c.owner_id)
+        .where(*conditions)
+        .order_by(entry.created_at.desc(), entry.image_id.desc())
+        .limit(_LIMIT)
+    )
+
+
+@cache
+def trash_list(*, after_cursor: bool) -> Select[Any]:
+    """An owner's deleted images, most recently deleted first. Parameters: ``owner_id``,
+    ``limit``, and ``at`` and ``after_id`` after a cursor."""
+    conditions = [
+        images.c.owner_id == bindparam("owner_id", type_=Integer),
+        images.c.deleted_at.is_not(None),
+    ]
+    if after_cursor:
+        conditions.append(_after_cursor(images.c.deleted_at, images.c.id))
+    return (
+        _with_owner()
+        .where(*conditions)
+        .order_by(images.c.deleted_at.desc(), images.c.id.desc())
+        .limit(_LIMIT)
+    )
+
+
+ONE_IMAGE = _with_owner().where(images.c.id == bindparam("image_id", type_=String))
+VARIANTS_OF = select(*variant_columns).where(
+    variants.c.image_id.in_(bindparam("image_ids", expanding=True))
+)
+
+
+def page_parameters(limit: int, cursor: Position | None, **values: Any) -> dict[str, Any]:
+    parameters = {"limit": limit, **values}
+    if cursor is not None:
+        parameters["at"], parameters["after_id"] = cursor
+    return parameters
