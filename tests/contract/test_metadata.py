@@ -129,6 +129,19 @@ async def test_an_image_through_its_life(metadata: Metadata):
     assert ready is not None and ready.status == Status.READY and ready.width == 40
     assert set(ready.variants) == {"thumb", "full"} and set(ready.alternates) == {"webp"}
     assert ready.failure_reason is None
+    async with metadata.read() as tx:
+        thumb = await tx.images.variant_files(image.id, "thumb")
+        assert thumb is not None and thumb.owner_id == alice.id and not thumb.deleted
+        assert thumb.visibility == Visibility.PUBLIC and thumb.last_modified == (
+            ready.processed_at or ready.created_at
+        )
+        assert thumb.formats == {
+            "jpeg": ready.variants["thumb"],
+            "webp": ready.alternates["webp"]["thumb"],
+        }
+        medium = await tx.images.variant_files(image.id, "medium")
+        assert medium is not None and medium.formats == {}
+        assert await tx.images.variant_files("nope", "thumb") is None
 
     async with metadata.write() as tx:
         assert await tx.images.update_details(ready, {"tags": ["sun"], "visibility": "private"})
@@ -146,6 +159,8 @@ async def test_an_image_through_its_life(metadata: Metadata):
     async with metadata.write() as tx:
         await tx.images.mark_deleted(image.id, T0 + timedelta(days=1))
     async with metadata.read() as tx:
+        gone = await tx.images.variant_files(image.id, "thumb")
+        assert gone is not None and gone.deleted and gone.visibility == Visibility.PRIVATE
         assert await tx.images.find_duplicate(alice.id, image.original_sha256) is None
         trash = await tx.images.list_trash(alice.id, limit=10, cursor=None)
         assert [i.id for i in trash] == [image.id]

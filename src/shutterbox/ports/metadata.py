@@ -17,7 +17,7 @@ from datetime import date, datetime
 from typing import Any, Protocol
 
 from shutterbox.domain.errors import Conflict
-from shutterbox.domain.images import Image, Variant
+from shutterbox.domain.images import Image, Variant, Visibility
 from shutterbox.domain.storage import StorageClass
 from shutterbox.domain.users import User
 from shutterbox.ports.scrub import ScrubQueries
@@ -39,6 +39,20 @@ class ImageState:
     processed_at: datetime | None
     created_at: datetime
     deleted_at: datetime | None
+
+
+@dataclass(frozen=True)
+class VariantFiles:
+    """What serving one variant of an image needs, and no more: who may see it, whether it
+    is deleted, when it last changed, and the variant's file in each format (empty while the
+    image is processing, or when it has no variant of that name)."""
+
+    image_id: str
+    owner_id: int
+    visibility: Visibility
+    deleted: bool
+    last_modified: datetime
+    formats: dict[str, Variant]  # format (jpeg, webp, avif) → file
 
 
 @dataclass(frozen=True)
@@ -81,6 +95,7 @@ class BillRows:
 
 class ImageRepository(Protocol):
     async def get(self, image_id: str) -> Image | None: ...
+    async def variant_files(self, image_id: str, name: str) -> VariantFiles | None: ...
     async def find_duplicate(self, owner_id: int, sha256: str) -> Image | None: ...
     async def insert(self, image: Image) -> None: ...
     async def save_processed(

@@ -26,6 +26,7 @@ from shutterbox.ports.metadata import (
     OriginalDue,
     Position,
     StoredOriginal,
+    VariantFiles,
 )
 
 
@@ -75,6 +76,20 @@ class FakeImages:
     async def get(self, image_id: str) -> Image | None:
         image = self.s.images.get(image_id)
         return self._out(image) if image is not None else None
+
+    async def variant_files(self, image_id: str, name: str) -> VariantFiles | None:
+        image = self.s.images.get(image_id)
+        if image is None:
+            return None
+        formats = {v.format: v for v in image.all_variants() if v.name == name}
+        return VariantFiles(
+            image_id=image_id,
+            owner_id=image.owner_id,
+            visibility=image.visibility,
+            deleted=image.deleted_at is not None,
+            last_modified=image.processed_at or image.created_at,
+            formats=formats,
+        )
 
     async def find_duplicate(self, owner_id: int, sha256: str) -> Image | None:
         found = [

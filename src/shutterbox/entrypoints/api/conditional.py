@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 
@@ -15,7 +16,7 @@ def _opaque(tag: str) -> str:
     return tag[2:] if tag.startswith("W/") else tag
 
 
-def not_modified(headers: dict[str, str], etag: str, last_modified: datetime) -> bool:
+def not_modified(headers: Mapping[str, str], etag: str, last_modified: datetime) -> bool:
     """True when a GET/HEAD with these request headers should be answered with 304."""
     if_none_match = headers.get("if-none-match")
     if if_none_match is not None:

@@ -57,6 +57,13 @@ async def optional_user(
     return user
 
 
+async def request_user(request: Request, services: Services) -> User | None:
+    """``optional_user`` called by hand, for a route that needs to know who asks only
+    sometimes (the media route: never for a public variant)."""
+    credentials = await _bearer(request)
+    return await optional_user(request, services, credentials, await _session_cookie(request))
+
+
 async def required_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
     if user is None:
         raise Unauthorized(

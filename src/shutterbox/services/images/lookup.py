@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from shutterbox.domain.images import Image
 from shutterbox.domain.users import User
-from shutterbox.ports.metadata import ImageState
+from shutterbox.ports.metadata import ImageState, VariantFiles
 from shutterbox.services.context import Services
 
 
@@ -14,6 +14,12 @@ async def find_image(services: Services, image_id: str) -> Image | None:
     """The image with its variants, deleted or not; None if there is no such image."""
     async with services.metadata.read() as tx:
         return await tx.images.get(image_id)
+
+
+async def variant_files(services: Services, image_id: str, name: str) -> VariantFiles | None:
+    """What serving a variant needs (one indexed look-up); None if there is no such image."""
+    async with services.metadata.read() as tx:
+        return await tx.images.variant_files(image_id, name)
 
 
 async def find_user(services: Services, username: str) -> User | None:

@@ -14,7 +14,18 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from sqlalchemy import DateTime, Integer, Select, String, bindparam, or_, select, tuple_
+from sqlalchemy import (
+    DateTime,
+    Integer,
+    Select,
+    String,
+    and_,
+    bindparam,
+    func,
+    or_,
+    select,
+    tuple_,
+)
 
 from shutterbox.adapters.db.rows import image_columns, variant_columns
 from shutterbox.adapters.db.tables import home_timeline, image_tags, images, users, variants
@@ -101,6 +112,26 @@ def trash_list(*, after_cursor: bool) -> Select[Any]:
     )
 
 
+# One seek of images' primary key and one of variants' (image_id, name, format) prefix.
+VARIANT_FILES = (
+    select(
+        images.c.owner_id,
+        images.c.visibility,
+        images.c.deleted_at,
+        func.coalesce(images.c.processed_at, images.c.created_at).label("last_modified"),
+        *variant_columns[1:],
+    )
+    .select_from(
+        images.outerjoin(
+            variants,
+            and_(
+                variants.c.image_id == images.c.id,
+                variants.c.name == bindparam("name", type_=String),
+            ),
+        )
+    )
+    .where(images.c.id == bindparam("image_id", type_=String))
+)
 ONE_IMAGE = _with_owner().where(images.c.id == bindparam("image_id", type_=String))
 VARIANTS_OF = select(*variant_columns).where(
     variants.c.image_id.in_(bindparam("image_ids", expanding=True))

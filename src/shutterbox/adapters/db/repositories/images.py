@@ -11,6 +11,7 @@ from sqlalchemy import delete, select, update
 from shutterbox.adapters.db.repositories import timeline
 from shutterbox.adapters.db.repositories.image_lists import (
     ONE_IMAGE,
+    VARIANT_FILES,
     VARIANTS_OF,
     home_list,
     images_list,
@@ -20,8 +21,8 @@ from shutterbox.adapters.db.repositories.image_lists import (
 from shutterbox.adapters.db.repositories.image_upkeep import ImageUpkeep
 from shutterbox.adapters.db.rows import image_from_row
 from shutterbox.adapters.db.tables import image_tags, images, variants
-from shutterbox.domain.images import Image, Status, Variant
-from shutterbox.ports.metadata import Position
+from shutterbox.domain.images import Image, Status, Variant, Visibility
+from shutterbox.ports.metadata import Position, VariantFiles
 
 
 class SqlImages(ImageUpkeep):
@@ -42,6 +43,22 @@ class SqlImages(ImageUpkeep):
         if row is None:
             return None
         return (await self._attach_variants([row]))[0]
+
+    async def variant_files(self, image_id: str, name: str) -> VariantFiles | None:
+        """The light look-up behind every media GET of a variant: one indexed query."""
+        parameters = {"image_id": image_id, "name": name}
+        rows = (await self.conn.execute(VARIANT_FILES, parameters)).all()
+        if not rows:
+            return None
+        first = rows[0]
+        return VariantFiles(
+            image_id=image_id,
+            owner_id=first.owner_id,
+            visibility=Visibility(first.visibility),
+            deleted=first.deleted_at is not None,
+            last_modified=first.last_modified,
+            formats={row.format: Variant(*tuple(row)[4:]) for row in rows if row.key is not None},
+        )
 
     async def find_duplicate(self, owner_id: int, sha256: str) -> Image | None:
         """The owner's live image with exactly these original bytes, if any."""

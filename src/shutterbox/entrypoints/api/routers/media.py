@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response
-from starlette.responses import FileResponse, JSONResponse, StreamingResponse
+from starlette.responses import JSONResponse, StreamingResponse
 
 from shutterbox.clock import utcnow
 from shutterbox.domain.errors import Forbidden, NotFound
-from shutterbox.domain.images import FORMAT_EXTENSIONS, Image, Visibility
+from shutterbox.domain.images import FORMAT_EXTENSIONS, Image, Variant, Visibility
 from shutterbox.entrypoints.api.conditional import http_date, not_modified, parse_single_range
-from shutterbox.entrypoints.api.deps import OptionalUser, ServicesDep
+from shutterbox.entrypoints.api.deps import ServicesDep, request_user
+from shutterbox.entrypoints.api.local_files import local_file_response
 from shutterbox.entrypoints.http.middleware.egress_metering import MeteredRoute
+from shutterbox.ports.metadata import VariantFiles
 from shutterbox.services.delivery.media_urls import HASH_CHARS
 from shutterbox.services.images import lookup
 from shutterbox.services.storage import restores
@@ -80,66 +83,113 @@ async def read_media(
     filename: str,
     request: Request,
     services: ServicesDep,
-    viewer: OptionalUser,
     range_header: Annotated[str | None, Header(alias="range")] = None,
     expires: Annotated[int | None, Query(description="Signed URLs: expiry (Unix time).")] = None,
     signature: Annotated[str | None, Query(max_length=128, description="Signed URLs.")] = None,
 ) -> Response:
+    """A variant (public ones: immutable, for every cache) or the original (its owner, or a
+    signed URL). A public variant costs one indexed look-up and no check of who asks."""
     match = _FILENAME.match(filename)
     if match is None:
         raise NotFound("no such file")
-    image = await lookup.find_image(services, image_id)
-    if image is None or image.deleted_at is not None:
-        raise NotFound("no such image")
     name = match["name"]
-    owner = viewer is not None and viewer.id == image.owner_id
-    public_file = image.visibility == Visibility.PUBLIC and name != "original"
-    cache_control = IMMUTABLE
-    if not public_file and not owner:
-        # private images and originals: the owner, or whoever holds a signed URL
-        if signature is None or expires is None:
-            raise NotFound("no such image")
-        if not services.media_urls.verify(request.url.path, expires, signature):
-            raise Forbidden("the link is invalid or has expired")
-        remaining = max(0, int(expires - time.time()))
-        cache_control = f"private, max-age={min(remaining, 3600)}"  # never past the signature
-    elif not public_file:
-        cache_control = PRIVATE
-    vary: str | None = None
     if name == "original":
+        image = await lookup.find_image(services, image_id)
+        if image is None or image.deleted_at is not None:
+            raise NotFound("no such image")
+        access = Access(image.owner_id, image.visibility, is_variant=False)
+        cache_control = await _cache_control(access, request, services, expires, signature)
         if match["ext"] is None or not image.original_sha256.startswith(match["hash"]):
             raise NotFound("no such file")
-        key, sha256 = image.original_key, image.original_sha256
-        media_type = image.original_media_type
         if not image.original_readable(utcnow()):
             return await _restore_first(services, image)
-    else:
-        jpeg = image.variant(name)
-        if jpeg is None:
-            raise NotFound("no such variant (the image may still be processing)")
-        if match["ext"] is None:  # negotiated: named by its JPEG, served in the best format
-            if not jpeg.sha256.startswith(match["hash"]):
-                raise NotFound("this URL is out of date: read the image again for the current one")
-            vary = "Accept"
-            accepted = _explicitly_accepted(request.headers.get("accept", ""))
-            chosen = jpeg
-            for fmt in _PREFERENCE:
-                alternate = image.variant(name, fmt)
-                if fmt in accepted and alternate is not None:
-                    chosen = alternate
-                    break
-        else:
-            explicit = _FORMATS_BY_EXTENSION.get(match["ext"])
-            found = image.variant(name, explicit) if explicit else None
-            if found is None or not found.sha256.startswith(match["hash"]):
-                raise NotFound("no such file, or this URL is out of date")
-            chosen = found
-        key, sha256, media_type = chosen.key, chosen.sha256, chosen.media_type
+        found = File(image.original_key, image.original_sha256, image.original_media_type)
+        return await _send(
+            services, request, found, image.created_at, cache_control, None, range_header
+        )
+    files = await lookup.variant_files(services, image_id, name)
+    if files is None or files.deleted:
+        raise NotFound("no such image")
+    access = Access(files.owner_id, files.visibility, is_variant=True)
+    cache_control = await _cache_control(access, request, services, expires, signature)
+    chosen, vary = _choose(files, match["hash"], match["ext"], request.headers.get("accept", ""))
+    found = File(chosen.key, chosen.sha256, chosen.media_type)
+    return await _send(
+        services, request, found, files.last_modified, cache_control, vary, range_header
+    )
 
-    last_modified = image.processed_at if name != "original" else image.created_at
-    last_modified = last_modified or image.created_at
+
+@dataclass(frozen=True)
+class Access:
+    owner_id: int
+    visibility: Visibility
+    is_variant: bool
+
+
+@dataclass(frozen=True)
+class File:
+    key: str
+    sha256: str
+    media_type: str
+
+
+async def _cache_control(
+    access: Access,
+    request: Request,
+    services: ServicesDep,
+    expires: int | None,
+    signature: str | None,
+) -> str:
+    """Who may have the file, as a Cache-Control value; NotFound or Forbidden for anyone
+    else. Public variants: everyone and every cache. Private images and originals: the
+    owner (never cached), or whoever holds a signed URL (cached privately, never past it)."""
+    if access.visibility == Visibility.PUBLIC and access.is_variant:
+        return IMMUTABLE
+    viewer = await request_user(request, services)
+    if viewer is not None and viewer.id == access.owner_id:
+        return PRIVATE
+    if signature is None or expires is None:
+        raise NotFound("no such image")
+    if not services.media_urls.verify(request.url.path, expires, signature):
+        raise Forbidden("the link is invalid or has expired")
+    remaining = max(0, int(expires - time.time()))
+    return f"private, max-age={min(remaining, 3600)}"
+
+
+def _choose(
+    files: VariantFiles, wanted_hash: str, extension: str | None, accept: str
+) -> tuple[Variant, str | None]:
+    """The file a variant URL names, and the Vary header its answer needs."""
+    jpeg = files.formats.get("jpeg")
+    if jpeg is None:
+        raise NotFound("no such variant (the image may still be processing)")
+    if extension is None:  # negotiated: named by its JPEG, served in the best format
+        if not jpeg.sha256.startswith(wanted_hash):
+            raise NotFound("this URL is out of date: read the image again for the current one")
+        accepted = _explicitly_accepted(accept)
+        for fmt in _PREFERENCE:
+            alternate = files.formats.get(fmt)
+            if fmt in accepted and alternate is not None:
+                return alternate, "Accept"
+        return jpeg, "Accept"
+    explicit = _FORMATS_BY_EXTENSION.get(extension)
+    found = files.formats.get(explicit) if explicit else None
+    if found is None or not found.sha256.startswith(wanted_hash):
+        raise NotFound("no such file, or this URL is out of date")
+    return found, None
+
+
+async def _send(
+    services: ServicesDep,
+    request: Request,
+    found: File,
+    last_modified: datetime,
+    cache_control: str,
+    vary: str | None,
+    range_header: str | None,
+) -> Response:
     headers = {
-        "etag": f'"{sha256}"',
+        "etag": f'"{found.sha256}"',
         "last-modified": http_date(last_modified),
         "cache-control": cache_control,
         "x-content-type-options": "nosniff",
@@ -147,12 +197,12 @@ async def read_media(
     }
     if vary:
         headers["vary"] = vary
-    if not_modified(dict(request.headers), headers["etag"], last_modified):
+    if not_modified(request.headers, headers["etag"], last_modified):
         return Response(status_code=304, headers=headers)
 
     redirect_seconds = services.settings.media_redirect_seconds
     if redirect_seconds and request.method == "GET":
-        signed = await services.store.presign_get(key, timedelta(seconds=redirect_seconds))
+        signed = await services.store.presign_get(found.key, timedelta(seconds=redirect_seconds))
         if signed is not None:  # the store serves the bytes; the redirect must not outlive it
             return Response(
                 status_code=307,
@@ -161,12 +211,11 @@ async def read_media(
                     "cache-control": f"private, max-age={max(1, redirect_seconds // 2)}",
                 },
             )
-    path = services.store.local_path(key)
+    path = services.store.local_path(found.key)
     if path is not None:
-        # Starlette sends the file with sendfile and handles Range, If-Range and HEAD.
-        return FileResponse(path, media_type=media_type, headers=headers)
+        return await local_file_response(path, found.media_type, headers, request)
     return await _ranged_from_store(
-        services, key, media_type, headers, range_header, request.method == "HEAD"
+        services, found.key, found.media_type, headers, range_header, request.method == "HEAD"
     )
 
 
