@@ -22,12 +22,14 @@ _session_cookie = APIKeyCookie(
 )
 
 
-def get_state(request: Request) -> AppState:
+# Dependencies are ``async def`` even when they never wait: FastAPI runs a plain ``def`` in a
+# worker thread, a thread hop per request for a dictionary look-up.
+async def get_state(request: Request) -> AppState:
     """The running application's state."""
     return app_state(request.app)
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
     return app_state(request.app).services
 
 
