@@ -139,6 +139,7 @@ async def test_an_image_through_its_life(metadata: Metadata):
             "jpeg": ready.variants["thumb"],
             "webp": ready.alternates["webp"]["thumb"],
         }
+        assert await metadata.variant_files(image.id, "thumb") == thumb  # the media path's way
         medium = await tx.images.variant_files(image.id, "medium")
         assert medium is not None and medium.formats == {}
         assert await tx.images.variant_files("nope", "thumb") is None
@@ -161,6 +162,8 @@ async def test_an_image_through_its_life(metadata: Metadata):
     async with metadata.read() as tx:
         gone = await tx.images.variant_files(image.id, "thumb")
         assert gone is not None and gone.deleted and gone.visibility == Visibility.PRIVATE
+        assert await metadata.variant_files(image.id, "thumb") == gone
+        assert await metadata.variant_files("nope", "thumb") is None
         assert await tx.images.find_duplicate(alice.id, image.original_sha256) is None
         trash = await tx.images.list_trash(alice.id, limit=10, cursor=None)
         assert [i.id for i in trash] == [image.id]

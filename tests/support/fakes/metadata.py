@@ -515,5 +515,8 @@ class FakeMetadata:
     async def close(self) -> None:
         return None
 
+    async def variant_files(self, image_id: str, name: str) -> VariantFiles | None:
+        return await FakeImages(self.state).variant_files(image_id, name)
+
     async def ping(self) -> None:
         return None

@@ -6,14 +6,17 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shutterbox.adapters.db.engine import Database
+from shutterbox.adapters.db.inline_reads import InlineSqliteReads
 from shutterbox.adapters.db.repositories.bill import SqlBill
 from shutterbox.adapters.db.repositories.egress import SqlEgress
 from shutterbox.adapters.db.repositories.follows import SqlFollows
@@ -21,6 +24,7 @@ from shutterbox.adapters.db.repositories.images import SqlImages
 from shutterbox.adapters.db.repositories.scrub import ScrubRepository
 from shutterbox.adapters.db.repositories.uploads import SqlUploads
 from shutterbox.adapters.db.repositories.users import SqlUsers
+from shutterbox.ports.metadata import VariantFiles
 
 
 class SqlTransaction:
@@ -39,10 +43,12 @@ class SqlTransaction:
 class SqlMetadata:
     """``Metadata`` on a ``Database``."""
 
-    failures: tuple[type[Exception], ...] = (SQLAlchemyError,)
+    failures: tuple[type[Exception], ...] = (SQLAlchemyError, sqlite3.Error)
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        database = make_url(db.url).database
+        self._inline = InlineSqliteReads(database) if db.is_sqlite and database else None
 
     @property
     def dialect(self) -> str:
@@ -58,11 +64,19 @@ class SqlMetadata:
         async with self.db.writer.begin() as conn:
             yield SqlTransaction(conn)
 
+    async def variant_files(self, image_id: str, name: str) -> VariantFiles | None:
+        if self._inline is not None:
+            return self._inline.variant_files(image_id, name)
+        async with self.read() as tx:
+            return await tx.images.variant_files(image_id, name)
+
     async def ping(self) -> None:
         async with self.db.reader.connect() as conn:
             await conn.execute(text("SELECT 1"))
 
     async def close(self) -> None:
+        if self._inline is not None:
+            self._inline.close()
         await self.db.dispose()
 
     def scrub_queries(self) -> ScrubRepository:

@@ -18,8 +18,7 @@ async def find_image(services: Services, image_id: str) -> Image | None:
 
 async def variant_files(services: Services, image_id: str, name: str) -> VariantFiles | None:
     """What serving a variant needs (one indexed look-up); None if there is no such image."""
-    async with services.metadata.read() as tx:
-        return await tx.images.variant_files(image_id, name)
+    return await services.metadata.variant_files(image_id, name)
 
 
 async def find_user(services: Services, username: str) -> User | None:
