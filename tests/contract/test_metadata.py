@@ -330,3 +330,19 @@ async def test_egress_and_the_bill(metadata: Metadata):
         T0 + timedelta(minutes=1),
         1,
     )
+
+
+async def test_quick_reads_see_every_commit_and_run_beside_writes(metadata: Metadata):
+    """``quick_read`` (on SQLite: on the event loop, through another driver) reads what the
+    last commit wrote, and a quick read held open does not stop a write."""
+    alice = await _user(metadata, "alice")
+    async with metadata.quick_read() as tx:
+        assert await tx.images.feed(limit=5, cursor=None) == []
+        await _ready(metadata, _image(alice, 1))  # a write while the quick read is open
+    async with metadata.quick_read() as tx:
+        assert [i.id for i in await tx.images.feed(limit=5, cursor=None)] == ["img0001"]
+        assert await tx.users.by_name("alice") == alice
+    async with metadata.write() as tx:
+        await tx.images.mark_deleted("img0001", T0)
+    async with metadata.quick_read() as tx:
+        assert await tx.images.feed(limit=5, cursor=None) == []

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import copy
 from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
@@ -497,6 +497,9 @@ class FakeMetadata:
     @asynccontextmanager
     async def read(self) -> AsyncIterator[FakeTransaction]:
         yield FakeTransaction(self.state)
+
+    def quick_read(self) -> AbstractAsyncContextManager[FakeTransaction]:
+        return self.read()
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[FakeTransaction]:

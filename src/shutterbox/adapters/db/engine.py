@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine.url import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -23,12 +23,17 @@ class Database:
     writer: AsyncEngine
     reader: AsyncEngine
     url: str
+    # SQLite only: the same file through the standard library's driver, for bounded reads
+    # run on the event loop itself (``SqlMetadata.quick_read``).
+    inline_reader: Engine | None = None
 
     @property
     def is_sqlite(self) -> bool:
         return self.writer.dialect.name == "sqlite"
 
     async def dispose(self) -> None:
+        if self.inline_reader is not None:
+            self.inline_reader.dispose()
         await self.writer.dispose()
         if self.reader is not self.writer:
             await self.reader.dispose()
@@ -36,21 +41,34 @@ class Database:
 
 def _sqlite_engine(url: str, begin: str, **pool: Any) -> AsyncEngine:
     engine = create_async_engine(url, connect_args={"timeout": 30}, **pool)
+    _tune_sqlite(engine.sync_engine, begin)
+    return engine
 
-    @event.listens_for(engine.sync_engine, "connect")
+
+def _tune_sqlite(engine: Engine, begin: str, busy_ms: int = 30000) -> None:
+    @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")  # a commit survives power loss
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         conn.exec_driver_sql(begin)
 
+
+def _inline_sqlite_reader(url: str) -> Engine:
+    """Reads that never leave the event loop's thread: a pool that never makes a caller
+    wait (an open read transaction may span an ``await``, so several can be open)."""
+    parsed = make_url(url).set(drivername="sqlite")
+    engine = create_engine(
+        parsed, connect_args={"check_same_thread": False}, pool_size=4, max_overflow=-1
+    )
+    _tune_sqlite(engine, "BEGIN", busy_ms=100)  # WAL readers wait only on a rare recovery
     return engine
 
 
@@ -68,6 +86,6 @@ def open_database(url: str) -> Database:
             url, "BEGIN IMMEDIATE", pool_size=1, max_overflow=0, pool_timeout=60
         )
         reader = _sqlite_engine(url, "BEGIN")
-        return Database(writer=writer, reader=reader, url=url)
+        return Database(writer, reader, url, inline_reader=_inline_sqlite_reader(url))
     engine = create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
     return Database(writer=engine, reader=engine, url=url)

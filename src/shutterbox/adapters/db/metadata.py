@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import cast
 
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -16,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shutterbox.adapters.db.engine import Database
+from shutterbox.adapters.db.inline_connection import InlineConnection
 from shutterbox.adapters.db.inline_reads import InlineSqliteReads
 from shutterbox.adapters.db.repositories.bill import SqlBill
 from shutterbox.adapters.db.repositories.egress import SqlEgress
@@ -58,6 +60,18 @@ class SqlMetadata:
     async def read(self) -> AsyncIterator[SqlTransaction]:
         async with self.db.reader.connect() as conn:
             yield SqlTransaction(conn)
+
+    @asynccontextmanager
+    async def quick_read(self) -> AsyncIterator[SqlTransaction]:
+        """``read()`` for bounded queries (a page of a list): on SQLite it runs on the event
+        loop's thread (``inline_connection.py``), elsewhere it is ``read()``."""
+        inline = self.db.inline_reader
+        if inline is None:
+            async with self.read() as tx:
+                yield tx
+            return
+        with inline.connect() as conn:
+            yield SqlTransaction(cast(AsyncConnection, InlineConnection(conn)))
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[SqlTransaction]:

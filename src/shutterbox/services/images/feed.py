@@ -41,7 +41,7 @@ def decode_cursor(cursor: str | None) -> tuple[datetime, str] | None:
 
 async def _page(services: Services, limit: int, cursor: str | None, **filters: object) -> Page:
     position = decode_cursor(cursor)
-    async with services.metadata.read() as tx:
+    async with services.metadata.quick_read() as tx:  # one index seek, and the variants
         items = await tx.images.feed(
             limit=limit + 1,
             cursor=position,
@@ -59,7 +59,7 @@ async def public_feed(services: Services, limit: int, cursor: str | None) -> Pag
 async def user_images(
     services: Services, username: str, viewer: User | None, limit: int, cursor: str | None
 ) -> Page:
-    async with services.metadata.read() as tx:
+    async with services.metadata.quick_read() as tx:
         owner = await tx.users.by_name(username.lower())
     if owner is None:
         raise NotFound(f"no user called {username!r}")
