@@ -41,7 +41,7 @@ VARIANTS_BY_SIZE = tuple(sorted(VARIANT_SPECS, key=lambda spec: spec.max_side))
 VARIANT_NAMES = tuple(spec.name for spec in VARIANTS_BY_SIZE)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a page builds a hundred of them
 class Variant:
     name: str
     key: str

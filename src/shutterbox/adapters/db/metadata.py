@@ -64,14 +64,14 @@ class SqlMetadata:
     @asynccontextmanager
     async def quick_read(self) -> AsyncIterator[SqlTransaction]:
         """``read()`` for bounded queries (a page of a list): on SQLite it runs on the event
-        loop's thread (``inline_connection.py``), elsewhere it is ``read()``."""
+        loop's thread (``inline_connection.py``); elsewhere it is ``read()``."""
         inline = self.db.inline_reader
-        if inline is None:
-            async with self.read() as tx:
-                yield tx
+        if inline is not None:
+            with inline.connect() as conn:
+                yield SqlTransaction(cast(AsyncConnection, InlineConnection(conn)))
             return
-        with inline.connect() as conn:
-            yield SqlTransaction(cast(AsyncConnection, InlineConnection(conn)))
+        async with self.read() as tx:
+            yield tx
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[SqlTransaction]:

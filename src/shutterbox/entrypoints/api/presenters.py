@@ -7,10 +7,10 @@ answer one image, and a test checks that both agree with the schema."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic_core import to_json
 from starlette.responses import Response
 
 from shutterbox.clock import utcnow
@@ -119,5 +119,4 @@ def page_response(
 ) -> Response:
     """An ``ImagePage`` answer, written straight to JSON."""
     page = {"items": [image_json(i, viewer, urls) for i in images], "next_cursor": next_cursor}
-    body = json.dumps(page, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-    return Response(body.encode(), media_type="application/json")
+    return Response(to_json(page), media_type="application/json")  # pydantic's own encoder

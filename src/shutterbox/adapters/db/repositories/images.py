@@ -34,7 +34,7 @@ class SqlImages(ImageUpkeep):
             return []
         by_image: dict[str, list[Variant]] = {row.id: [] for row in rows}
         found = await self.conn.execute(VARIANTS_OF, {"image_ids": list(by_image)})
-        for image_id, *fields in found:
+        for image_id, *fields in found.all():  # fetched at once, not a row per call
             by_image[image_id].append(Variant(*fields))
         return [image_from_row(row, by_image[row.id]) for row in rows]
 
