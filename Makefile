@@ -32,6 +32,8 @@ bench: install  ## benchmarks; results go to docs/benchmarks.md
 	$(BIN)/python -m bench.pipeline
 	$(BIN)/python -m bench.scaled
 	$(BIN)/python -m bench.edge
+	$(BIN)/python -m bench.media
+	$(BIN)/python -m bench.feed
 	$(BIN)/python -m bench.load
 
 clean:

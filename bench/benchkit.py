@@ -1,6 +1,6 @@
 """Shared pieces of the benchmark scripts: test pictures, the Pillow baseline for variants,
 statistics, tables and the results page, uploads over HTTP, and server processes (started with
-the test harness's `tests.support.processes`).
+the test harness's `tests.support.processes`: shutterbox, nginx serving files statically).
 
 Not a benchmark itself. The benchmarks are modules of the `bench` package, run from the
 repository root as `python -m bench.<name>`, so `bench` and `tests` import as packages.
@@ -11,13 +11,20 @@ from __future__ import annotations
 import argparse
 import contextlib
 import fcntl
+import grp
 import io
 import math
 import os
 import platform
+import pwd
+import re
+import shutil
+import signal
 import statistics
+import subprocess
 import sys
-from collections.abc import Callable, Iterator, Sequence
+import tempfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
@@ -325,9 +332,88 @@ def sign_up(base_url: str, username: str, password: str) -> str:
     with httpx.Client(base_url=base_url, timeout=30.0) as client:
         created = client.post("/api/v1/users", json={"username": username, "password": password})
         created.raise_for_status()
+    return log_in(base_url, username, password)
+
+
+def log_in(base_url: str, username: str, password: str) -> str:
+    """A bearer token for an existing user of a running server."""
+    with httpx.Client(base_url=base_url, timeout=30.0) as client:
         token = client.post("/api/v1/auth/token", data={"username": username, "password": password})
         token.raise_for_status()
         return str(token.json()["access_token"])
+
+
+# HTTP load with wrk ---------------------------------------------------------------------------
+
+_WRK_UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}
+
+
+@dataclass(frozen=True)
+class WrkResult:
+    """What one `wrk --latency` run measured: latency percentiles in seconds (from wrk's
+    histogram), requests per second, and the requests that went wrong."""
+
+    p50: float
+    p99: float
+    requests_per_second: float
+    requests: int
+    bad_status: int  # answers that were not 2xx or 3xx
+    socket_errors: int  # connect, read and write errors, and timeouts
+
+
+def parse_wrk(output: str) -> WrkResult:
+    """The numbers of wrk's report (run with ``--latency``)."""
+
+    def found(pattern: str) -> re.Match[str] | None:
+        return re.search(pattern, output, re.MULTILINE)
+
+    def latency(percent: int) -> float:
+        match = found(rf"^\s*{percent}(?:\.0+)?%\s+([\d.]+)(us|ms|s|m)\s*$")
+        if match is None:
+            raise ValueError(f"no {percent}% latency in wrk's report:\n{output}")
+        return float(match[1]) * _WRK_UNITS[match[2]]
+
+    rate = found(r"^Requests/sec:\s+([\d.]+)")
+    total = found(r"^\s*(\d+) requests in ")
+    if rate is None or total is None:
+        raise ValueError(f"no request rate in wrk's report:\n{output}")
+    bad = found(r"Non-2xx or 3xx responses:\s+(\d+)")
+    sockets = found(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)")
+    return WrkResult(
+        p50=latency(50),
+        p99=latency(99),
+        requests_per_second=float(rate[1]),
+        requests=int(total[1]),
+        bad_status=int(bad[1]) if bad else 0,
+        socket_errors=sum(int(n) for n in sockets.groups()) if sockets else 0,
+    )
+
+
+def run_wrk(
+    url: str,
+    *,
+    seconds: float,
+    threads: int = 2,
+    connections: int = 4,
+    headers: Mapping[str, str] | None = None,
+) -> WrkResult:
+    """Load ``url`` with wrk for ``seconds`` (closed loop: ``connections`` requests in flight
+    over ``threads`` threads) and return what it measured."""
+    command = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{max(1, round(seconds))}s",
+        "--latency",
+    ]
+    for name, value in (headers or {}).items():
+        command += ["-H", f"{name}: {value}"]
+    done = subprocess.run(
+        [*command, url], capture_output=True, text=True, timeout=seconds + 60, check=False
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr or done.stdout}")
+    return parse_wrk(done.stdout)
 
 
 # Server processes -----------------------------------------------------------------------------
@@ -383,3 +469,100 @@ def stack() -> Iterator[list[ManagedProcess]]:
         for item in reversed(started):
             with contextlib.suppress(Exception):
                 item.stop()
+
+
+@contextlib.contextmanager
+def run_directory(prefix: str) -> Iterator[Path]:
+    """A new directory for one run under bench/.work/ (on the same disk as the repository),
+    removed at the end, also when the run fails."""
+    WORK_DIR.mkdir(parents=True, exist_ok=True)
+    path = Path(tempfile.mkdtemp(prefix=f"{prefix}-", dir=WORK_DIR))
+    print(f"run directory: {relative(path)}", flush=True)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def exit_on_sigterm() -> None:
+    """Leave through the normal exits on SIGTERM too, so that the clean-up (servers stopped,
+    run directory removed) also runs when the script is terminated."""
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+
+
+def system_binary(name: str) -> str | None:
+    """``name`` on PATH or in the sbin directories (where Debian puts varnishd and nginx;
+    they are not always on a user's PATH)."""
+    return shutil.which(name) or shutil.which(name, path="/usr/sbin:/usr/local/sbin")
+
+
+_VERSION_FLAGS = {"Varnish": ("varnishd", "-V"), "nginx": ("nginx", "-v"), "wrk": ("wrk", "-v")}
+
+
+def tool_versions(*names: str) -> str:
+    """The versions of the tools of ``names`` (keys of ``_VERSION_FLAGS``) that are installed,
+    as in "Varnish 7.1.1, nginx 1.22.1"."""
+    parts = []
+    for name in names:
+        binary, flag = _VERSION_FLAGS[name]
+        found = system_binary(binary)
+        if found is None:
+            continue
+        out = subprocess.run([found, flag], capture_output=True, text=True, check=False)
+        version = re.search(r"\d+(?:\.\d+)+", out.stdout + out.stderr)
+        parts.append(f"{name} {version.group(0) if version else 'unknown'}")
+    return ", ".join(parts)
+
+
+NGINX_CONF = """user {user} {group};  # ignored unless run as root: the workers can read run_dir
+worker_processes auto;
+daemon off;
+pid nginx.pid;
+error_log stderr warn;
+
+events {{
+    worker_connections 1024;
+}}
+
+http {{
+    default_type application/octet-stream;
+    types {{ image/jpeg jpg; }}
+    sendfile on;
+    tcp_nopush on;
+    access_log off;
+    client_body_temp_path client_body_temp;
+    proxy_temp_path proxy_temp;
+    fastcgi_temp_path fastcgi_temp;
+    uwsgi_temp_path uwsgi_temp;
+    scgi_temp_path scgi_temp;
+
+    server {{
+        listen 127.0.0.1:{port};
+        root {root};
+    }}
+}}
+"""
+
+
+def nginx_static(run_dir: Path, root: Path, ready_path: str) -> tuple[ManagedProcess, str]:
+    """nginx in the foreground on a free port serving the files under ``root`` statically
+    (sendfile, no access log, a worker per CPU), its config and files in ``run_dir/nginx``.
+    Not started yet; ready when ``ready_path`` answers 200. Returns (process, its URL)."""
+    binary = system_binary("nginx")
+    if binary is None:
+        raise RuntimeError("nginx is not installed")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    prefix = run_dir / "nginx"
+    prefix.mkdir()
+    conf = prefix / "nginx.conf"
+    user, group = pwd.getpwuid(os.getuid()).pw_name, grp.getgrgid(os.getgid()).gr_name
+    conf.write_text(NGINX_CONF.format(user=user, group=group, port=port, root=root))
+    command = [binary, "-p", str(prefix), "-e", "stderr", "-c", str(conf)]
+    nginx = ManagedProcess(
+        "nginx",
+        command,
+        log_path=prefix / "nginx.log",
+        ready=http_ok(f"{url}{ready_path}", timeout=2.0),
+    )
+    return nginx, url

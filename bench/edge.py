@@ -1,31 +1,23 @@
 """The Varnish edge in front of a real `shutterbox serve`: the hit ratio and the origin traffic
-saved on a Zipf-distributed replay, and variant-serving throughput against baselines.
+saved on a Zipf-distributed replay.
 
 Starts `shutterbox serve --workers 2`, uploads 2,000 small distinct JPEGs and waits until
 their variants are ready, then starts varnishd with a copy of deploy/varnish/shutterbox.vcl
 in front of it and replays 10,000 GETs of `thumb` variants, the image drawn from a seeded
-Zipf distribution, twice (cold cache, then warm). Then it measures GETs of one variant per
-second from the origin against a bare Starlette `FileResponse` of the same file, and from
-Varnish (cache hits) against nginx serving the same file statically.
+Zipf distribution, twice (cold cache, then warm). The throughput of the origin's media
+route and of a Varnish hit, against their baselines, is measured with wrk by `bench/media.py`.
 
-Run from the repository root: `python -m bench.edge` (needs the `bench` and `test` extras,
-varnishd and nginx).
+Run from the repository root: `python -m bench.edge` (needs the `bench` and `test` extras and
+varnishd).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import grp
 import io
-import os
-import pwd
 import random
-import shutil
-import signal
-import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
@@ -39,19 +31,19 @@ from PIL import Image
 
 from bench import benchkit
 from bench.benchkit import (
-    WORK_DIR,
     argument_parser,
     environment_lines,
+    exit_on_sigterm,
     fail,
     markdown_table,
     publish,
-    ratio,
-    relative,
+    run_directory,
     shutterbox_serve,
     stack,
+    system_binary,
+    tool_versions,
 )
-from tests.support.ports import free_port
-from tests.support.processes import ManagedProcess, http_ok
+from tests.support.processes import ManagedProcess
 from tests.support.varnish import Varnish, render_vcl
 
 SECTION = "edge"
@@ -65,100 +57,14 @@ ASSUMED_HIT_RATIO = 0.95  # the scenario of docs/scaling.md
 
 T = TypeVar("T")
 
-BARE_APP = '''"""A bare Starlette app answering every /media/ path with one file."""
-
-import os
-import pwd
-
-from starlette.applications import Starlette
-from starlette.responses import FileResponse
-from starlette.routing import Route
-
-FILE = os.environ["BENCH_EDGE_FILE"]
-
-
-async def media(request):
-    return FileResponse(FILE, media_type="image/jpeg")
-
-
-app = Starlette(routes=[Route("/media/{rest:path}", media)])
-'''
-
-NGINX_CONF = """user {user} {group};  # ignored unless run as root: the workers can read run_dir
-worker_processes auto;
-daemon off;
-pid nginx.pid;
-error_log stderr warn;
-
-events {{
-    worker_connections 1024;
-}}
-
-http {{
-    default_type application/octet-stream;
-    types {{ image/jpeg jpg; }}
-    sendfile on;
-    tcp_nopush on;
-    access_log off;
-    client_body_temp_path client_body_temp;
-    proxy_temp_path proxy_temp;
-    fastcgi_temp_path fastcgi_temp;
-    uwsgi_temp_path uwsgi_temp;
-    scgi_temp_path scgi_temp;
-
-    server {{
-        listen 127.0.0.1:{port};
-        root {root};
-    }}
-}}
-"""
-
-
 # Processes -----------------------------------------------------------------------------------
 
 
 def start_origin(run_dir: Path, workers: int) -> tuple[ManagedProcess, str]:
-    return shutterbox_serve(run_dir / "data", run_dir / "origin.log", workers=workers)
-
-
-def start_bare_app(run_dir: Path, file: Path, path: str) -> tuple[ManagedProcess, str]:
-    """Uvicorn with the same settings as `shutterbox serve` (log level info, access log on),
-    in front of a Starlette app that only sends ``file``; ready when ``path`` answers."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    (run_dir / "bare_app.py").write_text(BARE_APP)
-    env = {**os.environ, "BENCH_EDGE_FILE": str(file)}
-    command = [
-        sys.executable,
-        *("-m", "uvicorn", "--app-dir", str(run_dir), "bare_app:app"),
-        *("--host", "127.0.0.1", "--port", str(port), "--log-level", "info"),
-    ]
-    bare = ManagedProcess(
-        "bare Starlette",
-        command,
-        log_path=run_dir / "bare.log",
-        env=env,
-        ready=http_ok(f"{url}{path}", timeout=2.0),
+    """The origin, without the per-user upload limit (2,000 uploads in about 30 s)."""
+    return shutterbox_serve(
+        run_dir / "data", run_dir / "origin.log", workers=workers, upload_rate=""
     )
-    return bare, url
-
-
-def start_nginx(run_dir: Path, root: Path, path: str) -> tuple[ManagedProcess, str]:
-    binary = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
-    if binary is None:
-        raise RuntimeError("nginx is not installed")
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    prefix = run_dir / "nginx"
-    prefix.mkdir()
-    conf = prefix / "nginx.conf"
-    user, group = pwd.getpwuid(os.getuid()).pw_name, grp.getgrgid(os.getgid()).gr_name
-    conf.write_text(NGINX_CONF.format(user=user, group=group, port=port, root=root))
-    command = [binary, "-p", str(prefix), "-e", "stderr", "-c", str(conf)]
-    nginx = ManagedProcess(
-        "nginx", command, log_path=prefix / "nginx.log", ready=http_ok(f"{url}{path}", timeout=2.0)
-    )
-    return nginx, url
 
 
 # Pictures and uploads ------------------------------------------------------------------------
@@ -310,38 +216,6 @@ async def replay(base_url: str, trace: list[str], concurrency: int) -> Replay:
     return Replay(len(trace), sizes["total"], cache, sizes["origin"], wall)
 
 
-# Throughput ----------------------------------------------------------------------------------
-
-
-async def hammer(url: str, count: int, concurrency: int) -> float:
-    """Seconds for ``count`` GETs of ``url``, ``concurrency`` at a time, over connections
-    opened (and warmed) before the clock starts."""
-    async with httpx.AsyncClient(
-        limits=httpx.Limits(max_connections=concurrency), timeout=60.0
-    ) as client:
-
-        async def fetch(_: int) -> None:
-            response = await client.get(url)
-            if response.status_code != 200 or not response.content:
-                raise RuntimeError(f"GET {url} answered {response.status_code}")
-
-        await _for_each(range(concurrency * 4), concurrency, fetch)
-        started = time.perf_counter()
-        await _for_each(range(count), concurrency, fetch)
-        return time.perf_counter() - started
-
-
-def throughput(targets: dict[str, str], count: int, concurrency: int) -> dict[str, float]:
-    """Requests per second per target: two rounds of ``count / 2`` requests each, the second
-    in the reverse order, so that drift in the machine's load weighs on every target."""
-    seconds = dict.fromkeys(targets, 0.0)
-    names = list(targets)
-    for order in (names, names[::-1]):
-        for name in order:
-            seconds[name] += asyncio.run(hammer(targets[name], count // 2, concurrency))
-    return {name: (count // 2 * 2) / seconds[name] for name in names}
-
-
 # Reporting -----------------------------------------------------------------------------------
 
 
@@ -371,23 +245,6 @@ def replay_table(passes: list[tuple[str, Replay]]) -> str:
     return markdown_table(headers, rows)
 
 
-def throughput_table(rates: dict[str, float], labels: dict[str, str]) -> str:
-    rows = [[labels[name], f"{rate:,.0f}"] for name, rate in rates.items()]
-    return markdown_table(["Server (same file, same client)", "Req/s"], rows)
-
-
-def ratio_table(rates: dict[str, float]) -> str:
-    rows = [
-        [
-            "shutterbox origin / bare Starlette FileResponse",
-            ratio(rates["origin"] / rates["starlette"]),
-        ],
-        ["Varnish (cache hit) / nginx static", ratio(rates["varnish"] / rates["nginx"])],
-        ["Varnish (cache hit) / shutterbox origin", ratio(rates["varnish"] / rates["origin"])],
-    ]
-    return markdown_table(["Ratio (req/s)", "Value"], rows)
-
-
 # The run -------------------------------------------------------------------------------------
 
 
@@ -399,8 +256,6 @@ class Results:
     ready: float
     distinct: int
     passes: list[tuple[str, Replay]]
-    variant_bytes: int
-    rates: dict[str, float]
 
 
 def run(args: argparse.Namespace, run_dir: Path) -> Results:
@@ -428,32 +283,6 @@ def run(args: argparse.Namespace, run_dir: Path) -> Results:
             print(f"{label}: hit ratio {result.hit_ratio:.1%}, {dict(result.cache)}", flush=True)
             passes.append((label, result))
 
-        # One fixed variant: the most requested one of the trace.
-        path = Counter(trace).most_common(1)[0][0]
-        data = httpx.get(f"{origin_url}{path}", timeout=30.0).content
-        static_root = run_dir / "static"
-        file = static_root / path.lstrip("/")
-        file.parent.mkdir(parents=True)
-        file.write_bytes(data)
-
-        bare, bare_url = start_bare_app(run_dir, file, path)
-        started.append(bare)
-        bare.start(START_TIMEOUT_SECONDS)
-        nginx, nginx_url = start_nginx(run_dir, static_root, path)
-        started.append(nginx)
-        nginx.start(START_TIMEOUT_SECONDS)
-        for url in (f"{bare_url}{path}", f"{nginx_url}{path}", f"{edge.url}{path}"):
-            if httpx.get(url, timeout=10.0).content != data:
-                raise RuntimeError(f"{url} does not answer the origin's bytes")
-
-        targets = {
-            "origin": f"{origin_url}{path}",
-            "starlette": f"{bare_url}{path}",
-            "varnish": f"{edge.url}{path}",
-            "nginx": f"{nginx_url}{path}",
-        }
-        rates = throughput(targets, args.throughput_requests, args.concurrency)
-        print(", ".join(f"{k} {v:,.0f} req/s" for k, v in rates.items()), flush=True)
     return Results(
         images=len(pictures),
         picture_bytes=sum(map(len, pictures)),
@@ -461,32 +290,12 @@ def run(args: argparse.Namespace, run_dir: Path) -> Results:
         ready=ready,
         distinct=len(set(trace)),
         passes=passes,
-        variant_bytes=len(data),
-        rates=rates,
     )
-
-
-def versions() -> str:
-    parts = []
-    for name, command in (("Varnish", ["varnishd", "-V"]), ("nginx", ["nginx", "-v"])):
-        binary = shutil.which(command[0]) or shutil.which(command[0], path="/usr/sbin")
-        if binary is None:
-            continue
-        out = subprocess.run([binary, command[1]], capture_output=True, text=True, check=False)
-        text = (out.stdout + out.stderr).strip().splitlines()[0]
-        parts.append(f"{name} {text.split('-', 1)[-1].split('/')[-1].split()[0]}")
-    return ", ".join(parts)
 
 
 def report(args: argparse.Namespace, results: Results) -> str:
     cold = results.passes[0][1]
     ceiling = 1 - results.distinct / args.requests
-    labels = {
-        "origin": "shutterbox origin (`serve`, FileResponse via the media route)",
-        "starlette": "bare Starlette `FileResponse` under uvicorn",
-        "varnish": "Varnish, cache hit",
-        "nginx": "nginx, static file",
-    }
     return "\n".join(
         [
             "## Edge cache (Varnish) in front of the origin",
@@ -494,11 +303,12 @@ def report(args: argparse.Namespace, results: Results) -> str:
             "`python -m bench.edge`: a real `shutterbox serve --workers "
             f"{args.workers}` with {results.images:,} small distinct JPEGs "
             f"(96x64 to 160x120, {results.picture_bytes / 1e6:.1f} MB in all), behind "
-            "varnishd running a copy of `deploy/varnish/shutterbox.vcl`. Client, origin, "
-            "Varnish and nginx share the machine.",
+            "varnishd running a copy of `deploy/varnish/shutterbox.vcl`. Client, origin and "
+            "Varnish share the machine. The throughput of the origin and of Varnish hits, "
+            "measured with wrk: `bench/media.py`.",
             "",
             *environment_lines(extra_packages=("httpx2", "starlette", "uvicorn")),
-            f"- {versions()}",
+            f"- {tool_versions('Varnish')}",
             f"- Setup: {results.images:,} uploads at concurrency {args.upload_concurrency} "
             f"took {results.uploaded:.1f} s; all variants were ready after "
             f"{results.ready:.1f} s",
@@ -522,22 +332,6 @@ def report(args: argparse.Namespace, results: Results) -> str:
             f"while cached: here {args.requests / results.images:.0f} requests per image; "
             "a long-running edge with media cached for a year sees far more, as the warm "
             "pass shows.",
-            "",
-            f"### Throughput: one variant ({results.variant_bytes:,} bytes)",
-            "",
-            f"{args.throughput_requests:,} GETs of the same URL per server at concurrency "
-            f"{args.concurrency} (two rounds of half, the second in the reverse order), with "
-            "the same asyncio httpx2 client for each. The client is Python and shares the "
-            f"{len(os.sched_getaffinity(0))} CPUs with the servers, so the fast servers "
-            "(Varnish, nginx) are likely held back by the client: their req/s are lower "
-            "bounds of what they can do, and the Varnish / nginx ratio is pulled towards "
-            "1.00x (it says that a cache hit costs about as little as a static file, not "
-            "which is faster). The shutterbox / bare Starlette ratio compares two Python "
-            "servers under the same client and is the meaningful one.",
-            "",
-            ratio_table(results.rates),
-            "",
-            throughput_table(results.rates, labels),
         ]
     )
 
@@ -554,33 +348,20 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=32, help="GETs in flight at once")
     parser.add_argument("--upload-concurrency", type=int, default=16, help="uploads in flight")
     parser.add_argument("--workers", type=int, default=2, help="the origin's workers")
-    parser.add_argument(
-        "--throughput-requests", type=int, default=3000, help="GETs per server, throughput"
-    )
     args = parser.parse_args()
-    if min(args.images, args.requests, args.concurrency, args.throughput_requests) < 2:
+    if min(args.images, args.requests, args.concurrency) < 2:
         parser.error("the counts must be at least 2")
     return args
 
 
-def _terminated(signum: int, frame: object) -> None:
-    raise SystemExit(128 + signum)  # unwinds through the clean-up below
-
-
 def main() -> int:
     args = parse_args()
-    signal.signal(signal.SIGTERM, _terminated)
-    for binary in ("varnishd", "nginx"):
-        if not (shutil.which(binary) or shutil.which(binary, path="/usr/sbin:/usr/local/sbin")):
-            fail(f"{binary} is not installed")
-            return 1
-    WORK_DIR.mkdir(parents=True, exist_ok=True)
-    run_dir = Path(tempfile.mkdtemp(prefix="edge-", dir=WORK_DIR))
-    print(f"run directory: {relative(run_dir)}", flush=True)
-    try:
+    exit_on_sigterm()
+    if system_binary("varnishd") is None:
+        fail("varnishd is not installed")
+        return 1
+    with run_directory("edge") as run_dir:
         results = run(args, run_dir)
-    finally:
-        shutil.rmtree(run_dir, ignore_errors=True)
     publish(SECTION, report(args, results), write=not args.no_write)
     return 0
 
