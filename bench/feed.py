@@ -87,7 +87,7 @@ from tests.support.servers import POSTGRES_ADMIN_URL, postgres_database, reachab
 SECTION = "feed"
 PASSWORD = "bench-password-1"
 SEED = 20_240_601
-BUILD_VERSION = 2  # bump when the generated data changes: cached databases are made again
+BUILD_VERSION = 3  # bump when the generated data changes: cached databases are made again
 CACHE_DIR = WORK_DIR / "feed"
 
 # The data -------------------------------------------------------------------------------------
@@ -130,7 +130,7 @@ IMAGE_COLUMNS = (
     *("original_bytes", "original_sha256", "original_storage_class", "created_at"),
     "processed_at",
 )
-FOLLOW_COLUMNS = ("follower_id", "followee_id", "created_at")
+FOLLOW_COLUMNS = ("follower_id", "followee_id", "created_at", "follower_name", "followee_name")
 
 
 # Generating the rows --------------------------------------------------------------------------
@@ -185,7 +185,7 @@ class Dataset:
         for user_id in range(1, self.shape.users + 1):
             joined = START - timedelta(days=rng.uniform(0, 1000))
             # Nobody logs in as them: a hash no password matches.
-            rows.append((user_id, f"user{user_id:05d}", "!", False, self.stamp(joined)))
+            rows.append((user_id, owner_name(user_id), "!", False, self.stamp(joined)))
         password_hash = PasswordHasher().hash(PASSWORD)
         for name, user_id in self.shape.reader_ids.items():
             rows.append((user_id, name, password_hash, False, self.stamp(START)))
@@ -247,8 +247,15 @@ class Dataset:
         rows: list[Row] = []
         for name, reader in self.shape.reader_ids.items():
             followed = rng.sample(candidates, min(READERS[name], len(candidates)))
-            rows.extend((reader, followee, self.stamp(START)) for followee in sorted(followed))
+            rows.extend(
+                (reader, followee, self.stamp(START), name, owner_name(followee))
+                for followee in sorted(followed)
+            )
         return rows
+
+
+def owner_name(user_id: int) -> str:
+    return f"user{user_id:05d}"
 
 
 def variant_shapes() -> list[Row]:

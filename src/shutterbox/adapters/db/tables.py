@@ -145,7 +145,13 @@ follows = Table(
     Column("follower_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
     Column("followee_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
     Column("created_at", DateTime, nullable=False),
+    # The usernames, copied (they never change): the lists of whom one follows and who follows
+    # one are in username order, each one seek of an index below.
+    Column("follower_name", String(30), nullable=False, server_default=""),
+    Column("followee_name", String(30), nullable=False, server_default=""),
     Index("ix_follows_followee", "followee_id"),
+    Index("ix_follows_following_names", "follower_id", "followee_name"),
+    Index("ix_follows_follower_names", "followee_id", "follower_name"),
 )
 
 home_timeline = Table(

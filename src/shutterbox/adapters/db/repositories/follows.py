@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -12,6 +13,10 @@ from shutterbox.adapters.db.repositories import timeline
 from shutterbox.adapters.db.tables import follows, users
 
 
+def _username(user_id: int) -> Any:
+    return select(users.c.username).where(users.c.id == user_id).scalar_subquery()
+
+
 class SqlFollows:
     """``FollowRepository`` on one connection."""
 
@@ -19,7 +24,13 @@ class SqlFollows:
         self.conn = conn
 
     async def add(self, follower_id: int, followee_id: int, created_at: datetime) -> None:
-        values = {"follower_id": follower_id, "followee_id": followee_id, "created_at": created_at}
+        values = {
+            "follower_id": follower_id,
+            "followee_id": followee_id,
+            "created_at": created_at,
+            "follower_name": _username(follower_id),
+            "followee_name": _username(followee_id),
+        }
         await self.conn.execute(upsert(self.conn, follows, values))
         await timeline.add_followee(self.conn, follower_id, followee_id)
 
@@ -54,16 +65,12 @@ class SqlFollows:
     async def people(
         self, user_id: int, *, of_followers: bool, after: str | None, limit: int
     ) -> list[str]:
-        if of_followers:
-            this_side, other_side = follows.c.followee_id, follows.c.follower_id
-        else:
-            this_side, other_side = follows.c.follower_id, follows.c.followee_id
-        query = (
-            select(users.c.username)
-            .join(follows, other_side == users.c.id)
-            .where(this_side == user_id)
-        )
+        if of_followers:  # through ix_follows_follower_names
+            this_side, name = follows.c.followee_id, follows.c.follower_name
+        else:  # through ix_follows_following_names
+            this_side, name = follows.c.follower_id, follows.c.followee_name
+        query = select(name).where(this_side == user_id)
         if after:
-            query = query.where(users.c.username > after)
-        query = query.order_by(users.c.username).limit(limit)
+            query = query.where(name > after)
+        query = query.order_by(name).limit(limit)
         return list((await self.conn.scalars(query)).all())
