@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from shutterbox.domain.errors import InvalidInput, NotFound
 from shutterbox.domain.images import Image
@@ -34,9 +34,12 @@ def decode_cursor(cursor: str | None) -> tuple[datetime, str] | None:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         at, image_id = raw.split("|", 1)
-        return datetime.fromisoformat(at), image_id
-    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+        moment = datetime.fromisoformat(at)
+        if moment.tzinfo is not None:  # a cursor made by hand: times are kept in naive UTC
+            moment = moment.astimezone(UTC).replace(tzinfo=None)
+    except (binascii.Error, ValueError, UnicodeDecodeError, OverflowError) as exc:
         raise InvalidInput("the cursor is not one this API handed out") from exc
+    return moment, image_id
 
 
 async def _page(services: Services, limit: int, cursor: str | None, **filters: object) -> Page:
