@@ -12,7 +12,6 @@ from contextlib import asynccontextmanager
 from typing import cast
 
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -49,8 +48,8 @@ class SqlMetadata:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        database = make_url(db.url).database
-        self._inline = InlineSqliteReads(database) if db.is_sqlite and database else None
+        inline = db.inline_reader
+        self._inline = InlineSqliteReads(inline) if inline is not None else None
 
     @property
     def dialect(self) -> str:
@@ -89,8 +88,6 @@ class SqlMetadata:
             await conn.execute(text("SELECT 1"))
 
     async def close(self) -> None:
-        if self._inline is not None:
-            self._inline.close()
         await self.db.dispose()
 
     def scrub_queries(self) -> ScrubRepository:
