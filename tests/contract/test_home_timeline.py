@@ -24,13 +24,9 @@ T0 = datetime(2024, 5, 1, 12, 0, 0)
 USERS = ("ann", "ben", "cat", "dan", "eve")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def sql(request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[Metadata]:
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'metadata.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    db = open_database(url)
+@pytest.fixture
+async def sql(database_url: str) -> AsyncIterator[Metadata]:
+    db = open_database(database_url)
     await upgrade_to_head(db)
     try:
         yield SqlMetadata(db)

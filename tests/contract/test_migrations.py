@@ -3,10 +3,8 @@ every migration can be undone."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -25,14 +23,6 @@ def _differences(connection: Connection) -> list[Any]:
 def _down_and_up(connection: Connection) -> None:
     command.downgrade(alembic_config(connection), "0005")
     command.upgrade(alembic_config(connection), "head")
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'schema.db'}"
-    url: str = request.getfixturevalue("postgres_url")
-    return url
 
 
 async def test_the_migrated_schema_matches_the_tables(database_url: str):

@@ -28,13 +28,9 @@ T0 = datetime(2024, 5, 1, 12, 0, 0)
 LIST_TABLES = ("images", "variants", "image_tags", "home_timeline", "follows", "users")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def database(request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[Database]:
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'plans.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    db = open_database(url)
+@pytest.fixture
+async def database(database_url: str) -> AsyncIterator[Database]:
+    db = open_database(database_url)
     await upgrade_to_head(db)
     await _populate(SqlMetadata(db))
     if not db.is_sqlite:
