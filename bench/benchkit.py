@@ -420,16 +420,25 @@ def run_wrk(
 
 
 def shutterbox_serve(
-    data_dir: Path, log_path: Path, *, workers: int, **settings: str
+    data_dir: Path, log_path: Path, *, workers: int, api_processes: int = 1, **settings: str
 ) -> tuple[ManagedProcess, str]:
-    """`shutterbox serve` on a free port with ``workers`` background workers over
-    ``data_dir`` and none of the caller's SHUTTERBOX_* variables; ``settings`` are extra
-    SHUTTERBOX_* variables (by lower-case name). Not started yet: (process, its URL)."""
+    """`shutterbox serve` on a free port with ``workers`` background workers and
+    ``api_processes`` API processes over ``data_dir`` and none of the caller's SHUTTERBOX_*
+    variables; ``settings`` are extra SHUTTERBOX_* variables (by lower-case name). Not
+    started yet: (process, its URL)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = clean_env(SHUTTERBOX_DATA_DIR=str(data_dir))
     env.update({f"SHUTTERBOX_{name.upper()}": value for name, value in settings.items()})
-    command = shutterbox_command("serve", "--port", str(port), "--workers", str(workers))
+    command = shutterbox_command(
+        "serve",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--api-processes",
+        str(api_processes),
+    )
     process = ManagedProcess(
         "shutterbox serve",
         command,

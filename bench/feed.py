@@ -3,7 +3,7 @@ PostgreSQL, measured with wrk against /healthz.
 
 For each database it builds 1,000,000 ready images over 10,000 users through the project's
 own schema (its migrations, then a bulk load and `rebuild_home_timelines`), starts
-`shutterbox serve --workers 0` on it and loads each endpoint with `wrk` (4 connections):
+`shutterbox serve --workers 0` on it (with one API process, then with two) and loads each endpoint with `wrk` (4 connections):
 `/healthz` (the baseline), the public feed's first page and a page 5,000 pages deep, a small
 and the largest user's images, a common tag's images, and the home of a user following 200
 and of one following 2,000. Reported per database: p50, p99 and requests per second of each,
@@ -714,6 +714,7 @@ class Measured:
     targets: list[Endpoint]
     runs: dict[Endpoint, list[WrkResult]]  # one result per round
     load: float  # the machine's load average when the measurement began
+    api_processes: int
 
 
 def measure(
@@ -769,26 +770,39 @@ def serve_and_measure(
     shape: Shape,
     args: argparse.Namespace,
     **settings: str,
-) -> Measured:
+) -> list[Measured]:
+    """The endpoints measured on a server with each of ``args.api_processes`` in turn."""
     facts = asyncio.run(survey(url, shape))
     targets = endpoints(facts)
-    with run_directory("feed") as run_dir:
-        process, base_url = shutterbox_serve(data_dir, run_dir / "serve.log", workers=0, **settings)
-        with running(process, STARTUP_TIMEOUT_SECONDS):
-            tokens = {name: log_in(base_url, name, PASSWORD) for name in READERS}
-            print(f"{database}: measuring {len(targets)} endpoints", flush=True)
-            load = os.getloadavg()[0]
-            runs = measure(base_url, targets, tokens, args)
-    return Measured(database, version, built, facts, targets, runs, load)
+    results = []
+    for processes in args.api_processes:
+        with run_directory("feed") as run_dir:
+            process, base_url = shutterbox_serve(
+                data_dir, run_dir / "serve.log", workers=0, api_processes=processes, **settings
+            )
+            with running(process, STARTUP_TIMEOUT_SECONDS):
+                tokens = {name: log_in(base_url, name, PASSWORD) for name in READERS}
+                print(
+                    f"{database}, {_processes(processes)}: measuring {len(targets)} endpoints",
+                    flush=True,
+                )
+                load = os.getloadavg()[0]
+                runs = measure(base_url, targets, tokens, args)
+        results.append(Measured(database, version, built, facts, targets, runs, load, processes))
+    return results
 
 
-def run_sqlite(shape: Shape, args: argparse.Namespace) -> Measured:
+def _processes(count: int) -> str:
+    return f"{count} API process" + ("es" if count > 1 else "")
+
+
+def run_sqlite(shape: Shape, args: argparse.Namespace) -> list[Measured]:
     data_dir, built = sqlite_data_dir(shape, args.rebuild)
     url = f"sqlite+aiosqlite:///{(data_dir / 'shutterbox.db').resolve()}"
     return serve_and_measure("SQLite", sqlite3.sqlite_version, data_dir, url, built, shape, args)
 
 
-def run_postgresql(shape: Shape, args: argparse.Namespace) -> Measured:
+def run_postgresql(shape: Shape, args: argparse.Namespace) -> list[Measured]:
     with (
         postgres_database() as url,
         run_directory("feed-postgresql") as data_dir,
@@ -851,7 +865,7 @@ def database_section(measured: Measured) -> list[str]:
     socket_errors = sum(r.socket_errors for runs in measured.runs.values() for r in runs)
     homes = ", ".join(f"{name}: {count:,}" for name, count in facts.homes.items())
     lines = [
-        f"### {measured.database} {measured.version}",
+        f"### {measured.database} {measured.version}, {_processes(measured.api_processes)}",
         "",
         f"Built in {measured.built.seconds:.0f} s {when}. {facts.public_images:,} public "
         f"images over {facts.user_count:,} users (median {facts.median_user:,} each); "
@@ -878,7 +892,8 @@ def report(results: list[Measured], shape: Shape, args: argparse.Namespace) -> s
         "`python -m bench.feed`: for each database, a database of "
         f"{shape.images:,} ready images over {shape.users:,} users made through the "
         "project's schema (its migrations, a bulk load, `rebuild_home_timelines`), then "
-        "`shutterbox serve --workers 0` on it, loaded with `wrk` "
+        "`shutterbox serve --workers 0 --api-processes N` on it for each N of "
+        f"{', '.join(map(str, args.api_processes))}, loaded with `wrk` "
         f"(`-t{THREADS} -c{CONNECTIONS} -d{args.duration}s --latency`, so "
         f"{CONNECTIONS} requests in flight) one endpoint at a time: `/healthz` (the "
         "baseline), then each list endpoint, and that whole round "
@@ -931,7 +946,15 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--duration", type=int, default=5, help="seconds of wrk per endpoint")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of all the endpoints")
+    parser.add_argument(
+        "--api-processes",
+        type=lambda text: [int(n) for n in text.split(",")],
+        default=[1, 2],
+        help="comma-separated API process counts to measure, each in turn (default 1,2)",
+    )
     args = parser.parse_args()
+    if min(args.api_processes) < 1:
+        parser.error("--api-processes counts must be at least 1")
     if args.images < 10 * PAGE or args.users < 1 or args.rounds < 1 or args.duration < 1:
         parser.error(
             f"--images must be at least {10 * PAGE}, --users and --rounds at least 1, "
@@ -952,7 +975,7 @@ def main() -> int:
         return 1
     shape = Shape(args.images, args.users)
     runners = {"sqlite": run_sqlite, "postgresql": run_postgresql}
-    results = [runners[name](shape, args) for name in wanted]
+    results = [measured for name in wanted for measured in runners[name](shape, args)]
     publish(SECTION, report(results, shape, args), write=not args.no_write)
     return 0
 

@@ -28,6 +28,12 @@ class ProcessingSettings(BaseModel):
         ge=0,
         description="Background workers run inside `shutterbox serve` (0 disables them).",
     )
+    api_processes: int = Field(
+        default=1,
+        ge=1,
+        description="API processes `shutterbox serve` runs on its port. With more than one, "
+        "the background workers run in a process of their own beside them.",
+    )
     job_lease_seconds: PositiveSeconds = Field(
         default=60.0,
         description="How long a claimed job stays leased; a job whose worker died is "

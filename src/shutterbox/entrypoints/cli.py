@@ -34,18 +34,33 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[
         int | None,
-        typer.Option(help="Background workers in this process (default: CPU count; 0: none)."),
+        typer.Option(help="Background workers (default: CPU count; 0: none)."),
     ] = None,
     no_workers: Annotated[bool, typer.Option(help="Run the API only.")] = False,
+    api_processes: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="API processes answering on the port (default: SHUTTERBOX_API_PROCESSES, 1). "
+            "With more than one, the workers run in a process of their own.",
+        ),
+    ] = None,
 ) -> None:
-    """Apply migrations, then serve the API with background workers in-process."""
+    """Apply migrations, then serve the API with background workers."""
+    _logging()
+    settings = Settings()
+    count = 0 if no_workers else (settings.workers if workers is None else workers)
+    processes = settings.api_processes if api_processes is None else api_processes
+    if processes > 1:
+        from shutterbox.entrypoints.serving import serve_api_processes
+
+        serve_api_processes(settings, host=host, port=port, api_processes=processes, workers=count)
+        return
+
     import uvicorn
 
     from shutterbox.entrypoints.http.app import create_app
 
-    _logging()
-    settings = Settings()
-    count = 0 if no_workers else workers
     uvicorn.run(
         create_app(settings, workers=count),
         host=host,
@@ -60,10 +75,14 @@ def worker(
     concurrency: Annotated[
         int | None, typer.Option(help="Jobs run at once (default: CPU count).")
     ] = None,
+    parent_pid: Annotated[
+        int | None,
+        typer.Option(hidden=True, help="Stop when this process is gone (set by `serve`)."),
+    ] = None,
 ) -> None:
     """Run background workers only (no HTTP)."""
     from shutterbox.bootstrap import bootstrap
-    from shutterbox.entrypoints.worker import WorkerPool
+    from shutterbox.entrypoints.worker import WorkerPool, stop_when_orphaned
 
     _logging()
     settings = Settings()
@@ -75,9 +94,14 @@ def worker(
         stop = asyncio.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
+        watch = None
+        if parent_pid is not None:
+            watch = asyncio.create_task(stop_when_orphaned(parent_pid, stop))
         pool.start()
         typer.echo(f"worker running with {pool.concurrency} workers")
         await stop.wait()
+        if watch is not None:
+            watch.cancel()
         await pool.stop()
         await services.close()
 

@@ -102,6 +102,15 @@ class WorkerPool:
                 log.exception("could not extend the lease of job %s", job.id)
 
 
+async def stop_when_orphaned(parent_pid: int, stop: asyncio.Event, every: float = 1.0) -> None:
+    """Set ``stop`` once ``parent_pid`` is no longer this process's parent (it died, even by
+    SIGKILL, and left this worker behind)."""
+    while os.getppid() == parent_pid:
+        await asyncio.sleep(every)
+    log.warning("the serving process %d is gone; stopping", parent_pid)
+    stop.set()
+
+
 def _log(job: Job, outcome: Outcome) -> None:
     if isinstance(outcome, Fail):
         log.error("job %s for %s failed for good: %s", job.kind, job.image_id, outcome.error)

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge, Histogram
+import os
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
 
 REQUEST_SECONDS = Histogram(
     "shutterbox_http_request_duration_seconds",
@@ -13,7 +22,11 @@ UPLOADS = Counter("shutterbox_uploads_total", "Uploads accepted (201).")
 UPLOAD_REJECTIONS = Counter(
     "shutterbox_upload_rejections_total", "Uploads refused at the door.", ["status"]
 )
-QUEUE_DEPTH = Gauge("shutterbox_queue_depth", "Jobs due or running (not those scheduled later).")
+QUEUE_DEPTH = Gauge(
+    "shutterbox_queue_depth",
+    "Jobs due or running (not those scheduled later).",
+    multiprocess_mode="mostrecent",  # each process reads the same queue
+)
 PROCESSING_SECONDS = Histogram(
     "shutterbox_processing_duration_seconds",
     "Time to make an image's variants.",
@@ -26,3 +39,13 @@ JOB_RETRIES = Counter("shutterbox_job_retries_total", "Jobs put back for a later
 PURGE_FAILURES = Counter(
     "shutterbox_purge_failures_total", "Edge cache purges that were not confirmed."
 )
+
+
+def exposition() -> bytes:
+    """The metrics in Prometheus text format: this process's, or, when several processes
+    serve together (``PROMETHEUS_MULTIPROC_DIR`` set), all of theirs summed."""
+    if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+        return generate_latest()
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    return generate_latest(registry)

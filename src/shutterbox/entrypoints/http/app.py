@@ -34,9 +34,12 @@ from shutterbox.entrypoints.web import (
 )
 
 
-def create_app(settings: Settings | None = None, *, workers: int | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, workers: int | None = None, migrate: bool = True
+) -> FastAPI:
     """The application for ``settings`` (default: from the environment), with ``workers``
-    background workers in-process (default: ``settings.workers``; 0: none)."""
+    background workers in-process (default: ``settings.workers``; 0: none). ``migrate``
+    false: the schema is already at the latest version (another process saw to it)."""
     settings = settings or Settings()
     worker_count = settings.workers if workers is None else workers
     app = FastAPI(
@@ -44,7 +47,7 @@ def create_app(settings: Settings | None = None, *, workers: int | None = None) 
         version=__version__,
         description="Self-hostable image sharing: durable uploads, background variants, "
         "cache-friendly delivery.",
-        lifespan=lifespan(settings, worker_count),
+        lifespan=lifespan(settings, worker_count, migrate=migrate),
     )
     install_error_handlers(app)
     routers = (
@@ -71,3 +74,10 @@ def create_app(settings: Settings | None = None, *, workers: int | None = None) 
     app.mount(static_assets.STATIC_PREFIX, static_assets.static_files(), name="static")
     app.add_middleware(RequestMetrics)
     return app
+
+
+def create_api_process_app() -> FastAPI:
+    """One of several API processes that ``shutterbox serve --api-processes N`` starts: settings
+    from the environment, no workers (a worker process of its own runs the jobs), and the
+    schema already migrated by the parent."""
+    return create_app(Settings(), workers=0, migrate=False)

@@ -59,13 +59,13 @@ def app_state(app: Any) -> AppState:
 Lifespan = Callable[[Any], AbstractAsyncContextManager[None]]
 
 
-def lifespan(settings: Settings, worker_count: int) -> Lifespan:
+def lifespan(settings: Settings, worker_count: int, *, migrate: bool = True) -> Lifespan:
     """The lifespan of an application serving ``settings``, with ``worker_count`` workers
-    in-process (0: none)."""
+    in-process (0: none); ``migrate`` brings the schema up to date first."""
 
     @asynccontextmanager
     async def run(app: Any) -> AsyncIterator[None]:
-        services = await bootstrap(settings)
+        services = await bootstrap(settings, migrate=migrate)
         state = AppState(services)
         setattr(app.state, _STATE, state)
         # Open event streams end on the exit signal: the server waits for them before it

@@ -6,7 +6,7 @@ import contextlib
 
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from shutterbox.entrypoints.api.deps import ServicesDep
 from shutterbox.entrypoints.api.schemas import Health
@@ -50,4 +50,4 @@ async def read_metrics(services: ServicesDep) -> Response:
     """Prometheus text format."""
     with contextlib.suppress(Exception):
         metrics.QUEUE_DEPTH.set(await services.queue.depth())
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
