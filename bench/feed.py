@@ -3,12 +3,13 @@ PostgreSQL, measured with wrk against /healthz.
 
 For each database it builds 1,000,000 ready images over 10,000 users through the project's
 own schema (its migrations, then a bulk load and `rebuild_home_timelines`), starts
-`shutterbox serve --workers 0` on it (with one API process, then with two) and loads each endpoint with `wrk` (4 connections):
-`/healthz` (the baseline), the public feed's first page and a page 5,000 pages deep, a small
-and the largest user's images, a common tag's images, and the home of a user following 200
-and of one following 2,000. Reported per database: p50, p99 and requests per second of each,
-and its p50 and p99 against /healthz's, next to the target: every list endpoint's p99 within
-10 ms and within 5x /healthz's (information, not a test).
+`shutterbox serve --workers 0` on it (with one API process, then with two) and loads each
+endpoint with `wrk` (4 connections): `/healthz` (the baseline), the public feed's first page
+and a page 5,000 pages deep, a small and the largest user's images, a common tag's images,
+and the home of a user following 200 and of one following 2,000. Reported per database: p50,
+p99 and requests per second of each, and its p50 and p99 against /healthz's, next to the
+target: every list endpoint's p99 within 10 ms and within 5x /healthz's (information, not a
+test).
 
 Run from the repository root: `python -m bench.feed` (needs `wrk`, and PostgreSQL for
 `--database postgresql`, see tests/support/servers.py). The SQLite database is kept under
