@@ -25,15 +25,16 @@ from shutterbox.adapters.db.repositories.images import SqlImages
 from shutterbox.adapters.db.repositories.scrub import ScrubRepository
 from shutterbox.adapters.db.repositories.uploads import SqlUploads
 from shutterbox.adapters.db.repositories.users import SqlUsers
+from shutterbox.adapters.db.variant_cache import VariantCache
 from shutterbox.ports.metadata import VariantFiles
 
 
 class SqlTransaction:
     """The repositories on one open connection (``Transaction`` and ``WriteTransaction``)."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: AsyncConnection, variant_cache: VariantCache | None = None) -> None:
         self.connection = conn
-        self.images = SqlImages(conn)
+        self.images = SqlImages(conn, variant_cache)
         self.users = SqlUsers(conn)
         self.follows = SqlFollows(conn)
         self.uploads = SqlUploads(conn)
@@ -48,6 +49,7 @@ class SqlMetadata:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.variant_cache = VariantCache()
         inline = db.inline_reader
         self._inline = InlineSqliteReads(inline) if inline is not None else None
 
@@ -58,7 +60,7 @@ class SqlMetadata:
     @asynccontextmanager
     async def read(self) -> AsyncIterator[SqlTransaction]:
         async with self.db.reader.connect() as conn:
-            yield SqlTransaction(conn)
+            yield SqlTransaction(conn, self.variant_cache)
 
     @asynccontextmanager
     async def quick_read(self) -> AsyncIterator[SqlTransaction]:
@@ -67,7 +69,9 @@ class SqlMetadata:
         inline = self.db.inline_reader
         if inline is not None:
             with inline.connect() as conn:
-                yield SqlTransaction(cast(AsyncConnection, InlineConnection(conn)))
+                yield SqlTransaction(
+                    cast(AsyncConnection, InlineConnection(conn)), self.variant_cache
+                )
             return
         async with self.read() as tx:
             yield tx
@@ -75,7 +79,7 @@ class SqlMetadata:
     @asynccontextmanager
     async def write(self) -> AsyncIterator[SqlTransaction]:
         async with self.db.writer.begin() as conn:
-            yield SqlTransaction(conn)
+            yield SqlTransaction(conn, self.variant_cache)
 
     async def variant_files(self, image_id: str, name: str) -> VariantFiles | None:
         if self._inline is not None:

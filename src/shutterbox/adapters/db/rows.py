@@ -7,6 +7,7 @@ from dataclasses import fields
 from typing import Any
 
 from shutterbox.adapters.db.tables import images, users, variants
+from shutterbox.adapters.db.variant_cache import ImageVariants
 from shutterbox.domain.images import Image, Status, Variant, Visibility
 from shutterbox.domain.storage import StorageClass
 from shutterbox.domain.users import User
@@ -26,17 +27,22 @@ _VISIBILITIES = {v.value: v for v in Visibility}
 _CLASSES = {c.value: c for c in StorageClass}
 
 
-def image_from_row(row: Any, found: Sequence[Variant]) -> Image:
-    """An image row (``image_columns``) with its variants (rows of ``variant_columns``)."""
+def image_from_row(row: Any, found: ImageVariants) -> Image:
+    """An image row (``image_columns``) with its variants."""
     values = list(row)
     values[_STATUS] = _STATUSES[values[_STATUS]]
     values[_VISIBILITY] = _VISIBILITIES[values[_VISIBILITY]]
     values[_TAGS] = list(values[_TAGS] or [])
     values[_CLASS] = _CLASSES[values[_CLASS]]
     image = Image(*values)
-    image.variants = {v.name: v for v in found if v.format == "jpeg"}
-    image.alternates = _alternates(found)
+    image.variants = found.variants
+    image.alternates = found.alternates
     return image
+
+
+def image_variants(found: Sequence[Variant]) -> ImageVariants:
+    """An image's variant rows (``variant_columns``, as ``Variant``) sorted out by format."""
+    return ImageVariants({v.name: v for v in found if v.format == "jpeg"}, _alternates(found))
 
 
 # The variant columns in ``Variant``'s field order, after the image id: a row becomes a

@@ -39,7 +39,29 @@ def timestamp(moment: datetime | None) -> str | None:
     return moment.isoformat() + "Z"
 
 
+# The ``variants`` JSON of public images, by image, processing time, base URL and the JPEGs'
+# checksums: what it is made of never changes for one key (an image's variants are replaced
+# only with a new ``processed_at``, see ``adapters/db/variant_cache.py``), so a list shown
+# again costs a dictionary look-up per image. Private images' URLs are signed and expire:
+# they are made each time. Shared: never modified.
+_PUBLIC_VARIANTS: dict[tuple[str, datetime, str, tuple[str, ...]], dict[str, Any]] = {}
+_PUBLIC_VARIANTS_KEPT = 20_000
+
+
 def _variants(image: Image, urls: MediaUrls) -> dict[str, Any]:
+    if image.visibility != Visibility.PUBLIC or image.processed_at is None:
+        return _variants_json(image, urls)
+    made = tuple(v.sha256 for v in image.variants.values())
+    key = (image.id, image.processed_at, urls.cdn_base or urls.origin_base, made)
+    shown = _PUBLIC_VARIANTS.get(key)
+    if shown is None:
+        if len(_PUBLIC_VARIANTS) >= _PUBLIC_VARIANTS_KEPT:
+            del _PUBLIC_VARIANTS[next(iter(_PUBLIC_VARIANTS))]  # the oldest entry
+        shown = _PUBLIC_VARIANTS[key] = _variants_json(image, urls)
+    return shown
+
+
+def _variants_json(image: Image, urls: MediaUrls) -> dict[str, Any]:
     public = image.visibility == Visibility.PUBLIC
     base = (urls.cdn_base or urls.origin_base) if public else ""
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shutterbox.adapters.db.repositories import timeline
 from shutterbox.adapters.db.repositories.image_lists import (
@@ -19,24 +20,38 @@ from shutterbox.adapters.db.repositories.image_lists import (
     trash_list,
 )
 from shutterbox.adapters.db.repositories.image_upkeep import ImageUpkeep
-from shutterbox.adapters.db.rows import image_from_row
+from shutterbox.adapters.db.rows import image_from_row, image_variants
 from shutterbox.adapters.db.tables import image_tags, images, variants
+from shutterbox.adapters.db.variant_cache import VariantCache
+from shutterbox.clock import utcnow
 from shutterbox.domain.images import Image, Status, Variant, Visibility
 from shutterbox.ports.metadata import Position, VariantFiles
 
 
 class SqlImages(ImageUpkeep):
-    """``ImageRepository`` on one connection."""
+    """``ImageRepository`` on one connection; ``cache``: the process's variant cache."""
+
+    def __init__(self, conn: AsyncConnection, cache: VariantCache | None = None) -> None:
+        super().__init__(conn)
+        self.cache = cache if cache is not None else VariantCache(capacity=0)
 
     async def _attach_variants(self, rows: Sequence[Any]) -> list[Image]:
-        """The page's images with their variants: one more query for the whole page."""
+        """The page's images with their variants: from the cache, or one more query for all
+        the images of the page it does not hold."""
         if not rows:
             return []
-        by_image: dict[str, list[Variant]] = {row.id: [] for row in rows}
-        found = await self.conn.execute(VARIANTS_OF, {"image_ids": list(by_image)})
-        for image_id, *fields in found.all():  # fetched at once, not a row per call
-            by_image[image_id].append(Variant(*fields))
-        return [image_from_row(row, by_image[row.id]) for row in rows]
+        cache = self.cache
+        known = {row.id: cache.get(row.id, row.processed_at) for row in rows}
+        missing: dict[str, list[Variant]] = {i: [] for i, found in known.items() if found is None}
+        if missing:
+            found = await self.conn.execute(VARIANTS_OF, {"image_ids": list(missing)})
+            for image_id, *fields in found.all():  # fetched at once, not a row per call
+                missing[image_id].append(Variant(*fields))
+            for row in rows:
+                if row.id in missing:
+                    known[row.id] = fresh = image_variants(missing[row.id])
+                    cache.put(row.id, row.processed_at, fresh)
+        return [image_from_row(row, known[row.id]) for row in rows]  # type: ignore[arg-type]
 
     async def get(self, image_id: str) -> Image | None:
         row = (await self.conn.execute(ONE_IMAGE, {"image_id": image_id})).first()
@@ -107,11 +122,17 @@ class SqlImages(ImageUpkeep):
     async def save_processed(
         self, image_id: str, fields: Mapping[str, Any], variants_made: list[Variant]
     ) -> bool:
-        """Mark the image ready with its variants; False if it was deleted meanwhile."""
+        """Mark the image ready with its variants; False if it was deleted meanwhile. A new
+        ``processed_at`` (now, unless ``fields`` has it) names this set of variants: the
+        variant cache keys on it."""
         result = await self.conn.execute(
             update(images)
             .where(images.c.id == image_id, images.c.deleted_at.is_(None))
-            .values(status=Status.READY.value, failure_reason=None, **fields)
+            .values(
+                status=Status.READY.value,
+                failure_reason=None,
+                **{"processed_at": utcnow(), **fields},
+            )
         )
         if result.rowcount != 1:
             return False

@@ -18,6 +18,7 @@ from shutterbox.adapters.db.engine import Database
 from shutterbox.adapters.db.rows import (
     image_columns,
     image_from_row,
+    image_variants,
     variant_columns,
     variant_from_row,
 )
@@ -116,4 +117,7 @@ async def _load(conn: AsyncConnection, *conditions: Any, limit: int) -> list[Ima
     query = select(*variant_columns).where(variants.c.image_id.in_(list(by_image)))
     for v in await conn.execute(query.order_by(variants.c.image_id, variants.c.key)):
         by_image[v.image_id].append(variant_from_row(v))
-    return [ImageBlobs(image_from_row(row, by_image[row.id]), by_image[row.id]) for row in rows]
+    return [
+        ImageBlobs(image_from_row(row, image_variants(by_image[row.id])), by_image[row.id])
+        for row in rows
+    ]
