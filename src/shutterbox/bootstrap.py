@@ -39,6 +39,7 @@ async def bootstrap(settings: Settings | None = None, *, migrate: bool = True) -
     imaging_pool = SandboxPool(
         memory_limit_mb=settings.job_memory_limit_mb,
         time_limit_seconds=settings.job_time_limit_seconds,
+        niceness=settings.imaging_niceness,
     )
     return Services(
         secret_key=_secret_key(settings),

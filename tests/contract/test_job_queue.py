@@ -21,7 +21,7 @@ from shutterbox.adapters.db.migrate import upgrade_to_head
 from shutterbox.adapters.db.repositories.jobs import DatabaseJobStore
 from shutterbox.adapters.queue import ComposedJobQueue, DatabasePolling
 from shutterbox.adapters.queue.jetstream import JetStreamDelivery
-from shutterbox.domain.jobs import Fail, JobKind, Postpone, Retry
+from shutterbox.domain.jobs import Done, Fail, JobKind, Lane, Postpone, Retry
 from shutterbox.ports import Job, JobStore
 from shutterbox.services import jobs as registry
 from shutterbox.services.storage import restores
@@ -219,10 +219,10 @@ async def test_store_concurrent_claims_never_share_a_job(store: JobStore):
 
 async def test_store_finds_undelivered_jobs_once_per_period(store: JobStore):
     job_id = await _add(store, JobKind.PROCESS_IMAGE, "orphan")
-    assert await store.undelivered(0.2) == []  # just added: its delivery may be on its way
+    assert await store.undelivered(0.2) == {}  # just added: its delivery may be on its way
     await asyncio.sleep(0.3)
-    assert await store.undelivered(0.2) == [job_id]
-    assert await store.undelivered(0.2) == []  # returned: not again until the period passes
+    assert await store.undelivered(0.2) == {Lane.NEW: [job_id]}
+    assert await store.undelivered(0.2) == {}  # returned: not again until the period passes
 
 
 async def test_store_check_passes_when_reachable(store: JobStore):
@@ -417,3 +417,68 @@ async def test_a_restore_under_way_postpones_its_job(monkeypatch: pytest.MonkeyP
 async def test_a_job_of_an_unknown_kind_fails():
     outcome = await registry.run(_settings_only(), Job(1, "no_such_kind", "img1", 1, {}))
     assert isinstance(outcome, Fail) and "no handler" in outcome.error
+
+
+# Lanes: new work first, then retries, then bulk work, on every delivery.
+
+
+async def _enqueue_bulk(queue: ComposedJobQueue, image_ids: list[str], batch_id: str) -> list[int]:
+    async with _db(queue.store).writer.begin() as conn:
+        ids = await queue.enqueue_batch(conn, JobKind.PROCESS_IMAGE, image_ids, {}, batch_id)
+    await queue.dispatch(ids, Lane.BULK)
+    return ids
+
+
+async def test_a_new_job_overtakes_queued_bulk_jobs(queue: ComposedJobQueue):
+    batch = await queue.open_batch(JobKind.PROCESS_IMAGE, "all")
+    bulk = await _enqueue_bulk(queue, [f"old{n}" for n in range(5)], batch.id)
+    assert len(bulk) == 5
+    first = await _claim_within(queue, "w", 5)
+    assert first is not None and first.lane == Lane.BULK  # nothing else is waiting
+    await queue.record(first, "w", Done())
+
+    await _enqueue(queue, JobKind.PROCESS_IMAGE, "fresh-upload")
+    taken = await _claim_within(queue, "w", 5)
+    assert taken is not None
+    assert (taken.image_id, taken.lane) == ("fresh-upload", Lane.NEW)
+    await queue.record(taken, "w", Done())
+
+    rest = []
+    while len(rest) < 4 and (job := await _claim_within(queue, "w", 5)) is not None:
+        rest.append(job.image_id)
+        await queue.record(job, "w", Done())
+    assert sorted(rest) == [f"old{n}" for n in range(1, 5)]
+    assert await queue.batch_progress(batch.id) == (0, 0)
+
+
+async def test_claims_follow_the_lanes_in_the_store(store: JobStore):
+    batch = await store.open_batch(JobKind.PROCESS_IMAGE, "all")
+    async with _db(store).writer.begin() as conn:
+        await store.add_batch(conn, JobKind.PROCESS_IMAGE, ["bulk"], {}, batch.id)
+    failing = await _add(store, JobKind.RECLAIM_IMAGE, "failing")
+    job = await store.claim("w", 30)
+    assert job is not None and job.id == failing
+    await store.retry(job, "w", 0.0, "boom")  # due again at once, but behind new work
+    await _add(store, JobKind.PROCESS_IMAGE, "new")
+    order = []
+    while (job := await store.claim("w", 30)) is not None:
+        order.append((job.image_id, job.lane))
+        await store.complete(job, "w")
+    assert order == [("new", Lane.NEW), ("failing", Lane.RETRY), ("bulk", Lane.BULK)]
+
+
+async def test_a_batch_skips_images_already_waiting_and_resumes(store: JobStore):
+    waiting = await _add(store, JobKind.PROCESS_IMAGE, "a")  # a new upload's job
+    batch = await store.open_batch(JobKind.PROCESS_IMAGE, "all")
+    assert not batch.resumed
+    async with _db(store).writer.begin() as conn:
+        added = await store.add_batch(conn, JobKind.PROCESS_IMAGE, ["a", "b", "c"], {}, batch.id)
+        assert await store.count_in_batch(conn, batch.id, len(added)) == 2
+    assert waiting not in added and len(added) == 2
+    again = await store.open_batch(JobKind.PROCESS_IMAGE, "all")
+    assert again.resumed and again.id == batch.id and again.total == 2
+    async with _db(store).writer.begin() as conn:  # asked again: nothing doubled
+        assert await store.add_batch(conn, JobKind.PROCESS_IMAGE, ["b", "c"], {}, batch.id) == []
+    assert await store.batch_progress(batch.id) == (2, 0)
+    await store.finish_batch(batch.id)
+    assert not (await store.open_batch(JobKind.PROCESS_IMAGE, "all")).resumed

@@ -56,6 +56,14 @@ class ProcessingSettings(BaseModel):
         "that never reached the queue) and deliver them again, and clear abandoned direct "
         "uploads.",
     )
+    imaging_niceness: int = Field(
+        default=10,
+        ge=0,
+        le=19,
+        description="How much lower the CPU priority of the child processes that decode and "
+        "encode pictures is than the API's (Unix nice, 0-19): during a burst of uploads the "
+        "API keeps answering and the variants wait.",
+    )
     job_memory_limit_mb: int = Field(
         default=1024,
         ge=64,

@@ -7,7 +7,7 @@ The kinds' values are the strings stored in the jobs table, so they must never c
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 
 
 class JobKind(StrEnum):
@@ -16,6 +16,18 @@ class JobKind(StrEnum):
     PURGE_MEDIA = "purge_media"
     RESTORE_ORIGINAL = "restore_original"
     LIFECYCLE_PASS = "lifecycle_pass"
+
+
+class Lane(IntEnum):
+    """Which waiting job runs first: the lowest lane, then the earliest due, then the oldest.
+    The values are stored in the jobs table."""
+
+    NEW = 0  # what someone is waiting for: a new upload's variants, a purge, a restore
+    RETRY = 1  # a job that failed and runs again: behind new work, ahead of batches
+    BULK = 2  # batch work: reprocessing, imports, lifecycle passes
+
+    def after_failure(self) -> Lane:
+        return max(self, Lane.RETRY)
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from shutterbox.domain.details import UploadDetails
 from shutterbox.domain.errors import NotFound, ShutterboxError
 from shutterbox.domain.images import Status, Visibility
+from shutterbox.domain.jobs import Lane
 from shutterbox.services.context import Services
-from shutterbox.services.images import lookup, processing, uploads
+from shutterbox.services.images import lookup, reprocessing, uploads
 from shutterbox.services.images.staging import stage_local_file
 
 
@@ -29,45 +30,60 @@ def _progress(console: Console) -> Progress:
     )
 
 
-async def select_for_reprocessing(
-    services: Services, ids: Iterable[str], *, everything: bool, failed: bool
-) -> list[str]:
-    ids = list(ids)
-    found = await lookup.live_ids(services, None if everything else ids, failed_only=failed)
-    missing = set(ids) - set(found) if not (everything or failed) else set()
-    if missing:
-        raise NotFound(f"no such image: {', '.join(sorted(missing))}")
-    return found
-
-
 @dataclass
 class ReprocessReport:
+    enqueued: int = 0
+    total: int = 0
+    resumed: bool = False
     ready: int = 0
     failed: dict[str, str] = field(default_factory=dict)
+    waiting: int = 0  # jobs left in the queue when the command stopped watching
 
 
-async def reprocess(services: Services, ids: list[str], console: Console) -> ReprocessReport:
-    """Make the variants of ``ids`` again, ``settings.workers`` at a time."""
-    report = ReprocessReport()
-    limit = asyncio.Semaphore(max(1, services.settings.workers))
-    with _progress(console) as progress:
-        task = progress.add_task("reprocessing", total=len(ids))
+async def reprocess(
+    services: Services,
+    ids: Iterable[str],
+    console: Console,
+    *,
+    everything: bool = False,
+    failed: bool = False,
+    workers: int = 0,
+    wait: bool = True,
+) -> ReprocessReport:
+    """Enqueue the reprocessing (``services.images.reprocessing``), then, when ``wait``,
+    watch the batch drain with a progress bar while ``workers`` workers of this process help
+    whatever workers are running elsewhere."""
+    started = await reprocessing.start(services, list(ids), everything=everything, failed=failed)
+    report = ReprocessReport(len(started.enqueued), started.total, started.batch.resumed)
+    if not wait:
+        report.waiting = (
+            await reprocessing.progress(services, started.batch, started.total)
+        ).remaining
+        return report
+    pool = None
+    if workers > 0:
+        from shutterbox.entrypoints.worker import WorkerPool
 
-        async def one(image_id: str) -> None:
-            async with limit:
-                try:
-                    await processing.process_image(services, image_id, force=True)
-                except Exception as error:  # reported, and the batch goes on
-                    report.failed[image_id] = f"{type(error).__name__}: {error}"
-                else:
-                    image = await lookup.find_image(services, image_id)
-                    if image is not None and image.status == Status.READY:
-                        report.ready += 1
-                    elif image is not None:
-                        report.failed[image_id] = image.failure_reason or image.status.value
-                progress.advance(task)
-
-        await asyncio.gather(*(one(i) for i in ids))
+        pool = WorkerPool(services, workers)
+        pool.start()
+    try:
+        with _progress(console) as bar:
+            task = bar.add_task("reprocessing", total=started.total)
+            while True:
+                now = await reprocessing.progress(services, started.batch, started.total)
+                bar.update(task, completed=now.settled, total=now.total)
+                if now.remaining == 0:
+                    break
+                await asyncio.sleep(0.25)
+    finally:
+        if pool is not None:
+            await pool.stop()
+    await services.queue.finish_batch(started.batch.id)
+    for row in await lookup.states(services, started.enqueued):
+        if row.status == Status.READY.value:
+            report.ready += 1
+        elif row.status == Status.FAILED.value:
+            report.failed[row.id] = row.failure_reason or "failed"
     return report
 
 
@@ -112,7 +128,9 @@ async def import_folder(
                     stage_local_file, services.staging_dir, services.settings.max_upload_bytes, path
                 )
                 details = UploadDetails(visibility=visibility, tags=list(tags or []))
-                image, outcome = await uploads.accept_upload(services, owner, staged, details)
+                image, outcome = await uploads.accept_upload(
+                    services, owner, staged, details, lane=Lane.BULK
+                )
             except ShutterboxError as refused:
                 report.refused[path] = refused.message
             else:

@@ -131,8 +131,21 @@ def reprocess(
     ids: Annotated[list[str] | None, typer.Argument(help="Images to reprocess.")] = None,
     all_images: Annotated[bool, typer.Option("--all", help="Every image.")] = False,
     failed: Annotated[bool, typer.Option("--failed", help="Every failed image.")] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            help="Workers this command runs while it waits (default: CPU count; 0: leave the "
+            "work to running servers and workers)."
+        ),
+    ] = None,
+    wait: Annotated[
+        bool, typer.Option(help="Wait for the batch to finish, showing its progress.")
+    ] = True,
 ) -> None:
-    """Make variants again (after a size or quality change, or to retry failed images)."""
+    """Make variants again (after a size or quality change, or to retry failed images).
+
+    The images are enqueued as bulk work, behind new uploads, for any worker to take; the
+    same command run again resumes an unfinished batch."""
     from rich.console import Console
 
     from shutterbox.bootstrap import bootstrap
@@ -142,14 +155,20 @@ def reprocess(
     if not (ids or all_images or failed):
         raise typer.BadParameter("give image IDs, --all or --failed")
     console = Console(stderr=True)
+    settings = Settings()
 
     async def run() -> batch.ReprocessReport:
-        services = await bootstrap(Settings())
+        services = await bootstrap(settings)
         try:
-            chosen = await batch.select_for_reprocessing(
-                services, ids or [], everything=all_images, failed=failed
+            return await batch.reprocess(
+                services,
+                ids or [],
+                console,
+                everything=all_images,
+                failed=failed,
+                workers=settings.workers if workers is None else workers,
+                wait=wait,
             )
-            return await batch.reprocess(services, chosen, console)
         finally:
             await services.close()
 
@@ -158,6 +177,11 @@ def reprocess(
     except ShutterboxError as exc:
         typer.echo(f"error: {exc.message}", err=True)
         raise typer.Exit(1) from exc
+    resumed = " (resuming the unfinished batch)" if report.resumed else ""
+    typer.echo(f"{report.enqueued} images enqueued{resumed}, {report.total} in the batch")
+    if not wait:
+        typer.echo(f"{report.waiting} jobs waiting for workers")
+        return
     typer.echo(f"{report.ready} ready, {len(report.failed)} failed")
     for image_id, reason in report.failed.items():
         typer.echo(f"  {image_id}: {reason}")

@@ -9,11 +9,12 @@ repeats it: the claim (a lease on the row) decides.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from shutterbox.domain.jobs import JobKind, Outcome
+from shutterbox.domain.jobs import JobKind, Lane, Outcome
 from shutterbox.ports.metadata import WriteTransaction
 
 
@@ -24,9 +25,40 @@ class Job:
     image_id: str
     attempts: int
     payload: dict[str, Any]
+    lane: Lane = Lane.NEW
+    batch_id: str | None = None
 
 
-class JobStore(Protocol):
+@dataclass(frozen=True)
+class Batch:
+    """Bulk work over a selection of images (``all``, ``failed``, ``ids``): its jobs carry its
+    id. ``resumed``: it was begun earlier and not finished, and goes on."""
+
+    id: str
+    kind: str
+    selection: str
+    total: int  # jobs enqueued for it so far
+    created_at: datetime
+    resumed: bool
+
+
+class BatchStore(Protocol):
+    """The batches of bulk jobs (kept with the jobs)."""
+
+    async def open_batch(self, kind: JobKind, selection: str, *, resume: bool = True) -> Batch:
+        """The unfinished batch of this kind over this selection (``resume``), or a new one."""
+
+    async def count_in_batch(self, tx: WriteTransaction, batch_id: str, added: int) -> int:
+        """Count ``added`` more jobs in the batch (in the transaction that added them); its
+        total so far."""
+
+    async def finish_batch(self, batch_id: str) -> None: ...
+
+    async def batch_progress(self, batch_id: str) -> tuple[int, int]:
+        """(jobs of the batch waiting or running, jobs of it that failed for good)."""
+
+
+class JobStore(BatchStore, Protocol):
     """The jobs table. A claimed job is leased to one worker; when the lease runs out (its
     worker died) it is claimable again. Only the lease holder can settle a job."""
 
@@ -37,9 +69,21 @@ class JobStore(Protocol):
         image_id: str,
         payload: dict[str, Any] | None = None,
         delay_seconds: float = 0.0,
+        lane: Lane = Lane.NEW,
     ) -> int:
         """Add (or replace) the job of this kind for this subject inside the caller's
         transaction; returns its id."""
+
+    async def add_batch(
+        self,
+        tx: WriteTransaction,
+        kind: JobKind,
+        image_ids: Sequence[str],
+        payload: dict[str, Any],
+        batch_id: str,
+    ) -> list[int]:
+        """Add a job of this kind in the bulk lane, as part of ``batch_id``, for each image
+        that has none waiting or running; returns the new jobs' ids."""
 
     async def scheduled(self, tx: WriteTransaction, kind: JobKind, image_id: str) -> bool:
         """Whether a job of this kind for this subject is waiting or running."""
@@ -68,9 +112,10 @@ class JobStore(Protocol):
     async def depth(self) -> int:
         """Jobs due (waiting for a worker) or running; jobs scheduled for later not counted."""
 
-    async def undelivered(self, older_than_seconds: float) -> list[int]:
+    async def undelivered(self, older_than_seconds: float) -> dict[Lane, list[int]]:
         """Jobs due (or leased out) for ``older_than_seconds`` with nothing happening to
-        them: their delivery was probably lost. Each is returned at most once per period."""
+        them, by lane: their delivery was probably lost. Each is returned at most once per
+        period."""
 
     async def check(self) -> None:
         """Raise if the table cannot be reached."""
@@ -80,8 +125,9 @@ class JobDelivery(Protocol):
     """How workers learn which job to claim. Built on a ``JobStore``: it claims and reads
     rows through it, and is told how each claimed job ended once the store recorded it."""
 
-    async def dispatch(self, job_ids: list[int]) -> None:
-        """Deliver jobs whose transaction has committed (wake workers, publish ids)."""
+    async def dispatch(self, job_ids: list[int], lane: Lane = Lane.NEW) -> None:
+        """Deliver jobs of ``lane`` whose transaction has committed (wake workers, publish
+        ids); a delivery that cannot order by lane keeps bulk work apart from the rest."""
 
     async def claim(self, worker_id: str, lease_seconds: float) -> Job | None:
         """The next job delivered to this worker, leased in the store; None if none came."""
@@ -104,7 +150,7 @@ class JobDelivery(Protocol):
     async def close(self) -> None: ...
 
 
-class JobQueue(Protocol):
+class JobQueue(BatchStore, Protocol):
     """Work to be done in the background: a ``JobStore`` and a ``JobDelivery`` together,
     in the shapes services and workers use."""
 
@@ -115,12 +161,24 @@ class JobQueue(Protocol):
         image_id: str,
         payload: dict[str, Any] | None = None,
         delay_seconds: float = 0.0,
+        lane: Lane = Lane.NEW,
     ) -> int:
         """Add a job inside the caller's transaction (it exists iff that commits); returns its
-        id, to hand to ``dispatch`` once the transaction has committed."""
+        id, to hand to ``dispatch`` once the transaction has committed. Waiting jobs run
+        lowest ``lane`` first."""
 
-    async def dispatch(self, job_ids: list[int]) -> None:
-        """Deliver committed jobs to the workers (wake them, publish them)."""
+    async def enqueue_batch(
+        self,
+        tx: WriteTransaction,
+        kind: JobKind,
+        image_ids: Sequence[str],
+        payload: dict[str, Any],
+        batch_id: str,
+    ) -> list[int]:
+        """``JobStore.add_batch``: bulk-lane jobs, to ``dispatch`` after the commit."""
+
+    async def dispatch(self, job_ids: list[int], lane: Lane = Lane.NEW) -> None:
+        """Deliver committed jobs of ``lane`` to the workers (wake them, publish them)."""
 
     async def scheduled(self, tx: WriteTransaction, kind: JobKind, image_id: str) -> bool:
         """Whether a job of this kind for this subject is waiting or running."""

@@ -215,8 +215,16 @@ class FakeImages:
     async def original_bytes(self, owner_id: int) -> int:
         return sum(i.original_bytes for i in self.s.images.values() if i.owner_id == owner_id)
 
-    async def live_ids(self, ids: Sequence[str] | None, *, failed_only: bool) -> list[str]:
+    async def live_ids(
+        self,
+        ids: Sequence[str] | None,
+        *,
+        failed_only: bool,
+        processed_before: datetime | None = None,
+    ) -> list[str]:
         live = [i for i in self.s.images.values() if i.deleted_at is None]
+        if processed_before is not None:
+            live = [i for i in live if i.processed_at is None or i.processed_at < processed_before]
         if failed_only:
             live = [i for i in live if i.status == Status.FAILED]
         elif ids is not None:

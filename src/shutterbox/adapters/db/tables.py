@@ -209,9 +209,29 @@ jobs = Table(
     Column("last_error", Text, nullable=True),
     Column("created_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
-    Index("ix_jobs_ready", "state", "run_at"),
+    Column("lane", Integer, nullable=False, server_default="0"),  # domain.jobs.Lane
+    Column("batch_id", String(32), nullable=True),  # batches.id, for a batch's jobs
+    # the next job to claim: lowest lane, then earliest due (one seek, no sort)
+    Index("ix_jobs_due", "state", "lane", "run_at", "id"),
+    Index("ix_jobs_leases", "state", "lease_expires_at"),
     Index("ix_jobs_image", "image_id"),
+    Index("ix_jobs_batch", "batch_id", "state"),
     UniqueConstraint("kind", "image_id", name="uq_jobs_kind_image"),
+)
+
+# Batch work started from the command line (reprocessing): what it covers, how many jobs it
+# enqueued, and when it ended. Running the same command while its batch is unfinished resumes
+# it: images processed since the batch began are not enqueued again.
+batches = Table(
+    "batches",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("kind", String(40), nullable=False),
+    Column("selection", String(20), nullable=False),  # all | failed
+    Column("total", Integer, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("finished_at", DateTime, nullable=True),
+    Index("ix_batches_open", "kind", "selection", "finished_at"),
 )
 
 egress_daily = Table(

@@ -4,10 +4,12 @@ passed to the delivery (ack after commit)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from shutterbox.domain.jobs import Done, Fail, JobKind, Outcome, Postpone, Retry
+from shutterbox.domain.jobs import Done, Fail, JobKind, Lane, Outcome, Postpone, Retry
 from shutterbox.ports import Job, JobDelivery, JobStore
+from shutterbox.ports.jobs import Batch
 from shutterbox.ports.metadata import WriteTransaction
 
 
@@ -26,11 +28,34 @@ class ComposedJobQueue:
         image_id: str,
         payload: dict[str, Any] | None = None,
         delay_seconds: float = 0.0,
+        lane: Lane = Lane.NEW,
     ) -> int:
-        return await self.store.add(tx, kind, image_id, payload, delay_seconds)
+        return await self.store.add(tx, kind, image_id, payload, delay_seconds, lane)
 
-    async def dispatch(self, job_ids: list[int]) -> None:
-        await self.delivery.dispatch(job_ids)
+    async def enqueue_batch(
+        self,
+        tx: WriteTransaction,
+        kind: JobKind,
+        image_ids: Sequence[str],
+        payload: dict[str, Any],
+        batch_id: str,
+    ) -> list[int]:
+        return await self.store.add_batch(tx, kind, image_ids, payload, batch_id)
+
+    async def open_batch(self, kind: JobKind, selection: str, *, resume: bool = True) -> Batch:
+        return await self.store.open_batch(kind, selection, resume=resume)
+
+    async def count_in_batch(self, tx: WriteTransaction, batch_id: str, added: int) -> int:
+        return await self.store.count_in_batch(tx, batch_id, added)
+
+    async def finish_batch(self, batch_id: str) -> None:
+        await self.store.finish_batch(batch_id)
+
+    async def batch_progress(self, batch_id: str) -> tuple[int, int]:
+        return await self.store.batch_progress(batch_id)
+
+    async def dispatch(self, job_ids: list[int], lane: Lane = Lane.NEW) -> None:
+        await self.delivery.dispatch(job_ids, lane)
 
     async def scheduled(self, tx: WriteTransaction, kind: JobKind, image_id: str) -> bool:
         return await self.store.scheduled(tx, kind, image_id)

@@ -8,6 +8,11 @@ the row is committed; a failure naks it with the retry delay. Messages carry no 
 duplicate is harmless, and the sweeper republishes jobs whose message was lost (NATS down
 at publish time, a crash between commit and publish), so a lost message delays an image but
 never loses it.
+
+Bulk work (reprocessing, imports, lifecycle passes) is published on a subject of its own,
+read by a second consumer: a worker takes a bulk job only when no other job is waiting, so a
+batch never delays new uploads. (A retried job keeps its place in its own subject, delayed
+by the nak.)
 """
 
 from __future__ import annotations
@@ -19,13 +24,14 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 from shutterbox.clock import utcnow
-from shutterbox.domain.jobs import Done, Fail, Outcome, Postpone, Retry
+from shutterbox.domain.jobs import Done, Fail, Lane, Outcome, Postpone, Retry
 from shutterbox.ports import Job, JobStore
 
 log = logging.getLogger(__name__)
 
 DEFAULT_STREAM = "SHUTTERBOX_JOBS"
 CONSUMER = "shutterbox-workers"
+BULK_CONSUMER = "shutterbox-workers-bulk"
 
 
 class JetStreamDelivery:
@@ -43,6 +49,7 @@ class JetStreamDelivery:
         parsed = urlparse(url)
         self.stream = parse_qs(parsed.query).get("stream", [DEFAULT_STREAM])[0]
         self.subject = f"{self.stream.lower()}.jobs"
+        self.bulk_subject = f"{self.stream.lower()}.bulk"
         self.server = parsed._replace(query="").geturl()
         self.lease_seconds = lease_seconds
         self.max_attempts = max_attempts
@@ -51,7 +58,7 @@ class JetStreamDelivery:
         self._nc: Any = None
         self._js: Any = None
         self._connect_lock = asyncio.Lock()
-        self._subscriptions: dict[str, Any] = {}
+        self._subscriptions: dict[tuple[str, str], Any] = {}
         self._messages: dict[int, Any] = {}
 
     def __repr__(self) -> str:
@@ -71,23 +78,26 @@ class JetStreamDelivery:
             )
             js = nc.jetstream()
             stream = StreamConfig(
-                name=self.stream, subjects=[self.subject], retention=RetentionPolicy.WORK_QUEUE
+                name=self.stream,
+                subjects=[self.subject, self.bulk_subject],
+                retention=RetentionPolicy.WORK_QUEUE,
             )
             try:
                 await js.add_stream(stream)
-            except BadRequestError:  # exists with other settings: use it as it is
-                log.info("using the existing JetStream stream %s", self.stream)
-            await js.add_consumer(
-                self.stream,
-                ConsumerConfig(
-                    durable_name=CONSUMER,
-                    ack_policy=AckPolicy.EXPLICIT,
-                    ack_wait=self.lease_seconds,
-                    # "not yet" answers count as deliveries too; the row's attempts decide
-                    max_deliver=self.max_attempts * 4 + 10,
-                    filter_subject=self.subject,
-                ),
-            )
+            except BadRequestError:  # exists with other settings (an older version's)
+                await js.update_stream(stream)
+            for durable, subject in ((CONSUMER, self.subject), (BULK_CONSUMER, self.bulk_subject)):
+                await js.add_consumer(
+                    self.stream,
+                    ConsumerConfig(
+                        durable_name=durable,
+                        ack_policy=AckPolicy.EXPLICIT,
+                        ack_wait=self.lease_seconds,
+                        # "not yet" answers count as deliveries too; the row's attempts decide
+                        max_deliver=self.max_attempts * 4 + 10,
+                        filter_subject=subject,
+                    ),
+                )
             self._nc, self._js = nc, js
             return js
 
@@ -96,30 +106,37 @@ class JetStreamDelivery:
             js = await self.jetstream()
             await js.stream_info(self.stream)
 
-    async def dispatch(self, job_ids: list[int]) -> None:
+    async def dispatch(self, job_ids: list[int], lane: Lane = Lane.NEW) -> None:
+        subject = self.bulk_subject if lane == Lane.BULK else self.subject
         try:
             js = await self.jetstream()
             for job_id in job_ids:
-                await js.publish(self.subject, str(job_id).encode())
+                await js.publish(subject, str(job_id).encode())
         except Exception as error:  # the row is committed: the sweeper publishes it later
             log.warning("could not publish jobs %s (%s); the sweeper will", job_ids, error)
 
-    async def _subscription(self, worker_id: str) -> Any:
-        if worker_id not in self._subscriptions:
+    async def _subscription(self, worker_id: str, durable: str) -> Any:
+        if (worker_id, durable) not in self._subscriptions:
             js = await self.jetstream()
-            self._subscriptions[worker_id] = await js.pull_subscribe_bind(
-                durable=CONSUMER, stream=self.stream
+            self._subscriptions[worker_id, durable] = await js.pull_subscribe_bind(
+                durable=durable, stream=self.stream
             )
-        return self._subscriptions[worker_id]
+        return self._subscriptions[worker_id, durable]
 
     async def claim(self, worker_id: str, lease_seconds: float) -> Job | None:
+        """A job from the new-work consumer if one is waiting there, else a bulk one."""
         import nats.errors
 
-        subscription = await self._subscription(worker_id)
-        try:
-            messages = await subscription.fetch(1, timeout=self.fetch_timeout)
-        except nats.errors.TimeoutError:
-            return None
+        for durable, timeout in ((CONSUMER, 0.05), (BULK_CONSUMER, self.fetch_timeout)):
+            subscription = await self._subscription(worker_id, durable)
+            try:
+                messages = await subscription.fetch(1, timeout=timeout)
+            except nats.errors.TimeoutError:
+                continue
+            return await self._claim_from(messages, worker_id, lease_seconds)
+        return None
+
+    async def _claim_from(self, messages: Any, worker_id: str, lease_seconds: float) -> Job | None:
         for message in messages:
             try:
                 job_id = int(message.data)
@@ -165,7 +182,7 @@ class JetStreamDelivery:
         except Exception as error:  # redelivered later and answered from the row
             log.warning("could not %s the message of job %s (%s)", how, job.id, error)
         if isinstance(outcome, Postpone):
-            await self.dispatch([job.id])
+            await self.dispatch([job.id], job.lane)
 
     async def wait_for_work(self, timeout: float) -> None:
         await asyncio.sleep(0)  # claim's fetch already waited for a message
@@ -175,7 +192,8 @@ class JetStreamDelivery:
         ids = await self.store.undelivered(self.republish_after_seconds)
         if ids:
             log.info("republishing %d jobs whose delivery was lost", len(ids))
-            await self.dispatch(ids)
+            for lane, ids_in_lane in ids.items():
+                await self.dispatch(ids_in_lane, lane)
         return len(ids)
 
     async def close(self) -> None:

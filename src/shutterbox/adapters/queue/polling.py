@@ -15,7 +15,7 @@ from typing import Any
 
 from shutterbox.adapters.db.engine import Database
 from shutterbox.adapters.db.repositories.jobs import NOTIFY_CHANNEL
-from shutterbox.domain.jobs import Outcome
+from shutterbox.domain.jobs import Lane, Outcome
 from shutterbox.ports import Job, JobStore
 
 log = logging.getLogger(__name__)
@@ -35,8 +35,8 @@ class DatabasePolling:
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.db.writer.dialect.name})"
 
-    async def dispatch(self, job_ids: list[int]) -> None:
-        """Called after the adding transaction committed."""
+    async def dispatch(self, job_ids: list[int], lane: Lane = Lane.NEW) -> None:
+        """Called after the adding transaction committed (the claim orders by lane)."""
         self._wakeup.set()
 
     async def claim(self, worker_id: str, lease_seconds: float) -> Job | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from shutterbox.domain.images import Image
 from shutterbox.domain.users import User
@@ -27,12 +28,18 @@ async def find_user(services: Services, username: str) -> User | None:
 
 
 async def live_ids(
-    services: Services, ids: Sequence[str] | None, *, failed_only: bool
+    services: Services,
+    ids: Sequence[str] | None,
+    *,
+    failed_only: bool,
+    processed_before: datetime | None = None,
 ) -> list[str]:
     """Undeleted images, oldest first: those of ``ids`` that exist (every one when None), or
-    every failed one when ``failed_only``."""
+    every failed one when ``failed_only``; not those processed since ``processed_before``."""
     async with services.metadata.read() as tx:
-        return await tx.images.live_ids(ids, failed_only=failed_only)
+        return await tx.images.live_ids(
+            ids, failed_only=failed_only, processed_before=processed_before
+        )
 
 
 async def states(services: Services, ids: Sequence[str]) -> list[ImageState]:

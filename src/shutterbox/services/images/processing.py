@@ -123,7 +123,7 @@ async def mark_failed_after_retries(services: Services, image_id: str, error: st
 
 
 async def _run_job(services: Services, job: Job) -> None:
-    await process_image(services, job.image_id)
+    await process_image(services, job.image_id, force=bool(job.payload.get("force")))
 
 
 async def _give_up(services: Services, job: Job, error: str) -> None:

@@ -24,7 +24,7 @@ from shutterbox.domain.images import (
     new_image_id,
     original_key,
 )
-from shutterbox.domain.jobs import JobKind
+from shutterbox.domain.jobs import JobKind, Lane
 from shutterbox.domain.storage import StorageClass
 from shutterbox.domain.users import User
 from shutterbox.ports.metadata import AlreadyExists, WriteTransaction
@@ -63,13 +63,15 @@ async def accept_upload(
     *,
     incoming_key: str | None = None,
     in_transaction: Callable[[WriteTransaction, Image], Awaitable[None]] | None = None,
+    lane: Lane = Lane.NEW,
 ) -> tuple[Image, Outcome]:
     """Store the original durably, then commit the row and its job. ``details`` come checked
     (``domain.details``). A retry with the same ``idempotency_key`` answers the first image
     (checked here, and once more if a concurrent retry took the key while this one stored its
     bytes). ``incoming_key``: the bytes are already in the store there (a direct upload;
     ``staged`` is a local copy for checking them) and are moved into place instead of
-    uploaded again. ``in_transaction`` runs in the transaction that commits the new image."""
+    uploaded again. ``in_transaction`` runs in the transaction that commits the new image.
+    ``lane``: where its processing job waits (an import's in the bulk lane)."""
     try:
         if idempotency_key:
             existing = await _image_for_key(services, owner, idempotency_key)
@@ -141,7 +143,7 @@ async def accept_upload(
                 await tx.uploads.remember_key(
                     owner.id, idempotency_key, image.id, now, _idempotency_cutoff(services)
                 )
-            job_id = await services.queue.enqueue(tx, JobKind.PROCESS_IMAGE, image.id)
+            job_id = await services.queue.enqueue(tx, JobKind.PROCESS_IMAGE, image.id, lane=lane)
     except AlreadyExists:
         # A concurrent retry with the same Idempotency-Key won: answer with its image.
         await services.store.delete(image.original_key)
@@ -152,7 +154,7 @@ async def accept_upload(
         raise
     # Any other failure above leaves the original in place: the commit may have succeeded, and
     # an unreferenced blob is only an orphan for the scrub, while a missing one would be a loss.
-    await services.queue.dispatch([job_id])
+    await services.queue.dispatch([job_id], lane)
     return image, Outcome.CREATED
 
 

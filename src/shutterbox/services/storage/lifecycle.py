@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from shutterbox.clock import utcnow
-from shutterbox.domain.jobs import JobKind
+from shutterbox.domain.jobs import JobKind, Lane
 from shutterbox.domain.storage import StorageClass
 from shutterbox.ports import Job
 from shutterbox.services.context import Services
@@ -67,8 +67,9 @@ async def schedule_pass(services: Services) -> bool:
             JobKind.LIFECYCLE_PASS,
             PASS_SUBJECT,
             delay_seconds=services.settings.lifecycle_interval_seconds,
+            lane=Lane.BULK,
         )
-    await services.queue.dispatch([job_id])
+    await services.queue.dispatch([job_id], Lane.BULK)
     return True
 
 

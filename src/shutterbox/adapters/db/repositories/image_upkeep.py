@@ -140,10 +140,21 @@ class ImageUpkeep:
         )
         return int(total or 0)
 
-    async def live_ids(self, ids: Sequence[str] | None, *, failed_only: bool) -> list[str]:
+    async def live_ids(
+        self,
+        ids: Sequence[str] | None,
+        *,
+        failed_only: bool,
+        processed_before: datetime | None = None,
+    ) -> list[str]:
         """Undeleted images, oldest first: those of ``ids`` (every one when None), or every
-        failed one when ``failed_only``."""
+        failed one when ``failed_only``; only those not processed since ``processed_before``
+        when given."""
         query = select(images.c.id).where(images.c.deleted_at.is_(None))
+        if processed_before is not None:
+            query = query.where(
+                or_(images.c.processed_at.is_(None), images.c.processed_at < processed_before)
+            )
         if failed_only:
             query = query.where(images.c.status == Status.FAILED.value)
         elif ids is not None:

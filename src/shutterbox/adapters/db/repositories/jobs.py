@@ -10,17 +10,20 @@ adding transaction commits.
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, delete, func, or_, select, text, update
+from sqlalchemy import ColumnElement, Select, and_, case, delete, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shutterbox.adapters.db.engine import Database
-from shutterbox.adapters.db.tables import jobs
+from shutterbox.adapters.db.tables import batches, jobs
 from shutterbox.clock import utcnow
-from shutterbox.domain.jobs import JobKind
+from shutterbox.domain.jobs import JobKind, Lane
 from shutterbox.ports import Job
+from shutterbox.ports.jobs import Batch
 from shutterbox.ports.metadata import WriteTransaction
 
 QUEUED, RUNNING, FAILED = "queued", "running", "failed"
@@ -41,6 +44,24 @@ def _claimable(now: datetime) -> ColumnElement[bool]:
         and_(jobs.c.state == QUEUED, jobs.c.run_at <= now),
         and_(jobs.c.state == RUNNING, jobs.c.lease_expires_at < now),
     )
+
+
+def _next_candidates(now: datetime) -> tuple[Select[Any], ...]:
+    abandoned = (
+        select(jobs.c.id)
+        .where(jobs.c.state == RUNNING, jobs.c.lease_expires_at < now)
+        .order_by(jobs.c.lease_expires_at)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+    due = (
+        select(jobs.c.id)
+        .where(jobs.c.state == QUEUED, jobs.c.run_at <= now)
+        .order_by(jobs.c.lane, jobs.c.run_at, jobs.c.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+    return abandoned, due
 
 
 def _mine(job: Job, worker_id: str) -> ColumnElement[bool]:
@@ -64,6 +85,7 @@ class DatabaseJobStore:
         image_id: str,
         payload: dict[str, Any] | None = None,
         delay_seconds: float = 0.0,
+        lane: Lane = Lane.NEW,
     ) -> int:
         connection = _connection(tx)
         now = utcnow()
@@ -81,6 +103,7 @@ class DatabaseJobStore:
                 run_at=now + timedelta(seconds=delay_seconds),
                 created_at=now,
                 updated_at=now,
+                lane=int(lane),
             )
             .returning(jobs.c.id)
         )
@@ -89,6 +112,115 @@ class DatabaseJobStore:
                 text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL}
             )
         return int(cast(int, job_id))
+
+    async def add_batch(
+        self,
+        tx: WriteTransaction,
+        kind: JobKind,
+        image_ids: Sequence[str],
+        payload: dict[str, Any],
+        batch_id: str,
+    ) -> list[int]:
+        """Add a job of this kind in the bulk lane for each image that has none waiting or
+        running (those are left as they are: they will do the work anyway)."""
+        connection = _connection(tx)
+        taken = set(
+            (
+                await connection.execute(
+                    select(jobs.c.image_id).where(
+                        jobs.c.kind == kind,
+                        jobs.c.image_id.in_(list(image_ids)),
+                        jobs.c.state.in_([QUEUED, RUNNING]),
+                    )
+                )
+            ).scalars()
+        )
+        wanted = [i for i in image_ids if i not in taken]
+        if not wanted:
+            return []
+        await connection.execute(  # a failed job of the same kind makes way
+            delete(jobs).where(jobs.c.kind == kind, jobs.c.image_id.in_(wanted))
+        )
+        now = utcnow()
+        rows = [
+            {
+                "kind": str(kind),
+                "image_id": image_id,
+                "payload": payload,
+                "state": QUEUED,
+                "attempts": 0,
+                "run_at": now,
+                "created_at": now,
+                "updated_at": now,
+                "lane": int(Lane.BULK),
+                "batch_id": batch_id,
+            }
+            for image_id in wanted
+        ]
+        await connection.execute(jobs.insert(), rows)
+        ids = await connection.execute(
+            select(jobs.c.id).where(jobs.c.kind == kind, jobs.c.image_id.in_(wanted))
+        )
+        if self.postgres:
+            await connection.execute(
+                text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL}
+            )
+        return sorted(ids.scalars())
+
+    async def open_batch(self, kind: JobKind, selection: str, *, resume: bool = True) -> Batch:
+        """The unfinished batch of this kind over this selection (``resume``), or a new one."""
+        async with self.db.writer.begin() as conn:
+            row = (
+                await conn.execute(
+                    select(batches)
+                    .where(
+                        batches.c.kind == str(kind),
+                        batches.c.selection == selection,
+                        batches.c.finished_at.is_(None),
+                    )
+                    .order_by(batches.c.created_at.desc())
+                    .limit(1)
+                )
+            ).first()
+            if row is not None and resume:
+                return Batch(row.id, row.kind, row.selection, row.total, row.created_at, True)
+            batch = Batch(uuid.uuid4().hex, str(kind), selection, 0, utcnow(), False)
+            await conn.execute(
+                batches.insert().values(
+                    id=batch.id,
+                    kind=batch.kind,
+                    selection=selection,
+                    total=0,
+                    created_at=batch.created_at,
+                )
+            )
+        return batch
+
+    async def count_in_batch(self, tx: WriteTransaction, batch_id: str, added: int) -> int:
+        """Count ``added`` more jobs in the batch; its total so far."""
+        connection = _connection(tx)
+        await connection.execute(
+            update(batches).where(batches.c.id == batch_id).values(total=batches.c.total + added)
+        )
+        total = await connection.scalar(select(batches.c.total).where(batches.c.id == batch_id))
+        return int(total or 0)
+
+    async def finish_batch(self, batch_id: str) -> None:
+        async with self.db.writer.begin() as conn:
+            await conn.execute(
+                update(batches).where(batches.c.id == batch_id).values(finished_at=utcnow())
+            )
+
+    async def batch_progress(self, batch_id: str) -> tuple[int, int]:
+        """(jobs of the batch still waiting or running, jobs of it that failed for good)."""
+        async with self.db.reader.connect() as conn:
+            rows = await conn.execute(
+                select(jobs.c.state, func.count())
+                .where(jobs.c.batch_id == batch_id)
+                .group_by(jobs.c.state)
+            )
+            counts: dict[str, int] = {state: count for state, count in rows}
+        return counts.get(QUEUED, 0) + counts.get(RUNNING, 0), counts.get(FAILED, 0)
 
     async def scheduled(self, tx: WriteTransaction, kind: JobKind, image_id: str) -> bool:
         row = await _connection(tx).scalar(
@@ -101,18 +233,16 @@ class DatabaseJobStore:
         return row is not None
 
     async def claim(self, worker_id: str, lease_seconds: float) -> Job | None:
+        """A job whose worker died (its lease ran out) first, then the next due job: lowest
+        lane, earliest due. Each is one seek of an index, however long the queue."""
         for _ in range(5):
             now = utcnow()
             async with self.db.writer.begin() as conn:
-                candidate = (
-                    await conn.execute(
-                        select(jobs.c.id)
-                        .where(_claimable(now))
-                        .order_by(jobs.c.run_at, jobs.c.id)
-                        .limit(1)
-                        .with_for_update(skip_locked=True)
-                    )
-                ).scalar_one_or_none()
+                candidate: int | None = None
+                for query in _next_candidates(now):
+                    candidate = (await conn.execute(query)).scalar_one_or_none()
+                    if candidate is not None:
+                        break
                 if candidate is None:
                     return None
                 job = await self._lease(conn, candidate, worker_id, lease_seconds, now)
@@ -144,7 +274,15 @@ class DatabaseJobStore:
                     lease_expires_at=now + timedelta(seconds=lease_seconds),
                     updated_at=now,
                 )
-                .returning(jobs.c.id, jobs.c.kind, jobs.c.image_id, jobs.c.attempts, jobs.c.payload)
+                .returning(
+                    jobs.c.id,
+                    jobs.c.kind,
+                    jobs.c.image_id,
+                    jobs.c.attempts,
+                    jobs.c.payload,
+                    jobs.c.lane,
+                    jobs.c.batch_id,
+                )
             )
         ).first()
         if row is None:
@@ -155,6 +293,8 @@ class DatabaseJobStore:
             image_id=row.image_id,
             attempts=row.attempts,
             payload=dict(row.payload or {}),
+            lane=Lane(row.lane),
+            batch_id=row.batch_id,
         )
 
     async def claimable_at(self, job_id: int) -> datetime | None:
@@ -189,7 +329,11 @@ class DatabaseJobStore:
             await conn.execute(delete(jobs).where(_mine(job, worker_id)))
 
     async def retry(self, job: Job, worker_id: str, delay_seconds: float, error: str) -> None:
-        await self._requeue(job, worker_id, delay_seconds, last_error=error[:ERROR_LIMIT])
+        """Again after ``delay_seconds``, behind new work (a bulk job stays in its lane)."""
+        lane = case((jobs.c.lane < int(Lane.RETRY), int(Lane.RETRY)), else_=jobs.c.lane)
+        await self._requeue(
+            job, worker_id, delay_seconds, last_error=error[:ERROR_LIMIT], lane=lane
+        )
 
     async def postpone(self, job: Job, worker_id: str, delay_seconds: float) -> None:
         """As if added afresh: no attempts counted, no error."""
@@ -234,18 +378,30 @@ class DatabaseJobStore:
             )
         return int(count or 0)
 
-    async def undelivered(self, older_than_seconds: float) -> list[int]:
+    async def undelivered(self, older_than_seconds: float) -> dict[Lane, list[int]]:
+        """Bulk jobs wait their turn for long by design: they count as lost only after ten
+        periods."""
         now = utcnow()
         stale = now - timedelta(seconds=older_than_seconds)
+        bulk_stale = now - timedelta(seconds=older_than_seconds * 10)
+        waited = or_(
+            and_(jobs.c.lane < int(Lane.BULK), jobs.c.run_at <= stale, jobs.c.updated_at <= stale),
+            and_(jobs.c.run_at <= bulk_stale, jobs.c.updated_at <= bulk_stale),
+        )
         lost = or_(
-            and_(jobs.c.state == QUEUED, jobs.c.run_at <= stale, jobs.c.updated_at <= stale),
+            and_(jobs.c.state == QUEUED, waited),
             and_(jobs.c.state == RUNNING, jobs.c.lease_expires_at < stale),
         )
         async with self.db.writer.begin() as conn:
-            ids = list((await conn.execute(select(jobs.c.id).where(lost).limit(1000))).scalars())
+            query = select(jobs.c.id, jobs.c.lane).where(lost).limit(1000)
+            rows = (await conn.execute(query)).all()
+            ids = [row.id for row in rows]
             if ids:  # so each is returned at most once per period
                 await conn.execute(update(jobs).where(jobs.c.id.in_(ids)).values(updated_at=now))
-        return ids
+        found: dict[Lane, list[int]] = {}
+        for row in rows:
+            found.setdefault(Lane(row.lane), []).append(row.id)
+        return found
 
     async def check(self) -> None:
         await self.depth()
