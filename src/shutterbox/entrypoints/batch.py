@@ -54,7 +54,7 @@ async def reprocess(
     watch the batch drain with a progress bar while ``workers`` workers of this process help
     whatever workers are running elsewhere."""
     started = await reprocessing.start(services, list(ids), everything=everything, failed=failed)
-    report = ReprocessReport(len(started.enqueued), started.total, started.batch.resumed)
+    report = ReprocessReport(started.added, started.total, started.batch.resumed)
     if not wait:
         report.waiting = (
             await reprocessing.progress(services, started.batch, started.total)
@@ -79,7 +79,7 @@ async def reprocess(
         if pool is not None:
             await pool.stop()
     await services.queue.finish_batch(started.batch.id)
-    for row in await lookup.states(services, started.enqueued):
+    for row in await lookup.states(services, started.images):
         if row.status == Status.READY.value:
             report.ready += 1
         elif row.status == Status.FAILED.value:

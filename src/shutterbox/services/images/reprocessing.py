@@ -21,7 +21,8 @@ CHUNK = 500  # images enqueued per transaction
 @dataclass(frozen=True)
 class Started:
     batch: Batch
-    enqueued: list[str]  # the images this call enqueued
+    added: int  # jobs this call added
+    images: list[str]  # the images this call found to do: enqueued now, or waiting already
     total: int  # jobs of the batch, over every call
 
 
@@ -56,7 +57,7 @@ async def start(
         if missing:
             await services.queue.finish_batch(batch.id)
             raise NotFound(f"no such image: {', '.join(sorted(missing))}")
-    enqueued: list[str] = []
+    added, images = 0, []
     total = batch.total
     for start_at in range(0, len(chosen), CHUNK):
         chunk = chosen[start_at : start_at + CHUNK]
@@ -66,8 +67,9 @@ async def start(
             )
             total = await services.queue.count_in_batch(tx, batch.id, len(job_ids))
         await services.queue.dispatch(job_ids, Lane.BULK)
-        enqueued += chunk if len(job_ids) == len(chunk) else await _queued(services, chunk)
-    return Started(batch, enqueued, total)
+        added += len(job_ids)
+        images += chunk if len(job_ids) == len(chunk) else await _queued(services, chunk)
+    return Started(batch, added, images, total)
 
 
 async def _queued(services: Services, chunk: list[str]) -> list[str]:
