@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
 
 from tests.imagegen import jpeg_bytes, png_bytes
-from tests.support.cli import invoke
+from tests.support.cli import invoke, sqlite_rows
 
 pytestmark = pytest.mark.e2e
 
@@ -16,14 +15,6 @@ pytestmark = pytest.mark.e2e
 def _run(env: dict[str, str], *args: str, stdin: str | None = None) -> tuple[int, str]:
     result = invoke(env, *args, stdin=stdin)
     return result.exit_code, result.output
-
-
-def _rows(env: dict[str, str], sql: str) -> list[tuple]:
-    db = sqlite3.connect(Path(env["SHUTTERBOX_DATA_DIR"]) / "shutterbox.db")
-    try:
-        return db.execute(sql).fetchall()
-    finally:
-        db.close()
 
 
 def test_import_a_folder_then_reprocess(tmp_path: Path, env: dict[str, str]):
@@ -46,21 +37,25 @@ def test_import_a_folder_then_reprocess(tmp_path: Path, env: dict[str, str]):
     assert "3 imported (2 ready, 1 failed), 1 duplicates skipped, 1 refused" in out
     assert "notes.txt: the file is not a picture" in out
     assert "cut.jpg: the file is cut off" in out
-    assert _rows(env, "select status, count(*) from images group by status order by 1") == [
+    assert sqlite_rows(env, "select status, count(*) from images group by status order by 1") == [
         ("failed", 1),
         ("ready", 2),
     ]
-    assert _rows(env, "select distinct tag from image_tags") == [("archive",)]
+    assert sqlite_rows(env, "select distinct tag from image_tags") == [("archive",)]
 
-    before = dict(_rows(env, "select image_id || name, sha256 from variants where format = 'jpeg'"))
+    before = dict(
+        sqlite_rows(env, "select image_id || name, sha256 from variants where format = 'jpeg'")
+    )
     code, out = _run(env, "reprocess", "--all")
     assert code == 1  # the cut-off file still fails, and says so
     assert "2 ready, 1 failed" in out and "cut off" in out
     env_quality = {**env, "SHUTTERBOX_JPEG_QUALITY": "60"}
-    ready_ids = [row[0] for row in _rows(env, "select id from images where status='ready'")]
+    ready_ids = [row[0] for row in sqlite_rows(env, "select id from images where status='ready'")]
     code, out = _run(env_quality, "reprocess", *ready_ids)
     assert code == 0, out
-    after = dict(_rows(env, "select image_id || name, sha256 from variants where format = 'jpeg'"))
+    after = dict(
+        sqlite_rows(env, "select image_id || name, sha256 from variants where format = 'jpeg'")
+    )
     assert after.keys() == before.keys()
     assert all(after[k] != before[k] for k in after)  # new bytes at the lower quality
 

@@ -4,27 +4,18 @@ starting over."""
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from pathlib import Path
 
 import pytest
 
 from tests.imagegen import jpeg_bytes
-from tests.support.cli import invoke
+from tests.support.cli import invoke, sqlite_rows
 from tests.support.server import WorkerProcess
 
 pytestmark = pytest.mark.e2e
 
 PHOTOS = 12
-
-
-def _rows(env: dict[str, str], sql: str) -> list[tuple]:
-    db = sqlite3.connect(Path(env["SHUTTERBOX_DATA_DIR"]) / "shutterbox.db")
-    try:
-        return db.execute(sql).fetchall()
-    finally:
-        db.close()
 
 
 def test_a_reprocess_batch_survives_a_killed_worker_and_resumes(tmp_path: Path, env):
@@ -35,24 +26,24 @@ def test_a_reprocess_batch_survives_a_killed_worker_and_resumes(tmp_path: Path, 
     assert invoke(env, "users", "create", "dora", stdin="password1\npassword1\n").exit_code == 0
     result = invoke(env, "import", str(folder), "--user", "dora")
     assert result.exit_code == 0, result.output
-    before = dict(_rows(env, "select image_id || name || format, sha256 from variants"))
+    before = dict(sqlite_rows(env, "select image_id || name || format, sha256 from variants"))
 
     lower = {**env, "SHUTTERBOX_JPEG_QUALITY": "55", "SHUTTERBOX_JOB_LEASE_SECONDS": "2"}
     result = invoke(lower, "reprocess", "--all", "--no-wait")
     assert result.exit_code == 0, result.output
     assert f"{PHOTOS} images enqueued, {PHOTOS} in the batch" in result.output
-    assert _rows(env, "select count(*), min(lane) from jobs") == [(PHOTOS, 2)]  # bulk lane
+    assert sqlite_rows(env, "select count(*), min(lane) from jobs") == [(PHOTOS, 2)]  # bulk lane
 
     worker = WorkerProcess(Path(env["SHUTTERBOX_DATA_DIR"]), **{**lower, "SHUTTERBOX_WORKERS": "1"})
     worker.start()
     try:
         deadline = time.monotonic() + 60
-        while _rows(env, "select count(*) from jobs")[0][0] > PHOTOS - 3:
+        while sqlite_rows(env, "select count(*) from jobs")[0][0] > PHOTOS - 3:
             assert time.monotonic() < deadline, worker.log_path.read_text()[-2000:]
             time.sleep(0.05)
     finally:
         worker.kill()  # SIGKILL, mid-batch
-    left = _rows(env, "select count(*) from jobs")[0][0]
+    left = sqlite_rows(env, "select count(*) from jobs")[0][0]
     assert 0 < left < PHOTOS
 
     result = invoke(lower, "reprocess", "--all", "--workers", "2")
@@ -63,10 +54,12 @@ def test_a_reprocess_batch_survives_a_killed_worker_and_resumes(tmp_path: Path, 
     assert f"0 images enqueued (resuming the unfinished batch), {PHOTOS} in the batch" in (
         result.output
     )
-    assert _rows(env, "select count(*) from jobs") == [(0,)]
-    assert _rows(env, "select count(*) from batches where finished_at is null") == [(0,)]
-    assert _rows(env, "select status, count(*) from images group by status") == [("ready", PHOTOS)]
-    after = dict(_rows(env, "select image_id || name || format, sha256 from variants"))
+    assert sqlite_rows(env, "select count(*) from jobs") == [(0,)]
+    assert sqlite_rows(env, "select count(*) from batches where finished_at is null") == [(0,)]
+    assert sqlite_rows(env, "select status, count(*) from images group by status") == [
+        ("ready", PHOTOS)
+    ]
+    after = dict(sqlite_rows(env, "select image_id || name || format, sha256 from variants"))
     assert after.keys() == before.keys()
     jpegs = [k for k in after if k.endswith("jpeg")]
     assert len(jpegs) == PHOTOS * 3

@@ -32,7 +32,7 @@ class RecordingQueue:
         self.jobs.append((kind, image_id))
         return len(self.jobs)
 
-    async def dispatch(self, job_ids: list[int]) -> None:
+    async def dispatch(self, job_ids: list[int], lane: Any = None) -> None:
         return None
 
 

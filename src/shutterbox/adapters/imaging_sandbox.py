@@ -80,9 +80,7 @@ def peak_memory() -> dict[str, int]:
 class ImagingSandbox:
     """One child process; calls are serialised. Call ``call`` from a thread, not the loop."""
 
-    def __init__(
-        self, memory_limit_mb: int, time_limit_seconds: float, niceness: int = 0
-    ) -> None:
+    def __init__(self, memory_limit_mb: int, time_limit_seconds: float, niceness: int = 0) -> None:
         self.memory_limit_bytes = memory_limit_mb * 1024 * 1024
         self.time_limit_seconds = time_limit_seconds
         self.niceness = niceness
@@ -164,9 +162,7 @@ class SandboxPool:
     """Sandboxes shared by the workers of one process: one per job running at the same time,
     started on first use and kept for the next job."""
 
-    def __init__(
-        self, memory_limit_mb: int, time_limit_seconds: float, niceness: int = 0
-    ) -> None:
+    def __init__(self, memory_limit_mb: int, time_limit_seconds: float, niceness: int = 0) -> None:
         self.memory_limit_mb = memory_limit_mb
         self.time_limit_seconds = time_limit_seconds
         self.niceness = niceness
@@ -179,9 +175,7 @@ class SandboxPool:
         try:
             sandbox = self._idle.get_nowait()
         except queue.Empty:
-            sandbox = ImagingSandbox(
-                self.memory_limit_mb, self.time_limit_seconds, self.niceness
-            )
+            sandbox = ImagingSandbox(self.memory_limit_mb, self.time_limit_seconds, self.niceness)
             with self._lock:
                 self._all.append(sandbox)
         try:
