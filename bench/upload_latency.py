@@ -1,10 +1,13 @@
-"""How long a real `shutterbox serve` takes to accept an upload, relative to the bare cost of
-storing the same bytes durably on the same disk.
+"""How long a real `shutterbox serve` takes to accept an upload, relative to the framework
+floor and to the bare cost of storing the same bytes durably on the same disk.
 
 Starts the server with no background workers (so only acceptance is measured), uploads a
 ~3 MB 12 MP JPEG at concurrency 1 and 16, and compares the accept latency (until `201 Created`)
-and uploads per second with writing the same bytes to a new file + fsync + rename + fsync of
-the directory, measured in the same run, in the same data directory.
+and uploads per second with (a) the framework floor, `bench/floor_app.py`: a minimal
+Starlette app under uvicorn that streams the multipart file to disk with SHA-256 and fsync,
+and (b) writing the same bytes to a new file + fsync + rename + fsync of the directory, all
+measured in the same run, in the same data directory. Targets (issue 14): accept p50 within
+1.25x the floor's at concurrency 1, uploads/s at least 0.9x the floor's at concurrency 16.
 
 Run from the repository root: `python -m bench.upload_latency`.
 """
@@ -30,8 +33,12 @@ import httpx2 as httpx
 from bench import benchkit
 from bench.benchkit import (
     WORK_DIR,
+    ManagedProcess,
     argument_parser,
+    clean_env,
     environment_lines,
+    free_port,
+    http_ok,
     markdown_table,
     ms,
     percentile,
@@ -87,6 +94,7 @@ class Batch:
 class Level:
     concurrency: int
     bare: Batch
+    floor: Batch
     upload: Batch
 
 
@@ -143,6 +151,23 @@ def running_server(
     process, base_url = shutterbox_serve(data_dir, log_path, workers=workers, **settings)
     with running(process, READY_TIMEOUT_SECONDS):
         yield base_url
+
+
+@contextlib.contextmanager
+def running_floor(directory: Path, log_path: Path) -> Iterator[str]:
+    """`bench/floor_app.py` under uvicorn on a free port, its files in ``directory``."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [sys.executable, "-m", "uvicorn", "bench.floor_app:app", "--port", str(port)]
+    process = ManagedProcess(
+        "framework floor",
+        command,
+        log_path=log_path,
+        env=clean_env(FLOOR_DIR=str(directory)),
+        ready=http_ok(f"{url}/healthz"),
+    )
+    with running(process, READY_TIMEOUT_SECONDS):
+        yield url
 
 
 def sign_up(base_url: str) -> str:
@@ -218,32 +243,40 @@ def upload_batch(
 
 def measure_level(
     base_url: str,
+    floor_url: str,
     token: str,
     data: bytes,
     bare_dir: Path,
     count: int,
     concurrency: int,
 ) -> Level:
-    """Uploads bracketed by two halves of the baseline, so that drift in the machine's load
-    during the run weighs on both sides of the ratio alike."""
+    """Uploads bracketed by two halves of each baseline, so that drift in the machine's load
+    during the run weighs on both sides of the ratios alike."""
     body, content_type = multipart_body(data)
-    first = bare_batch(bare_dir, data, count // 2, concurrency)
+    half, rest = count // 2, count - count // 2
+    first = bare_batch(bare_dir, data, half, concurrency)
+    floor_first = upload_batch(floor_url, token, body, content_type, half, concurrency)
     upload = upload_batch(base_url, token, body, content_type, count, concurrency)
-    second = bare_batch(bare_dir, data, count - count // 2, concurrency)
-    return Level(concurrency, first.merged(second), upload)
+    floor_second = upload_batch(floor_url, token, body, content_type, rest, concurrency)
+    second = bare_batch(bare_dir, data, rest, concurrency)
+    return Level(concurrency, first.merged(second), floor_first.merged(floor_second), upload)
 
 
 def run(data: bytes, run_dir: Path, counts: dict[int, int]) -> list[Level]:
     data_dir = run_dir / "data"
     bare_dir = data_dir / "bare-writes"  # the same filesystem as the server's blobs
     bare_dir.mkdir(parents=True)
-    with running_server(data_dir, run_dir / "server.log") as base_url:
+    with (
+        running_server(data_dir, run_dir / "server.log") as base_url,
+        running_floor(data_dir / "floor", run_dir / "floor.log") as floor_url,
+    ):
         token = sign_up(base_url)
         body, content_type = multipart_body(data)
         upload_batch(base_url, token, body, content_type, WARMUP, 1)
+        upload_batch(floor_url, token, body, content_type, WARMUP, 1)
         bare_batch(bare_dir, data, WARMUP, 1)
         return [
-            measure_level(base_url, token, data, bare_dir, count, concurrency)
+            measure_level(base_url, floor_url, token, data, bare_dir, count, concurrency)
             for concurrency, count in counts.items()
         ]
 
@@ -251,21 +284,39 @@ def run(data: bytes, run_dir: Path, counts: dict[int, int]) -> list[Level]:
 # Reporting -----------------------------------------------------------------------------------
 
 
+P50_TARGET = 1.25  # shutterbox's accept p50 over the floor's, at concurrency 1
+RATE_TARGET = 0.9  # shutterbox's uploads/s over the floor's, at the higher concurrency
+
+
+def _verdict(level: Level) -> str:
+    if level.concurrency == 1:
+        met = level.upload.p50 / level.floor.p50 <= P50_TARGET
+        return ("yes" if met else "no") + f": p50 within {P50_TARGET}x"
+    met = level.upload.rate / level.floor.rate >= RATE_TARGET
+    return ("yes" if met else "no") + f": uploads/s at least {RATE_TARGET}x"
+
+
 def ratio_table(levels: list[Level]) -> str:
     rows = [
         [
             str(level.concurrency),
+            ratio(level.upload.p50 / level.floor.p50),
+            ratio(level.upload.p99 / level.floor.p99),
+            ratio(level.upload.rate / level.floor.rate),
             ratio(level.upload.p50 / level.bare.p50),
-            ratio(level.upload.p99 / level.bare.p99),
             ratio(level.upload.rate / level.bare.rate),
+            _verdict(level),
         ]
         for level in levels
     ]
     headers = [
         "Concurrency",
+        "Accept p50 / floor p50",
+        "Accept p99 / floor p99",
+        "Uploads/s / floor's",
         "Accept p50 / write p50",
-        "Accept p99 / write p99",
         "Uploads/s / writes/s",
+        "Target met",
     ]
     return markdown_table(headers, rows)
 
@@ -275,7 +326,8 @@ def measurement_table(levels: list[Level]) -> str:
     for level in levels:
         for label, batch in (
             ("bare write + fsync + rename + fsync dir", level.bare),
-            ("upload accepted (201)", level.upload),
+            ("framework floor (201)", level.floor),
+            ("shutterbox upload accepted (201)", level.upload),
         ):
             rows.append(
                 [
@@ -299,19 +351,24 @@ def report(levels: list[Level], size: int, counts: dict[int, int]) -> str:
             "## Upload acceptance latency",
             "",
             "`python -m bench.upload_latency`: a real `shutterbox serve --workers 0` accepting "
-            "a ~3 MB JPEG (time until `201 Created`), against the bare cost of storing the "
-            "same bytes durably in the same data directory (new file, write, fsync, rename, "
-            "fsync of the directory). Client, server and baseline share the machine.",
+            "a ~3 MB JPEG (time until `201 Created`), against the framework floor "
+            "(`bench/floor_app.py`: a minimal Starlette app under uvicorn streaming the "
+            "multipart file to disk with SHA-256, fsync, rename and a directory fsync) and "
+            "against the bare cost of storing the same bytes durably in the same data "
+            "directory (new file, write, fsync, rename, fsync of the directory). Client, "
+            "servers and baseline share the machine. Targets: accept p50 within "
+            f"{P50_TARGET}x the floor's at concurrency 1, uploads/s at least {RATE_TARGET}x "
+            "the floor's at the higher concurrency.",
             "",
             *environment_lines(extra_packages=("httpx2",)),
             f"- Input: 4000x3000 JPEG, {size / 1e6:.2f} MB; uploads: {runs}, after "
             f"{WARMUP} warm-up uploads; the baseline does the same counts, half before and "
-            "half after the uploads",
+            "half after the uploads, and so does the floor",
             "",
             ratio_table(levels),
             "",
-            "Ratios against the baseline; 1.00x would mean accepting an upload costs no more "
-            "than storing its bytes durably. What the measurements were:",
+            "Ratios against the floor and the bare write; 1.00x would mean accepting an upload "
+            "costs no more than they do. What the measurements were:",
             "",
             measurement_table(levels),
         ]
