@@ -267,7 +267,8 @@ def run(data: bytes, run_dir: Path, counts: dict[int, int]) -> list[Level]:
     bare_dir = data_dir / "bare-writes"  # the same filesystem as the server's blobs
     bare_dir.mkdir(parents=True)
     with (
-        running_server(data_dir, run_dir / "server.log") as base_url,
+        # no rate limit: the benchmark sends more than a person would
+        running_server(data_dir, run_dir / "server.log", upload_rate="") as base_url,
         running_floor(data_dir / "floor", run_dir / "floor.log") as floor_url,
     ):
         token = sign_up(base_url)

@@ -10,11 +10,11 @@ yield a ``Transaction`` whose attributes are the repositories; everything done t
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from shutterbox.domain.errors import Conflict
 from shutterbox.domain.images import Image, Variant, Visibility
@@ -23,6 +23,9 @@ from shutterbox.domain.users import User
 from shutterbox.ports.scrub import ScrubQueries
 
 Position = tuple[datetime, str]  # keyset pagination: (timestamp, image id)
+
+
+T = TypeVar("T")
 
 
 class AlreadyExists(Conflict):
@@ -267,6 +270,13 @@ class Metadata(Protocol):
         ...
 
     def write(self) -> AbstractAsyncContextManager[WriteTransaction]: ...
+    async def write_together(self, work: Callable[[WriteTransaction], Awaitable[T]]) -> T:
+        """``work`` in a write transaction the adapter may share with other writes arriving
+        at the same time (one commit for all: group commit); its result once committed.
+        If ``work`` raises, its writes alone are undone and the error is raised here. For
+        short units of work that only touch the database."""
+        ...
+
     async def variant_files(self, image_id: str, name: str) -> VariantFiles | None:
         """``ImageRepository.variant_files`` in a snapshot of its own, by the adapter's
         fastest way: what every media GET of a variant asks."""

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import copy
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from shutterbox.domain.images import Image, Status, Variant, Visibility
 from shutterbox.domain.storage import StorageClass
@@ -28,6 +28,8 @@ from shutterbox.ports.metadata import (
     StoredOriginal,
     VariantFiles,
 )
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -508,6 +510,10 @@ class FakeMetadata:
 
     def quick_read(self) -> AbstractAsyncContextManager[FakeTransaction]:
         return self.read()
+
+    async def write_together(self, work: Callable[[FakeTransaction], Awaitable[T]]) -> T:
+        async with self.write() as tx:
+            return await work(tx)
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[FakeTransaction]:

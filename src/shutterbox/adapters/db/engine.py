@@ -24,16 +24,19 @@ class Database:
     reader: AsyncEngine
     url: str
     # SQLite only: the same file through the standard library's driver, for bounded reads
-    # run on the event loop itself (``SqlMetadata.quick_read``).
+    # run on the event loop itself (``SqlMetadata.quick_read``), and for the group commit's
+    # transactions, each run whole in one worker thread (``group_commit.py``).
     inline_reader: Engine | None = None
+    inline_writer: Engine | None = None
 
     @property
     def is_sqlite(self) -> bool:
         return self.writer.dialect.name == "sqlite"
 
     async def dispose(self) -> None:
-        if self.inline_reader is not None:
-            self.inline_reader.dispose()
+        for inline in (self.inline_reader, self.inline_writer):
+            if inline is not None:
+                inline.dispose()
         await self.writer.dispose()
         if self.reader is not self.writer:
             await self.reader.dispose()
@@ -79,6 +82,17 @@ def _inline_sqlite_reader(url: str) -> Engine:
     return engine
 
 
+def _inline_sqlite_writer(url: str) -> Engine:
+    """One synchronous writer connection, used only while the process's ``writer`` connection
+    is checked out (so that the two never contend with each other)."""
+    parsed = make_url(url).set(drivername="sqlite")
+    engine = create_engine(
+        parsed, connect_args={"check_same_thread": False}, pool_size=1, max_overflow=0
+    )
+    _tune_sqlite(engine, "BEGIN IMMEDIATE")
+    return engine
+
+
 def open_database(url: str) -> Database:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -93,6 +107,12 @@ def open_database(url: str) -> Database:
             url, "BEGIN IMMEDIATE", pool_size=1, max_overflow=0, pool_timeout=60
         )
         reader = _sqlite_engine(url, "BEGIN")
-        return Database(writer, reader, url, inline_reader=_inline_sqlite_reader(url))
+        return Database(
+            writer,
+            reader,
+            url,
+            inline_reader=_inline_sqlite_reader(url),
+            inline_writer=_inline_sqlite_writer(url),
+        )
     engine = create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
     return Database(writer=engine, reader=engine, url=url)

@@ -7,15 +7,16 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import cast
+from typing import TypeVar, cast
 
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shutterbox.adapters.db.engine import Database
+from shutterbox.adapters.db.group_commit import GroupCommit
 from shutterbox.adapters.db.inline_connection import InlineConnection
 from shutterbox.adapters.db.inline_reads import InlineSqliteReads
 from shutterbox.adapters.db.repositories.bill import SqlBill
@@ -27,6 +28,8 @@ from shutterbox.adapters.db.repositories.uploads import SqlUploads
 from shutterbox.adapters.db.repositories.users import SqlUsers
 from shutterbox.adapters.db.variant_cache import VariantCache
 from shutterbox.ports.metadata import VariantFiles
+
+T = TypeVar("T")
 
 
 class SqlTransaction:
@@ -50,6 +53,15 @@ class SqlMetadata:
     def __init__(self, db: Database) -> None:
         self.db = db
         self.variant_cache = VariantCache()
+        self._group_commit = (
+            GroupCommit(
+                db,
+                db.inline_writer,
+                lambda conn: SqlTransaction(cast(AsyncConnection, conn), self.variant_cache),
+            )
+            if db.inline_writer is not None
+            else None
+        )
         inline = db.inline_reader
         self._inline = InlineSqliteReads(inline) if inline is not None else None
 
@@ -80,6 +92,14 @@ class SqlMetadata:
     async def write(self) -> AsyncIterator[SqlTransaction]:
         async with self.db.writer.begin() as conn:
             yield SqlTransaction(conn, self.variant_cache)
+
+    async def write_together(self, work: Callable[[SqlTransaction], Awaitable[T]]) -> T:
+        """``work`` in a write transaction that, on SQLite, it may share with other small
+        writes arriving at the same time (``group_commit.py``); its result once committed."""
+        if self._group_commit is not None:
+            return await self._group_commit.run(work)
+        async with self.write() as tx:
+            return await work(tx)
 
     async def variant_files(self, image_id: str, name: str) -> VariantFiles | None:
         if self._inline is not None:

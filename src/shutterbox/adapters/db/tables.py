@@ -37,6 +37,9 @@ users = Table(
     Column("password_hash", String(200), nullable=False),
     Column("is_admin", Boolean, nullable=False, default=False),
     Column("created_at", DateTime, nullable=False),
+    # the bytes of the user's originals (live and in the trash), kept with every insert and
+    # purge of an image, so that the quota check reads one row
+    Column("stored_bytes", BigInteger, nullable=False, server_default="0"),
 )
 
 api_tokens = Table(

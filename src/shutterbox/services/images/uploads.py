@@ -44,7 +44,7 @@ def detail_limits(settings: Settings) -> DetailLimits:
 
 
 async def _image_for_key(services: Services, user: User, key: str) -> Image | None:
-    async with services.metadata.read() as tx:
+    async with services.metadata.quick_read() as tx:  # index seeks
         image_id = await tx.uploads.idempotent_image(user.id, key, _idempotency_cutoff(services))
         if image_id is None:
             return None
@@ -77,7 +77,7 @@ async def accept_upload(
             existing = await _image_for_key(services, owner, idempotency_key)
             if existing is not None:
                 return existing, Outcome.REPLAYED
-        async with services.metadata.read() as tx:
+        async with services.metadata.quick_read() as tx:  # one index seek
             duplicate = await tx.images.find_duplicate(owner.id, staged.sha256)
         if duplicate is not None:
             return duplicate, Outcome.DUPLICATE
@@ -134,16 +134,19 @@ async def accept_upload(
     finally:
         staged.path.unlink(missing_ok=True)
 
+    async def commit(tx: WriteTransaction) -> int:
+        await tx.images.insert(image)
+        if in_transaction is not None:
+            await in_transaction(tx, image)
+        if idempotency_key:
+            await tx.uploads.remember_key(
+                owner.id, idempotency_key, image.id, now, _idempotency_cutoff(services)
+            )
+        return await services.queue.enqueue(tx, JobKind.PROCESS_IMAGE, image.id, lane=lane)
+
     try:
-        async with services.metadata.write() as tx:
-            await tx.images.insert(image)
-            if in_transaction is not None:
-                await in_transaction(tx, image)
-            if idempotency_key:
-                await tx.uploads.remember_key(
-                    owner.id, idempotency_key, image.id, now, _idempotency_cutoff(services)
-                )
-            job_id = await services.queue.enqueue(tx, JobKind.PROCESS_IMAGE, image.id, lane=lane)
+        # Shared with the other uploads committing at this moment: one sync for all of them.
+        job_id = await services.metadata.write_together(commit)
     except AlreadyExists:
         # A concurrent retry with the same Idempotency-Key won: answer with its image.
         await services.store.delete(image.original_key)

@@ -32,7 +32,7 @@ def _human(size: int) -> str:
 
 async def used_bytes(services: Services, user_id: int) -> int:
     """Bytes of the user's originals: live images and those in the trash."""
-    async with services.metadata.read() as tx:
+    async with services.metadata.quick_read() as tx:  # one row, kept as images come and go
         return await tx.images.original_bytes(user_id)
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, union, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from shutterbox.adapters.db.tables import images
+from shutterbox.adapters.db.tables import images, users
 from shutterbox.domain.images import Status, Visibility
 from shutterbox.domain.storage import StorageClass
 from shutterbox.ports.metadata import ImageState, OriginalDue, Position, StoredOriginal
@@ -132,12 +132,9 @@ class ImageUpkeep:
         return int(count or 0)
 
     async def original_bytes(self, owner_id: int) -> int:
-        """Bytes of the owner's originals: live images and those in the trash."""
-        total = await self.conn.scalar(
-            select(func.coalesce(func.sum(images.c.original_bytes), 0)).where(
-                images.c.owner_id == owner_id
-            )
-        )
+        """Bytes of the owner's originals: live images and those in the trash (the count the
+        images repository keeps with every insert and purge)."""
+        total = await self.conn.scalar(select(users.c.stored_bytes).where(users.c.id == owner_id))
         return int(total or 0)
 
     async def live_ids(

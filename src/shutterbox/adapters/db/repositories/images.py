@@ -21,7 +21,7 @@ from shutterbox.adapters.db.repositories.image_lists import (
 )
 from shutterbox.adapters.db.repositories.image_upkeep import ImageUpkeep
 from shutterbox.adapters.db.rows import image_from_row, image_variants
-from shutterbox.adapters.db.tables import image_tags, images, variants
+from shutterbox.adapters.db.tables import image_tags, images, users, variants
 from shutterbox.adapters.db.variant_cache import VariantCache
 from shutterbox.clock import utcnow
 from shutterbox.domain.images import Image, Status, Variant, Visibility
@@ -90,6 +90,7 @@ class SqlImages(ImageUpkeep):
         return await self.get(image_id) if image_id else None
 
     async def insert(self, image: Image) -> None:
+        await _count_stored(self.conn, image.owner_id, image.original_bytes)
         await self.conn.execute(
             images.insert().values(
                 id=image.id,
@@ -211,7 +212,15 @@ class SqlImages(ImageUpkeep):
         await timeline.refresh_image(self.conn, image_id)
 
     async def remove(self, image_id: str) -> None:
+        row = (
+            await self.conn.execute(
+                select(images.c.owner_id, images.c.original_bytes).where(images.c.id == image_id)
+            )
+        ).first()
+        if row is None:
+            return
         await self.conn.execute(delete(images).where(images.c.id == image_id))
+        await _count_stored(self.conn, row.owner_id, -row.original_bytes)
 
     async def restore_deleted(self, image_id: str, deleted_after: datetime) -> bool:
         """Take an image out of the trash if it went there after ``deleted_after``."""
@@ -264,3 +273,12 @@ class SqlImages(ImageUpkeep):
         query = trash_list(after_cursor=cursor is not None)
         parameters = page_parameters(limit, cursor, owner_id=owner_id)
         return await self._attach_variants((await self.conn.execute(query, parameters)).all())
+
+
+async def _count_stored(conn: AsyncConnection, owner_id: int, added: int) -> None:
+    """Keep ``users.stored_bytes`` (the quota's count) with an image's insert or purge."""
+    await conn.execute(
+        update(users)
+        .where(users.c.id == owner_id)
+        .values(stored_bytes=users.c.stored_bytes + added)
+    )

@@ -4,11 +4,13 @@ part that opens, counts, follows and finishes a batch."""
 from __future__ import annotations
 
 import uuid
+from typing import cast
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shutterbox.adapters.db.engine import Database
+from shutterbox.adapters.db.inline_connection import InlineConnection
 from shutterbox.adapters.db.tables import batches, jobs
 from shutterbox.clock import utcnow
 from shutterbox.domain.jobs import JobKind
@@ -21,6 +23,8 @@ QUEUED, RUNNING, FAILED = "queued", "running", "failed"  # the states of a job r
 def connection_of(tx: WriteTransaction) -> AsyncConnection:
     """The connection of the caller's metadata transaction (or a bare connection)."""
     conn = tx if isinstance(tx, AsyncConnection) else getattr(tx, "connection", None)
+    if isinstance(conn, InlineConnection):  # the same methods, run at once
+        return cast(AsyncConnection, conn)
     if not isinstance(conn, AsyncConnection):
         raise TypeError(f"the jobs table needs a metadata database transaction, not {tx!r}")
     return conn
