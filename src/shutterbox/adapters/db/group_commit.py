@@ -33,15 +33,23 @@ Outcome = tuple[Any, BaseException | None]
 MAX_BATCH = 64  # units per transaction: a bound on how long one commit keeps the writer
 
 
+NOT_ONLY_THE_DATABASE = "a unit of work for write_together awaited something besides the database"
+
+
 def run_at_once(step: Awaitable[T]) -> T:
-    """The result of a coroutine whose every await completes at once (``InlineConnection``)."""
+    """The result of a coroutine whose every await completes at once (``InlineConnection``),
+    run in a thread with no event loop."""
     coroutine: Coroutine[Any, Any, T] = step  # type: ignore[assignment]
     try:
         coroutine.send(None)
     except StopIteration as finished:
         return finished.value  # type: ignore[no-any-return]
+    except RuntimeError as error:  # it reached for the event loop: there is none here
+        if "no running event loop" in str(error):
+            raise RuntimeError(NOT_ONLY_THE_DATABASE) from error
+        raise
     coroutine.close()
-    raise RuntimeError("a unit of work for write_together awaited something besides the database")
+    raise RuntimeError(NOT_ONLY_THE_DATABASE)
 
 
 class GroupCommit:
