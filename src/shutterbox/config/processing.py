@@ -56,6 +56,12 @@ class ProcessingSettings(BaseModel):
         "that never reached the queue) and deliver them again, and clear abandoned direct "
         "uploads.",
     )
+    queue_busy_depth: int = Field(
+        default=20,
+        ge=0,
+        description="Jobs of new uploads waiting beyond which an upload's answer says how long "
+        "processing will take (`processing_estimate` and `Retry-After`); 0: always.",
+    )
     imaging_niceness: int = Field(
         default=10,
         ge=0,

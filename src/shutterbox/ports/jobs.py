@@ -112,6 +112,9 @@ class JobStore(BatchStore, Protocol):
     async def depth(self) -> int:
         """Jobs due (waiting for a worker) or running; jobs scheduled for later not counted."""
 
+    async def waiting_new(self) -> int:
+        """Jobs of the new-work lane due and not yet claimed: what a new upload queues behind."""
+
     async def undelivered(self, older_than_seconds: float) -> dict[Lane, list[int]]:
         """Jobs due (or leased out) for ``older_than_seconds`` with nothing happening to
         them, by lane: their delivery was probably lost. Each is returned at most once per
@@ -196,6 +199,9 @@ class JobQueue(BatchStore, Protocol):
 
     async def wait_for_work(self, timeout: float) -> None:
         """Return when a job may be available (or after ``timeout``)."""
+
+    async def waiting_new(self) -> int:
+        """Jobs of the new-work lane due and not yet claimed."""
 
     async def sweep(self) -> int:
         """Redeliver jobs whose delivery was lost; returns how many."""

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any, TypeVar
 
+from shutterbox.clock import utcnow
 from shutterbox.domain.images import Image, Status, Variant, Visibility
 from shutterbox.domain.storage import StorageClass
 from shutterbox.domain.users import User
@@ -112,7 +113,7 @@ class FakeImages:
         image = self.s.images.get(image_id)
         if image is None or image.deleted_at is not None:
             return False
-        for name, value in fields.items():
+        for name, value in {"processed_at": utcnow(), **fields}.items():
             setattr(image, name, value)
         image.status, image.failure_reason = Status.READY, None
         image.variants, image.alternates = {}, {}
@@ -216,6 +217,13 @@ class FakeImages:
 
     async def original_bytes(self, owner_id: int) -> int:
         return sum(i.original_bytes for i in self.s.images.values() if i.owner_id == owner_id)
+
+    async def ready_since(self, moment: datetime) -> int:
+        return sum(
+            1
+            for i in self.s.images.values()
+            if i.status == Status.READY and i.processed_at is not None and i.processed_at >= moment
+        )
 
     async def live_ids(
         self,

@@ -91,6 +91,7 @@ images = Table(
     Index("ix_images_owner", "owner_id", "created_at", "id"),
     Index("ix_images_owner_sha256", "owner_id", "original_sha256"),
     Index("ix_images_deleted", "deleted_at"),
+    Index("ix_images_processed", "processed_at"),  # how fast images became ready lately
     Index("ix_images_owner_status", "owner_id", "status"),
     Index("ix_images_class_age", "original_storage_class", "created_at"),
 )

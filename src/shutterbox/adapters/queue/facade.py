@@ -93,6 +93,9 @@ class ComposedJobQueue:
     async def depth(self) -> int:
         return await self.store.depth()
 
+    async def waiting_new(self) -> int:
+        return await self.store.waiting_new()
+
     async def wait_for_work(self, timeout: float) -> None:
         await self.delivery.wait_for_work(timeout)
 

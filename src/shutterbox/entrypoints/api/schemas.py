@@ -109,6 +109,22 @@ class ImagePublic(BaseModel):
     original: OriginalPublic | None = Field(default=None, description="Only shown to the owner.")
 
 
+class ProcessingEstimate(BaseModel):
+    """Sent with an upload when the queue is busy: the original is safe, its variants wait."""
+
+    queued_ahead: int = Field(description="Jobs of new uploads waiting before this one.")
+    expected_seconds: int | None = Field(
+        description="About how long until it is ready, from how fast images became ready "
+        "in the last minute; null when none did (no worker is running)."
+    )
+
+
+class UploadedImage(ImagePublic):
+    processing_estimate: ProcessingEstimate | None = Field(
+        default=None, description="Only when the queue is busy (SHUTTERBOX_QUEUE_BUSY_DEPTH)."
+    )
+
+
 class ImagePage(BaseModel):
     items: list[ImagePublic]
     next_cursor: str | None = Field(

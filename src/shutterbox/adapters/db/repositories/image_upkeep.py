@@ -137,6 +137,15 @@ class ImageUpkeep:
         total = await self.conn.scalar(select(users.c.stored_bytes).where(users.c.id == owner_id))
         return int(total or 0)
 
+    async def ready_since(self, moment: datetime) -> int:
+        """Images that became ready since ``moment`` (one range of an index)."""
+        count = await self.conn.scalar(
+            select(func.count())
+            .select_from(images)
+            .where(images.c.processed_at >= moment, images.c.status == Status.READY.value)
+        )
+        return int(count or 0)
+
     async def live_ids(
         self,
         ids: Sequence[str] | None,

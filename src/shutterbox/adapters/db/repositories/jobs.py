@@ -321,6 +321,20 @@ class DatabaseJobStore(JobBatches):
             )
         return int(count or 0)
 
+    async def waiting_new(self) -> int:
+        """Jobs of the new-work lane due and not yet claimed: what a new upload queues behind."""
+        async with self.db.reader.connect() as conn:
+            count = await conn.scalar(
+                select(func.count())
+                .select_from(jobs)
+                .where(
+                    jobs.c.state == QUEUED,
+                    jobs.c.lane == int(Lane.NEW),
+                    jobs.c.run_at <= utcnow(),
+                )
+            )
+        return int(count or 0)
+
     async def undelivered(self, older_than_seconds: float) -> dict[Lane, list[int]]:
         """Bulk jobs wait their turn for long by design: they count as lost only after ten
         periods."""

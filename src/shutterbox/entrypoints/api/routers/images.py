@@ -9,12 +9,18 @@ from fastapi import APIRouter, Header, Request, Response, status
 from shutterbox.domain.details import details_from_form
 from shutterbox.domain.errors import NotFound, ShutterboxError
 from shutterbox.entrypoints.api.deps import CurrentUser, OptionalUser, ServicesDep
-from shutterbox.entrypoints.api.presenters import image_public
-from shutterbox.entrypoints.api.schemas import ErrorBody, ImagePatch, ImagePublic
+from shutterbox.entrypoints.api.presenters import image_json, image_public
+from shutterbox.entrypoints.api.schemas import (
+    ErrorBody,
+    ImagePatch,
+    ImagePublic,
+    ProcessingEstimate,
+    UploadedImage,
+)
 from shutterbox.entrypoints.api.upload_stream import read_upload
 from shutterbox.entrypoints.http.middleware import rate_limiting
 from shutterbox.services import metrics
-from shutterbox.services.images import deletion, editing, lookup, uploads
+from shutterbox.services.images import backlog, deletion, editing, lookup, uploads
 
 router = APIRouter(prefix="/api/v1/images", tags=["images"])
 
@@ -64,7 +70,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
-    response_model=ImagePublic,
+    response_model=UploadedImage,
     openapi_extra=_UPLOAD_FORM,
     responses=_ERRORS,
     summary="Upload an image",
@@ -75,7 +81,7 @@ async def create_image(
     services: ServicesDep,
     user: CurrentUser,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
-) -> ImagePublic:
+) -> UploadedImage:
     """Answers `201` once the original is durably stored and the image's row and processing job
     are committed; the variants are made in the background (`status: processing`). Uploading
     bytes you already have answers `200` with the existing image."""
@@ -96,14 +102,23 @@ async def create_image(
     except ShutterboxError as exc:
         metrics.UPLOAD_REJECTIONS.labels(status=str(exc.status)).inc()
         raise
+    estimate = None
     if outcome == uploads.Outcome.CREATED:
         metrics.UPLOADS.inc()
+        busy = await backlog.when_busy(services)
+        if busy is not None:
+            estimate = ProcessingEstimate(
+                queued_ahead=busy.queued_ahead, expected_seconds=busy.expected_seconds
+            )
+            if busy.expected_seconds is not None:  # when to look again
+                response.headers["Retry-After"] = str(busy.expected_seconds)
     elif outcome == uploads.Outcome.REPLAYED:
         response.headers["Idempotent-Replayed"] = "true"
     else:  # the same bytes again: no second copy
         response.status_code = status.HTTP_200_OK
     response.headers["Location"] = f"/api/v1/images/{image.id}"
-    return image_public(image, user, services.media_urls)
+    answer = image_json(image, user, services.media_urls)
+    return UploadedImage.model_validate({**answer, "processing_estimate": estimate})
 
 
 @router.get("/{image_id}", response_model=ImagePublic, responses={404: {"model": ErrorBody}})

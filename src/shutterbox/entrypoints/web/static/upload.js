@@ -305,6 +305,16 @@ function start() {
     xhr.send(body);
   }
 
+  // The server is busy: the photo is safe, its sizes wait their turn; say for how long.
+  function busyMessage(estimate) {
+    const seconds = estimate.expected_seconds;
+    if (seconds === null || seconds === undefined) {
+      return "Uploaded — safe; waiting for the server to make its sizes";
+    }
+    const wait = seconds < 90 ? seconds + " s" : Math.round(seconds / 60) + " min";
+    return "Uploaded — safe; the server is busy: ready in about " + wait;
+  }
+
   function answered(row, xhr) {
     let body = null;
     try {
@@ -327,6 +337,9 @@ function start() {
       if (pending) {
         early.delete(body.id);
         apply(row, pending);
+      }
+      if (body.processing_estimate && row.state === "processing") {
+        setState(row, "processing", busyMessage(body.processing_estimate));
       }
       watch();
       return;

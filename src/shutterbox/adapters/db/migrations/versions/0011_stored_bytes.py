@@ -1,4 +1,5 @@
-"""each user's stored bytes, kept as images come and go, for the quota check
+"""each user's stored bytes, kept as images come and go, for the quota check; an index of
+processing times, for how fast images became ready lately
 
 Revision ID: 0011
 Revises: 0010
@@ -24,8 +25,10 @@ def upgrade() -> None:
         "UPDATE users SET stored_bytes = (SELECT COALESCE(SUM(original_bytes), 0) "
         "FROM images WHERE images.owner_id = users.id)"
     )
+    op.create_index("ix_images_processed", "images", ["processed_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_images_processed", table_name="images")
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.drop_column("stored_bytes")
