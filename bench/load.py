@@ -8,7 +8,10 @@ Starts a real `shutterbox serve` (embedded setup, background workers in-process)
 2. the burst: 1,000 uploads of distinct small photos started on a fixed schedule over 10 s
    (an open loop: a slow answer does not slow the sender down), while readers keep fetching
    the feed and thumbnails;
-3. then it waits until every accepted image has left `processing`, and checks each one.
+3. then it waits until every accepted image has left `processing`, and checks each one;
+4. the lanes: new uploads one at a time, each until it is ready, first with the queue idle,
+   then while `shutterbox reprocess` of 500 of the burst's images is under way (enqueued
+   as bulk work for the server's workers): a new upload must not wait behind the batch.
 
 Reported: accept latency p50/p99 under the burst against the idle baseline, read latency
 under load against idle reads, errors by kind, the time until the queue drained, and images
@@ -24,6 +27,8 @@ import argparse
 import asyncio
 import random
 import shutil
+import sqlite3
+import subprocess
 import tempfile
 import time
 from collections import Counter
@@ -34,6 +39,7 @@ import httpx2 as httpx
 
 from bench.benchkit import (
     WORK_DIR,
+    clean_env,
     cpu_count,
     environment_lines,
     markdown_table,
@@ -41,6 +47,7 @@ from bench.benchkit import (
     percentile,
     photo_like,
     ratio,
+    shutterbox_command,
     write_section,
 )
 from bench.upload_latency import multipart_body, running_server, sign_up, unique_file
@@ -50,6 +57,10 @@ READERS = 4
 BASELINE_UPLOADS = 20
 BASELINE_READS = 40
 DRAIN_TIMEOUT_SECONDS = 900.0
+REPROCESSED = 500  # images the batch running during the lanes phase reprocesses
+READY_UPLOADS = 10  # uploads timed until ready, idle and then during the batch
+LANE_TARGET = 2.0  # upload-to-ready p50 during the batch, at most this times the idle one
+ACCEPT_P99_TARGET = 2.0  # seconds: the seed's "upload latency under 2 s", during the burst
 
 
 @dataclass
@@ -135,6 +146,68 @@ async def wait_until_settled(
 
 
 @dataclass
+class Lanes:
+    idle_ready: list[float]  # upload to ready, the queue idle
+    batch_ready: list[float]  # upload to ready, with the batch under way
+    batch_jobs: int  # jobs the batch enqueued
+    batch_left: int  # of them still waiting when the last timed upload was ready
+
+    @property
+    def ratio(self) -> float:
+        return percentile(self.batch_ready, 0.5) / percentile(self.idle_ready, 0.5)
+
+
+async def upload_until_ready(client: httpx.AsyncClient, photo: bytes) -> float:
+    """Seconds from sending a new upload until it is ready."""
+    body, content_type = multipart_body(unique_file(photo))
+    started = time.perf_counter()
+    response = await client.post(
+        "/api/v1/images", content=body, headers={"Content-Type": content_type}
+    )
+    if response.status_code != 201:
+        raise RuntimeError(f"upload answered {response.status_code}: {response.text[:200]}")
+    image_id = response.json()["id"]
+    while True:
+        answer = await client.get(f"/api/v1/images/{image_id}")
+        if answer.json()["status"] != "processing":
+            return time.perf_counter() - started
+        await asyncio.sleep(0.02)
+
+
+def start_reprocess(data_dir: Path, image_ids: list[str]) -> tuple[int, str]:
+    """`shutterbox reprocess IDS --workers 0 --no-wait`: the batch goes to the server's
+    workers. (jobs enqueued, the batch's id)."""
+    env = clean_env(SHUTTERBOX_DATA_DIR=str(data_dir))
+    done = subprocess.run(
+        shutterbox_command("reprocess", *image_ids, "--workers", "0", "--no-wait"),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    enqueued = int(done.stdout.split(" images enqueued")[0].split()[-1])
+    with sqlite3.connect(data_dir / "shutterbox.db") as db:
+        (batch_id,) = db.execute("SELECT id FROM batches ORDER BY created_at DESC").fetchone()
+    return enqueued, batch_id
+
+
+def batch_left(data_dir: Path, batch_id: str) -> int:
+    with sqlite3.connect(data_dir / "shutterbox.db") as db:
+        (left,) = db.execute("SELECT count(*) FROM jobs WHERE batch_id = ?", (batch_id,)).fetchone()
+    return int(left)
+
+
+async def measure_lanes(
+    client: httpx.AsyncClient, photo: bytes, data_dir: Path, ready_ids: list[str]
+) -> Lanes:
+    idle = [await upload_until_ready(client, photo) for _ in range(READY_UPLOADS)]
+    jobs, batch_id = await asyncio.to_thread(start_reprocess, data_dir, ready_ids[:REPROCESSED])
+    during = [await upload_until_ready(client, photo) for _ in range(READY_UPLOADS)]
+    return Lanes(idle, during, jobs, batch_left(data_dir, batch_id))
+
+
+@dataclass
 class Result:
     uploads: int
     seconds: float
@@ -146,13 +219,16 @@ class Result:
     sent_in: float
     drained_after: float
     final: Counter[str]
+    lanes: Lanes | None = None
 
     @property
     def lost(self) -> int:
         return self.final["missing"] + self.final["processing"]
 
 
-async def measure(base_url: str, token: str, uploads: int, seconds: float) -> Result:
+async def measure(
+    base_url: str, token: str, uploads: int, seconds: float, data_dir: Path
+) -> Result:
     photo = small_photo()
     limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
     async with httpx.AsyncClient(
@@ -191,6 +267,8 @@ async def measure(base_url: str, token: str, uploads: int, seconds: float) -> Re
 
         final_statuses = await wait_until_settled(client, accepted, DRAIN_TIMEOUT_SECONDS)
         drained_after = time.perf_counter() - started
+        ready_ids = [i for i, status in final_statuses.items() if status == "ready"]
+        lanes = await measure_lanes(client, photo, data_dir, ready_ids)
     return Result(
         uploads=uploads,
         seconds=seconds,
@@ -202,6 +280,7 @@ async def measure(base_url: str, token: str, uploads: int, seconds: float) -> Re
         sent_in=sent_in,
         drained_after=drained_after,
         final=Counter(final_statuses.values()),
+        lanes=lanes,
     )
 
 
@@ -247,6 +326,33 @@ def report(result: Result, workers: int) -> str:
             ["**images lost**", f"**{result.lost}**"],
         ],
     )
+    target = "yes" if result.burst_accept.p(0.99) <= ACCEPT_P99_TARGET else "no"
+    lines_lanes: list[str] = []
+    if result.lanes is not None:
+        lanes = result.lanes
+        met = "yes" if lanes.ratio <= LANE_TARGET else "no"
+        lines_lanes = [
+            "",
+            f"Lanes: {READY_UPLOADS} new uploads one at a time, each timed until it is ready, "
+            f"with the queue idle, then while `shutterbox reprocess` of {lanes.batch_jobs} "
+            "images runs as bulk work on the server's workers "
+            f"({lanes.batch_left} of its jobs still waiting when the last timed upload was "
+            "ready). Target: upload-to-ready p50 during the batch at most "
+            f"{LANE_TARGET:g}x the idle one.",
+            "",
+            markdown_table(
+                ["upload to ready", "idle p50", "during the batch p50", "ratio", "target met"],
+                [
+                    [
+                        "new upload",
+                        ms(percentile(lanes.idle_ready, 0.5)),
+                        ms(percentile(lanes.batch_ready, 0.5)),
+                        ratio(lanes.ratio),
+                        met,
+                    ]
+                ],
+            ),
+        ]
     lines = [
         "## A burst of uploads with reads going on",
         "",
@@ -261,7 +367,10 @@ def report(result: Result, workers: int) -> str:
         "",
         latency,
         "",
+        f"Target: accept p99 under the burst at most {ACCEPT_P99_TARGET:g} s: {target}.",
+        "",
         outcome,
+        *lines_lanes,
         "",
         *environment_lines(),
     ]
@@ -286,7 +395,7 @@ def main() -> None:
             user_quota_bytes="0",
         ) as base_url:
             token = sign_up(base_url)
-            result = asyncio.run(measure(base_url, token, args.uploads, args.seconds))
+            result = asyncio.run(measure(base_url, token, args.uploads, args.seconds, data_dir))
     finally:
         shutil.rmtree(run_dir, ignore_errors=True)
     body = report(result, workers)

@@ -18,6 +18,12 @@ class UploadSettings(BaseModel):
         gt=0,
         description="Largest accepted upload in bytes (413 above).",
     )
+    uploads_in_flight: int = Field(
+        default=16,
+        ge=1,
+        description="Uploads one API process reads and stores at once; more wait their turn "
+        "(their bytes wait in the connection), so that reads stay fast during a burst.",
+    )
     max_pixels: int = Field(
         default=100_000_000,
         gt=0,

@@ -94,6 +94,7 @@ class ImportReport:
     refused: dict[Path, str] = field(default_factory=dict)
     ready: int = 0
     failed: dict[Path, str] = field(default_factory=dict)
+    resumed: int = 0  # photos of an earlier import, still processing, waited for too
 
 
 def files_to_import(folder: Path) -> list[Path]:
@@ -113,7 +114,12 @@ async def import_folder(
     visibility: Visibility = Visibility.PUBLIC,
     tags: list[str] | None = None,
     process: bool = True,
+    workers: int = 1,
 ) -> ImportReport:
+    """Upload every photo of ``folder`` for ``username``; their jobs wait in the bulk lane for
+    any worker. Run again after an interruption, it skips what is already there (by checksum)
+    and, when ``process``, waits for those still processing too, with ``workers`` workers of
+    this process helping (0: leave the work to running servers and workers)."""
     owner = await lookup.find_user(services, username)
     if owner is None:
         raise NotFound(f"no user called {username!r}")
@@ -136,23 +142,31 @@ async def import_folder(
             else:
                 if outcome == uploads.Outcome.DUPLICATE:
                     report.duplicates.append(path)
+                    if image.status == Status.PROCESSING:  # an earlier import's, still waiting
+                        by_id[image.id] = path
+                        report.resumed += 1
                 else:
                     report.imported.append(image.id)
                     by_id[image.id] = path
             progress.advance(task)
-        if process and report.imported:
-            await _process_imported(services, by_id, report, progress)
+        if process and by_id:
+            await _process_imported(services, by_id, report, progress, workers)
     return report
 
 
 async def _process_imported(
-    services: Services, by_id: dict[str, Path], report: ImportReport, progress: Progress
+    services: Services,
+    by_id: dict[str, Path],
+    report: ImportReport,
+    progress: Progress,
+    workers: int,
 ) -> None:
     from shutterbox.entrypoints.worker import WorkerPool
 
     task = progress.add_task("processing", total=len(by_id))
-    pool = WorkerPool(services, max(1, services.settings.workers))
-    pool.start()
+    pool = WorkerPool(services, workers) if workers > 0 else None
+    if pool is not None:
+        pool.start()
     pending = set(by_id)
     try:
         while pending:
@@ -168,4 +182,5 @@ async def _process_imported(
                     report.failed[by_id[row.id]] = row.failure_reason or "failed"
                 progress.advance(task)
     finally:
-        await pool.stop()
+        if pool is not None:
+            await pool.stop()

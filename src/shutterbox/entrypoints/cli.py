@@ -196,10 +196,22 @@ def import_photos(
     private: Annotated[bool, typer.Option(help="Import as private images.")] = False,
     tags: Annotated[str, typer.Option(help="Tags for every imported image.")] = "",
     process: Annotated[
-        bool, typer.Option(help="Make the variants now (otherwise a running worker does).")
+        bool,
+        typer.Option(help="Wait until the variants are made (otherwise running workers do)."),
     ] = True,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            help="Workers this command runs while it waits (default: CPU count; 0: leave the "
+            "work to running servers and workers)."
+        ),
+    ] = None,
 ) -> None:
-    """Import a folder of photos (recursively), skipping duplicates and reporting refusals."""
+    """Import a folder of photos (recursively), skipping duplicates and reporting refusals.
+
+    The photos' jobs wait in the bulk lane, behind new uploads, for any worker; run again
+    after an interruption, it skips what is already imported and waits for what is not yet
+    processed."""
     from rich.console import Console
 
     from shutterbox.bootstrap import bootstrap
@@ -225,6 +237,7 @@ def import_photos(
                 visibility=Visibility.PRIVATE if private else Visibility.PUBLIC,
                 tags=tag_list,
                 process=process,
+                workers=settings.workers if workers is None else workers,
             )
         finally:
             await services.close()
@@ -238,6 +251,8 @@ def import_photos(
         f"{len(report.imported)} imported ({report.ready} ready, {len(report.failed)} failed), "
         f"{len(report.duplicates)} duplicates skipped, {len(report.refused)} refused"
     )
+    if report.resumed:
+        typer.echo(f"(counting {report.resumed} photos of an earlier import still processing)")
     for path, reason in {**report.refused, **report.failed}.items():
         typer.echo(f"  {path}: {reason}")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -29,6 +30,11 @@ class Services:
     # the default limits nothing) and the media bytes it sent, until they are flushed.
     rate_limiter: RateLimiter = field(default_factory=lambda: RateLimiter({}))
     egress_meter: EgressMeter = field(default_factory=EgressMeter)
+
+    @cached_property
+    def upload_slots(self) -> asyncio.Semaphore:
+        """The uploads this process reads and stores at once (``SHUTTERBOX_UPLOADS_IN_FLIGHT``)."""
+        return asyncio.Semaphore(self.settings.uploads_in_flight)
 
     @cached_property
     def media_urls(self) -> MediaUrls:

@@ -87,18 +87,19 @@ async def create_image(
     bytes you already have answers `200` with the existing image."""
     rate_limiting.hit_upload(request, user.id)
     try:
-        parsed = await read_upload(
-            request, services.staging_dir, services.settings.max_upload_bytes
-        )
-        assert parsed.file is not None
-        try:
-            details = details_from_form(parsed.fields, uploads.detail_limits(services.settings))
-        except ShutterboxError:
-            parsed.file.path.unlink(missing_ok=True)
-            raise
-        image, outcome = await uploads.accept_upload(
-            services, user, parsed.file, details, idempotency_key
-        )
+        async with services.upload_slots:  # a burst waits here, its bytes in the connection
+            parsed = await read_upload(
+                request, services.staging_dir, services.settings.max_upload_bytes
+            )
+            assert parsed.file is not None
+            try:
+                details = details_from_form(parsed.fields, uploads.detail_limits(services.settings))
+            except ShutterboxError:
+                parsed.file.path.unlink(missing_ok=True)
+                raise
+            image, outcome = await uploads.accept_upload(
+                services, user, parsed.file, details, idempotency_key
+            )
     except ShutterboxError as exc:
         metrics.UPLOAD_REJECTIONS.labels(status=str(exc.status)).inc()
         raise
