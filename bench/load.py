@@ -284,7 +284,7 @@ async def measure(
     )
 
 
-def report(result: Result, workers: int) -> str:
+def report(result: Result, workers: int, api_processes: int) -> str:
     accepted = len(result.burst_accept.latencies)
     errors = result.burst_accept.errors + result.burst_read.errors
     rows = [
@@ -358,8 +358,10 @@ def report(result: Result, workers: int) -> str:
         "",
         f"`python -m bench.load`: {result.uploads} distinct photos of "
         f"{result.photo_bytes / 1000:.0f} KB started on a fixed schedule over "
-        f"{result.seconds:g} s (an open loop) against one `shutterbox serve` on the embedded "
-        f"setup with {workers} in-process workers, while {READERS} readers fetch feed pages "
+        f"{result.seconds:g} s (an open loop) against one `shutterbox serve "
+        f"--api-processes {api_processes}` on the embedded setup with {workers} workers "
+        f"(in a process of their own when there are several API processes, at a lower CPU "
+        f"priority for the imaging), while {READERS} readers fetch feed pages "
         "and thumbnails. The baseline is the same server idle, one request at a time, in the "
         "same run. Lost means accepted with 201 but, once the queue drained, neither ready "
         "nor failed. When the burst offers uploads faster than one process accepts them, "
@@ -381,6 +383,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--uploads", type=int, default=1000)
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument(
+        "--api-processes", type=int, default=1, help="`shutterbox serve --api-processes N`"
+    )
     args = parser.parse_args()
     WORK_DIR.mkdir(parents=True, exist_ok=True)
     run_dir = tempfile.mkdtemp(prefix="load-", dir=WORK_DIR)
@@ -391,6 +396,7 @@ def main() -> None:
             data_dir,
             Path(run_dir) / "serve.log",
             workers=workers,
+            api_processes=args.api_processes,
             upload_rate="",  # the benchmark measures capacity, not the per-user limit
             user_quota_bytes="0",
         ) as base_url:
@@ -398,7 +404,7 @@ def main() -> None:
             result = asyncio.run(measure(base_url, token, args.uploads, args.seconds, data_dir))
     finally:
         shutil.rmtree(run_dir, ignore_errors=True)
-    body = report(result, workers)
+    body = report(result, workers, args.api_processes)
     print(body)
     write_section(SECTION, body)
     if result.lost:

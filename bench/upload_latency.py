@@ -144,11 +144,13 @@ def bare_batch(parent: Path, data: bytes, count: int, concurrency: int) -> Batch
 
 @contextlib.contextmanager
 def running_server(
-    data_dir: Path, log_path: Path, *, workers: int = 0, **settings: str
+    data_dir: Path, log_path: Path, *, workers: int = 0, api_processes: int = 1, **settings: str
 ) -> Iterator[str]:
     """A `shutterbox serve` on a free port (by default with no background workers, so only
     acceptance is measured); ``settings`` are extra SHUTTERBOX_* variables. Yields its URL."""
-    process, base_url = shutterbox_serve(data_dir, log_path, workers=workers, **settings)
+    process, base_url = shutterbox_serve(
+        data_dir, log_path, workers=workers, api_processes=api_processes, **settings
+    )
     with running(process, READY_TIMEOUT_SECONDS):
         yield base_url
 
