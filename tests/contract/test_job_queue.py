@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -207,8 +208,11 @@ async def test_store_concurrent_claims_never_share_a_job(store: JobStore):
 
     async def claimer(name: str) -> None:
         deadline = asyncio.get_running_loop().time() + 10
-        while len(claimed) < 20 and asyncio.get_running_loop().time() < deadline:
-            job = await store.claim(name, 30)
+        for attempt in itertools.count():
+            if len(claimed) >= 20 or asyncio.get_running_loop().time() >= deadline:
+                break
+            # a worker asks only when idle: each claim here is a worker of its own
+            job = await store.claim(f"{name}.{attempt}", 30)
             if job is not None:
                 claimed.append(job.id)
 
@@ -298,8 +302,11 @@ async def test_concurrent_claims_never_share_a_job(queue: ComposedJobQueue):
 
     async def claimer(name: str) -> None:
         deadline = asyncio.get_running_loop().time() + 10
-        while len(claimed) < 20 and asyncio.get_running_loop().time() < deadline:
-            job = await queue.claim(name, 30)
+        for attempt in itertools.count():
+            if len(claimed) >= 20 or asyncio.get_running_loop().time() >= deadline:
+                break
+            # a worker asks only when idle: each claim here is a worker of its own
+            job = await queue.claim(f"{name}.{attempt}", 30)
             if job is not None:
                 claimed.append(job.id)
 
@@ -482,3 +489,17 @@ async def test_a_batch_skips_images_already_waiting_and_resumes(store: JobStore)
     assert await store.batch_progress(batch.id) == (2, 0)
     await store.finish_batch(batch.id)
     assert not (await store.open_batch(JobKind.PROCESS_IMAGE, "all")).resumed
+
+
+async def test_a_worker_takes_back_a_job_whose_claim_answer_it_lost(store: JobStore):
+    """The claim committed but its answer never came back (the connection dropped): the job is
+    leased to a worker that does not know it. When that worker, idle, asks again, it gets the
+    job back at once; no other worker takes it while the lease holds."""
+    job_id = await _add(store, JobKind.PROCESS_IMAGE, "lost-answer")
+    first = await store.claim("w", 30)
+    assert first is not None and first.id == job_id  # ... and the answer is lost
+    assert await store.claim("v", 30) is None
+    again = await store.claim("w", 30)
+    assert again is not None and again.id == job_id and again.attempts == 2
+    await store.complete(again, "w")
+    assert await store.claim("w", 30) is None

@@ -79,7 +79,11 @@ class WorkerPool:
             if job is None:
                 await queue.wait_for_work(settings.job_poll_seconds)
                 continue
-            await self.run_job(job, worker_id)
+            try:
+                await self.run_job(job, worker_id)
+            except Exception:  # the outcome could not be recorded (the database went away)
+                log.exception("could not record how job %s ended; it runs again", job.id)
+                await asyncio.sleep(settings.job_poll_seconds)  # then this worker takes it back
 
     async def run_job(self, job: Job, worker_id: str) -> None:
         heartbeat = asyncio.create_task(self._keep_leased(job, worker_id))

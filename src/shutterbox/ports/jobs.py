@@ -89,7 +89,9 @@ class JobStore(BatchStore, Protocol):
         """Whether a job of this kind for this subject is waiting or running."""
 
     async def claim(self, worker_id: str, lease_seconds: float) -> Job | None:
-        """Lease the next due job (skipping rows other workers hold), if any."""
+        """Lease the next due job (skipping rows other workers hold), if any. A worker runs
+        one job at a time and claims only when idle: a job still leased to ``worker_id`` (a
+        claim whose answer was lost) is handed back to it first."""
 
     async def claim_by_id(self, job_id: int, worker_id: str, lease_seconds: float) -> Job | None:
         """Lease this job if it is claimable now."""

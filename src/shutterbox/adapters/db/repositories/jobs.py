@@ -44,10 +44,21 @@ def _claimable(now: datetime) -> ColumnElement[bool]:
     )
 
 
-def _next_candidates(now: datetime) -> tuple[Select[Any], ...]:
+def _abandoned(now: datetime, worker_id: str) -> ColumnElement[bool]:
+    """Running jobs nobody is working on: their lease ran out (the worker died), or they are
+    leased to the very worker asking for work. A worker runs one job at a time and asks only
+    when idle, so a job still leased to it was claimed by a commit whose answer never came
+    (the connection dropped): it is taken back at once rather than after its lease."""
+    return and_(
+        jobs.c.state == RUNNING,
+        or_(jobs.c.lease_expires_at < now, jobs.c.worker_id == worker_id),
+    )
+
+
+def _next_candidates(now: datetime, worker_id: str) -> tuple[Select[Any], ...]:
     abandoned = (
         select(jobs.c.id)
-        .where(jobs.c.state == RUNNING, jobs.c.lease_expires_at < now)
+        .where(_abandoned(now, worker_id))
         .order_by(jobs.c.lease_expires_at)
         .limit(1)
         .with_for_update(skip_locked=True)
@@ -182,7 +193,7 @@ class DatabaseJobStore(JobBatches):
             now = utcnow()
             async with self.db.writer.begin() as conn:
                 candidate: int | None = None
-                for query in _next_candidates(now):
+                for query in _next_candidates(now, worker_id):
                     candidate = (await conn.execute(query)).scalar_one_or_none()
                     if candidate is not None:
                         break
@@ -209,7 +220,7 @@ class DatabaseJobStore(JobBatches):
         row = (
             await conn.execute(
                 update(jobs)
-                .where(jobs.c.id == job_id, _claimable(now))
+                .where(jobs.c.id == job_id, or_(_claimable(now), _abandoned(now, worker_id)))
                 .values(
                     state=RUNNING,
                     worker_id=worker_id,
