@@ -6,10 +6,7 @@ a unit that fails is undone alone."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import datetime
-
-import pytest
 
 from shutterbox.adapters.db.engine import open_database
 from shutterbox.adapters.db.metadata import SqlMetadata
@@ -17,16 +14,6 @@ from shutterbox.adapters.db.migrate import upgrade_to_head
 from shutterbox.ports.metadata import AlreadyExists, WriteTransaction
 
 T0 = datetime(2024, 5, 1, 12, 0, 0)
-
-
-@pytest.fixture
-async def sql(database_url: str) -> AsyncIterator[SqlMetadata]:
-    db = open_database(database_url)
-    await upgrade_to_head(db)
-    try:
-        yield SqlMetadata(db)
-    finally:
-        await db.dispose()
 
 
 def _create(name: str):

@@ -6,15 +6,9 @@ after every step every home reads the same on SQLite and PostgreSQL as on the fa
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import pytest
-
-from shutterbox.adapters.db.engine import open_database
-from shutterbox.adapters.db.metadata import SqlMetadata
-from shutterbox.adapters.db.migrate import upgrade_to_head
 from shutterbox.domain.images import Image, Status, Variant, Visibility
 from shutterbox.domain.users import User
 from shutterbox.ports.metadata import Metadata, WriteTransaction
@@ -22,16 +16,6 @@ from tests.support.fakes import FakeMetadata
 
 T0 = datetime(2024, 5, 1, 12, 0, 0)
 USERS = ("ann", "ben", "cat", "dan", "eve")
-
-
-@pytest.fixture
-async def sql(database_url: str) -> AsyncIterator[Metadata]:
-    db = open_database(database_url)
-    await upgrade_to_head(db)
-    try:
-        yield SqlMetadata(db)
-    finally:
-        await db.dispose()
 
 
 @dataclass(frozen=True)
