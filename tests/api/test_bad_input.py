@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 from shutterbox.config import Settings
 from shutterbox.entrypoints.http.app import create_app
 from tests.imagegen import SVG, jpeg_bytes, png_claiming
+from tests.support.blob_files import blob_files
 from tests.support.clients import register, upload, wait_for_status
 from tests.support.settings import make_settings
 
@@ -57,6 +58,24 @@ def test_image_over_the_pixel_limit_is_refused(tmp_path):
         response = upload(client, auth, jpeg_bytes(1200, 1000))
         assert response.status_code == 422
         assert "1200 x 1000" in response.json()["detail"]
+
+
+def test_a_picture_refused_after_its_bytes_arrived_leaves_no_file(tmp_path):
+    """The original is stored while its header and the quota are checked: a refusal removes
+    that copy and the staging file."""
+    settings = make_settings(tmp_path / "data", max_pixels=1_000_000)
+    with TestClient(create_app(settings)) as client:
+        auth = register(client, "alice")
+        before = blob_files(settings.data_dir)
+        refused = {
+            "over the pixel limit": jpeg_bytes(1200, 1000),
+            "a declared size too large": png_claiming(50000, 50000),
+            "a broken header": b"\xff\xd8\xff\xe0" + b"\x00" * 300,
+        }
+        for what, data in refused.items():
+            response = upload(client, auth, data)
+            assert response.status_code == 422, (what, response.text)
+        assert blob_files(settings.data_dir) == before
 
 
 @pytest.mark.parametrize(

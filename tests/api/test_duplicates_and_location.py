@@ -3,11 +3,13 @@ from __future__ import annotations
 import pyvips
 from fastapi.testclient import TestClient
 
+from shutterbox.config import Settings
 from tests.imagegen import jpeg_bytes
+from tests.support.blob_files import originals
 from tests.support.clients import register, upload, wait_for_status
 
 
-def test_same_bytes_again_return_the_existing_image(client: TestClient):
+def test_same_bytes_again_return_the_existing_image(client: TestClient, settings: Settings):
     auth = register(client, "alice")
     photo = jpeg_bytes()
     first = upload(client, auth, photo)
@@ -16,6 +18,7 @@ def test_same_bytes_again_return_the_existing_image(client: TestClient):
     assert again.status_code == 200
     assert again.json()["id"] == first.json()["id"]
     assert again.headers["location"] == f"/api/v1/images/{first.json()['id']}"
+    assert len(originals(settings.data_dir)) == 1  # the second copy, stored meanwhile, is gone
     wait_for_status(client, first.json()["id"], auth)
     listed = client.get("/api/v1/users/alice/images", headers=auth).json()["items"]
     assert len(listed) == 1

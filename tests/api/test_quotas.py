@@ -17,13 +17,9 @@ from shutterbox.entrypoints.http.app import create_app
 from shutterbox.entrypoints.http.lifespan import app_state
 from shutterbox.services.storage import lifecycle
 from tests.imagegen import jpeg_bytes
+from tests.support.blob_files import blob_files
 from tests.support.clients import register, upload
 from tests.support.settings import make_settings
-
-
-def _blobs(data_dir: Path) -> set[str]:
-    root = data_dir / "blobs"
-    return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()}
 
 
 def _count(client: TestClient, table: Any) -> int:
@@ -62,10 +58,10 @@ def test_an_upload_over_the_quota_is_refused_and_leaves_nothing(tmp_path: Path) 
         assert _me(client, alice)["storage_quota_bytes"] == quota
         assert upload(client, alice, first).status_code == 201
         assert _me(client, alice)["storage_used_bytes"] == len(first)
-        blobs, rows = _blobs(data_dir), _count(client, images)
+        blobs, rows = blob_files(data_dir), _count(client, images)
 
         _refused(upload(client, alice, second), len(first), quota)
-        assert _blobs(data_dir) == blobs
+        assert blob_files(data_dir) == blobs
         assert _count(client, images) == rows
         services: Any = app_state(client.app).services
         assert not list(services.staging_dir.iterdir())  # nor a staged copy
@@ -147,12 +143,12 @@ def test_a_direct_upload_completed_over_the_quota_leaves_nothing(tmp_path: Path)
         assert client.put(ticket["url"], content=picture).status_code == 204
         # meanwhile a multipart upload takes the room (uploads under way are not checked there)
         assert upload(client, alice, other).status_code == 201
-        blobs_before = _blobs(data_dir)
+        blobs_before = blob_files(data_dir)
         completed = client.post(f"/api/v1/uploads/{ticket['id']}/complete", headers=alice)
         _refused(completed, len(other), quota)
-        incoming = {b for b in _blobs(data_dir) if b.startswith("incoming/")}
+        incoming = {b for b in blob_files(data_dir) if b.startswith("incoming/")}
         assert incoming == set()
-        assert _blobs(data_dir) <= blobs_before
+        assert blob_files(data_dir) <= blobs_before
         assert _count(client, direct_uploads) == 0
         assert _count(client, images) == 1
 

@@ -124,9 +124,10 @@ class LocalBlobStore(ObjectBlobStore):
     """Blobs as files under ``root``, read through obstore's LocalStore.
 
     Writes do not go through obstore: its local put does not fsync. Here a put
-    writes a temporary file next to the target, fsyncs it, renames it into place
-    and fsyncs the directories it created, so a blob that was put survives a
-    crash or power loss, and a reader never sees a half-written one.
+    writes a temporary file next to the target, renames it into place, fsyncs it
+    and the directories it created, so a blob that was put survives a crash or
+    power loss, and a reader never sees a half-written one (an existing blob is
+    replaced only once the new bytes are on disk).
     """
 
     def __init__(self, root: Path) -> None:
@@ -154,8 +155,15 @@ class LocalBlobStore(ObjectBlobStore):
             parent = parent.parent
         target.parent.mkdir(parents=True, exist_ok=True)
         with open(source, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.replace(source, target)
+            if target.exists():  # replacing a blob: the new bytes are on disk before the name
+                os.fsync(handle.fileno())
+                os.replace(source, target)
+            else:
+                # A new name first: on a journalling filesystem one commit then holds both the
+                # file's blocks and its name, and the directory's fsync has nothing left to do.
+                # Nothing refers to the key until this put has returned.
+                os.replace(source, target)
+                os.fsync(handle.fileno())
         _fsync_dir(target.parent)
         for directory in created:
             _fsync_dir(directory.parent)

@@ -1,8 +1,9 @@
 """Reading a multipart upload straight from the socket into a staging file.
 
-The file part is never held in memory or spooled twice: its bytes go straight into a
-``Stager`` (services/images/staging.py), which writes, hashes, measures and sniffs them and
-refuses them as soon as they pass the size limit; the other form fields are collected here.
+The file part is never held in memory whole or spooled twice: its bytes go straight into a
+``Stager`` (services/images/staging.py), which measures and sniffs them, refuses them as soon
+as they pass the size limit, and hashes and writes them a block at a time in a worker thread;
+the other form fields are collected here.
 """
 
 from __future__ import annotations
@@ -79,10 +80,10 @@ class _Collector:
             raise InvalidInput(f"too many form fields (at most {MAX_FIELDS})")
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
-        chunk = data[start:end]
+        chunk = memoryview(data)[start:end]
         if self._is_file:
             assert self.stager is not None
-            self.stager.write(chunk)
+            self.stager.take(chunk)
         else:
             self._buffer += chunk
             if len(self._buffer) > MAX_FIELD_BYTES:
@@ -126,7 +127,11 @@ async def read_upload(request: Request, staging_dir: Path, max_bytes: int) -> Pa
     try:
         async for chunk in request.stream():
             parser.write(chunk)
+            if collector.stager is not None and collector.stager.wants_drain:
+                await collector.stager.drain()  # hashed and written beside other requests
         parser.finalize()
+        if collector.stager is not None:
+            await collector.stager.drain()
     except MultipartParseError as exc:
         collector.discard()
         # The parser's own message names byte offsets and character codes: not for people.

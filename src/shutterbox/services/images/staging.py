@@ -5,6 +5,10 @@ store all go through a ``Stager``: it writes the bytes once to a file in the sta
 directory (on the blob store's own filesystem, so that publishing it is a rename), hashes
 (SHA-256) and measures them as they arrive, refuses them as soon as they pass the size limit,
 and keeps the first bytes to sniff the picture's type from. Nothing is held in memory whole.
+
+On the event loop, bytes are gathered in memory up to ``FLUSH_BYTES`` and then hashed and
+written by a worker thread (``take`` then ``drain``): hashing and writing into the page cache
+release the GIL, so they run beside the parsing of other uploads instead of stalling it.
 """
 
 from __future__ import annotations
@@ -18,10 +22,13 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO
 
+import anyio
+
 from shutterbox.domain.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from shutterbox.domain.formats import ACCEPTED_NAMES, SNIFF_BYTES, ImageFormat, sniff_format
 
 CHUNK_BYTES = 1 << 20
+FLUSH_BYTES = 1 << 20  # gathered in memory before a worker thread hashes and writes them
 
 
 @dataclass
@@ -57,22 +64,54 @@ class Stager:
         self._handle: IO[bytes] | None = os.fdopen(fd, "wb")
         self._digest = hashlib.sha256()
         self._head = bytearray()
+        self._pending = bytearray()
         self.size = 0
         self._handed_over = False
 
-    def write(self, chunk: bytes) -> None:
+    def take(self, chunk: bytes | memoryview) -> None:
+        """Count, check and keep ``chunk`` in memory; ``drain`` writes it out."""
         self.size += len(chunk)
         if self.size > self.max_bytes:
             raise PayloadTooLarge(self.too_large)
         if len(self._head) < SNIFF_BYTES:
             self._head += chunk[: SNIFF_BYTES - len(self._head)]
-        self._digest.update(chunk)
-        assert self._handle is not None, "the staging file is already closed"
-        self._handle.write(chunk)
+        self._pending += chunk
+
+    @property
+    def wants_drain(self) -> bool:
+        return len(self._pending) >= FLUSH_BYTES
+
+    async def drain(self) -> None:
+        """Hash and write what ``take`` kept, in a worker thread."""
+        if self._pending:
+            block, self._pending = self._pending, bytearray()
+            await anyio.to_thread.run_sync(self._write_block, block)
+
+    def write(self, chunk: bytes) -> None:
+        """``take`` and write at once (blocking: for callers already in a thread)."""
+        self.take(chunk)
+        self._write_pending()
 
     async def write_all(self, chunks: AsyncIterator[bytes]) -> None:
         async for chunk in chunks:
-            self.write(chunk)
+            self.take(chunk)
+            if self.wants_drain:
+                await self.drain()
+        await self.drain()
+
+    def _write_pending(self) -> None:
+        block, self._pending = self._pending, bytearray()
+        self._write_block(block)
+
+    def _write_block(self, block: bytearray) -> None:
+        self._digest.update(block)
+        assert self._handle is not None, "the staging file is already closed"
+        start = self._handle.tell()
+        self._handle.write(block)
+        self._handle.flush()
+        # Start writing these pages to disk now, without waiting (pages still being written
+        # stay cached): the fsync that makes the upload durable then has little left to do.
+        os.posix_fadvise(self._handle.fileno(), start, len(block), os.POSIX_FADV_DONTNEED)
 
     def copy_from(self, source: Path) -> None:
         """Stage a local file (blocking: run it in a thread)."""
@@ -82,6 +121,7 @@ class Stager:
 
     def finish_bytes(self) -> Path:
         """The bytes as they came, measured but not judged (the caller checks them later)."""
+        self._write_pending()
         self._close()
         self._handed_over = True
         return self.path
@@ -89,6 +129,7 @@ class Stager:
     def finish_picture(self) -> StagedFile:
         """The staged picture; ``InvalidInput`` if empty, ``UnsupportedMediaType`` if the
         bytes are not a picture in an accepted format (the file is removed then)."""
+        self._write_pending()
         self._close()
         if self.size == 0:
             raise InvalidInput("the file is empty")
@@ -101,6 +142,7 @@ class Stager:
         return StagedFile(self.path, self.size, self._digest.hexdigest(), image_format)
 
     def discard(self) -> None:
+        self._pending = bytearray()
         self._close()
         self.path.unlink(missing_ok=True)
 

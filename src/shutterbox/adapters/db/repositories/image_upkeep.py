@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, union, update
+from sqlalchemy import and_, bindparam, func, or_, select, union, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shutterbox.adapters.db.tables import images, users
@@ -30,6 +30,10 @@ def _state(row: Any) -> ImageState:
     return ImageState(
         row.id, row.status, row.failure_reason, row.processed_at, row.created_at, row.deleted_at
     )
+
+
+# Built once: read for every upload when a quota is set.
+_STORED_BYTES = select(users.c.stored_bytes).where(users.c.id == bindparam("owner_id"))
 
 
 class ImageUpkeep:
@@ -134,7 +138,7 @@ class ImageUpkeep:
     async def original_bytes(self, owner_id: int) -> int:
         """Bytes of the owner's originals: live images and those in the trash (the count the
         images repository keeps with every insert and purge)."""
-        total = await self.conn.scalar(select(users.c.stored_bytes).where(users.c.id == owner_id))
+        total = await self.conn.scalar(_STORED_BYTES, {"owner_id": owner_id})
         return int(total or 0)
 
     async def ready_since(self, moment: datetime) -> int:

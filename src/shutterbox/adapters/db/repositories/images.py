@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shutterbox.adapters.db.repositories import timeline
@@ -77,16 +77,8 @@ class SqlImages(ImageUpkeep):
 
     async def find_duplicate(self, owner_id: int, sha256: str) -> Image | None:
         """The owner's live image with exactly these original bytes, if any."""
-        image_id = await self.conn.scalar(
-            select(images.c.id)
-            .where(
-                images.c.owner_id == owner_id,
-                images.c.original_sha256 == sha256,
-                images.c.deleted_at.is_(None),
-            )
-            .order_by(images.c.created_at)
-            .limit(1)
-        )
+        parameters = {"owner_id": owner_id, "sha256": sha256}
+        image_id = await self.conn.scalar(_DUPLICATE, parameters)
         return await self.get(image_id) if image_id else None
 
     async def insert(self, image: Image) -> None:
@@ -275,10 +267,24 @@ class SqlImages(ImageUpkeep):
         return await self._attach_variants((await self.conn.execute(query, parameters)).all())
 
 
+# Built once: run for every upload.
+_DUPLICATE = (
+    select(images.c.id)
+    .where(
+        images.c.owner_id == bindparam("owner_id"),
+        images.c.original_sha256 == bindparam("sha256"),
+        images.c.deleted_at.is_(None),
+    )
+    .order_by(images.c.created_at)
+    .limit(1)
+)
+_COUNT_STORED = (
+    update(users)
+    .where(users.c.id == bindparam("owner_id"))
+    .values(stored_bytes=users.c.stored_bytes + bindparam("added"))
+)
+
+
 async def _count_stored(conn: AsyncConnection, owner_id: int, added: int) -> None:
     """Keep ``users.stored_bytes`` (the quota's count) with an image's insert or purge."""
-    await conn.execute(
-        update(users)
-        .where(users.c.id == owner_id)
-        .values(stored_bytes=users.c.stored_bytes + added)
-    )
+    await conn.execute(_COUNT_STORED, {"owner_id": owner_id, "added": added})

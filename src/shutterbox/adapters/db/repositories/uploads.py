@@ -7,12 +7,19 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shutterbox.adapters.db.tables import direct_uploads, idempotency_keys
 from shutterbox.ports.metadata import AlreadyExists
+
+# Built once: asked on every upload that carries an Idempotency-Key.
+_IDEMPOTENT_IMAGE = select(idempotency_keys.c.image_id).where(
+    idempotency_keys.c.user_id == bindparam("user_id"),
+    idempotency_keys.c.key == bindparam("key"),
+    idempotency_keys.c.created_at > bindparam("created_after"),
+)
 
 
 class SqlUploads:
@@ -22,13 +29,8 @@ class SqlUploads:
         self.conn = conn
 
     async def idempotent_image(self, user_id: int, key: str, created_after: datetime) -> str | None:
-        image_id = await self.conn.scalar(
-            select(idempotency_keys.c.image_id).where(
-                idempotency_keys.c.user_id == user_id,
-                idempotency_keys.c.key == key,
-                idempotency_keys.c.created_at > created_after,
-            )
-        )
+        parameters = {"user_id": user_id, "key": key, "created_after": created_after}
+        image_id = await self.conn.scalar(_IDEMPOTENT_IMAGE, parameters)
         return str(image_id) if image_id is not None else None
 
     async def remember_key(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -12,6 +12,17 @@ from shutterbox.adapters.db.rows import user_from_row
 from shutterbox.adapters.db.tables import api_tokens, users
 from shutterbox.domain.users import User
 from shutterbox.ports.metadata import AlreadyExists, Credentials
+
+# Built once: the look-up behind every authenticated request.
+_BY_TOKEN = (
+    select(users)
+    .join(api_tokens, api_tokens.c.user_id == users.c.id)
+    .where(
+        api_tokens.c.token_sha256 == bindparam("token_sha256"),
+        api_tokens.c.revoked_at.is_(None),
+        api_tokens.c.expires_at > bindparam("now"),
+    )
+)
 
 
 class SqlUsers:
@@ -61,17 +72,8 @@ class SqlUsers:
         )
 
     async def by_token(self, token_sha256: str, now: datetime) -> User | None:
-        row = (
-            await self.conn.execute(
-                select(users)
-                .join(api_tokens, api_tokens.c.user_id == users.c.id)
-                .where(
-                    api_tokens.c.token_sha256 == token_sha256,
-                    api_tokens.c.revoked_at.is_(None),
-                    api_tokens.c.expires_at > now,
-                )
-            )
-        ).first()
+        parameters = {"token_sha256": token_sha256, "now": now}
+        row = (await self.conn.execute(_BY_TOKEN, parameters)).first()
         return user_from_row(row) if row else None
 
     async def revoke_token(self, token_sha256: str, when: datetime) -> None:
