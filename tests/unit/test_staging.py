@@ -5,11 +5,17 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import anyio
 import pytest
 
 from shutterbox.domain.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from shutterbox.domain.formats import JPEG
-from shutterbox.services.images.staging import Stager, stage_local_file
+from shutterbox.services.images.staging import (
+    FLUSH_BYTES,
+    StagedFile,
+    Stager,
+    stage_local_file,
+)
 from tests.imagegen import jpeg_bytes
 
 
@@ -28,6 +34,31 @@ def test_a_picture_is_hashed_measured_and_sniffed_as_it_arrives(tmp_path: Path) 
     assert staged.format == JPEG
     assert staged.path.read_bytes() == data
     assert _leftovers(tmp_path) == [staged.path]
+
+
+def test_bytes_taken_on_the_loop_are_written_by_a_thread_in_order(tmp_path: Path) -> None:
+    """``take`` keeps bytes in memory until a block is full; ``drain`` hashes and writes it in
+    a worker thread. Several blocks, in chunks that do not divide them, arrive whole."""
+    head = jpeg_bytes(64, 48)
+    data = head + bytes(range(256)) * (3 * FLUSH_BYTES // 256 + 7)
+
+    async def stage() -> StagedFile:
+        with Stager(tmp_path, max_bytes=len(data)) as stager:
+            drains = 0
+            for start in range(0, len(data), 65_537):
+                stager.take(memoryview(data)[start : start + 65_537])
+                if stager.wants_drain:
+                    await stager.drain()
+                    drains += 1
+            await stager.drain()
+            assert drains == 3
+            return stager.finish_picture()
+
+    staged = anyio.run(stage)
+    assert staged.size == len(data)
+    assert staged.sha256 == hashlib.sha256(data).hexdigest()
+    assert staged.path.read_bytes() == data
+    assert staged.format == JPEG
 
 
 def test_bytes_past_the_limit_are_refused_and_nothing_is_left(tmp_path: Path) -> None:
