@@ -100,8 +100,9 @@ class Stager:
         await self.drain()
 
     def _write_pending(self) -> None:
-        block, self._pending = self._pending, bytearray()
-        self._write_block(block)
+        if self._pending:
+            block, self._pending = self._pending, bytearray()
+            self._write_block(block)
 
     def _write_block(self, block: bytearray) -> None:
         self._digest.update(block)
@@ -111,7 +112,8 @@ class Stager:
         self._handle.flush()
         # Start writing these pages to disk now, without waiting (pages still being written
         # stay cached): the fsync that makes the upload durable then has little left to do.
-        os.posix_fadvise(self._handle.fileno(), start, len(block), os.POSIX_FADV_DONTNEED)
+        if block:  # a length of 0 would mean "to the end of the file"
+            os.posix_fadvise(self._handle.fileno(), start, len(block), os.POSIX_FADV_DONTNEED)
 
     def copy_from(self, source: Path) -> None:
         """Stage a local file (blocking: run it in a thread)."""
