@@ -84,24 +84,25 @@ class SqlImages(ImageUpkeep):
     async def insert(self, image: Image) -> None:
         await _count_stored(self.conn, image.owner_id, image.original_bytes)
         await self.conn.execute(
-            images.insert().values(
-                id=image.id,
-                owner_id=image.owner_id,
-                status=image.status.value,
-                visibility=image.visibility.value,
-                caption=image.caption,
-                alt_text=image.alt_text,
-                tags=image.tags,
-                location_name=image.location_name,
-                lat=image.lat,
-                lon=image.lon,
-                original_key=image.original_key,
-                original_media_type=image.original_media_type,
-                original_bytes=image.original_bytes,
-                original_sha256=image.original_sha256,
-                original_storage_class=image.original_storage_class.value,
-                created_at=image.created_at,
-            )
+            _INSERT_IMAGE,
+            {
+                "id": image.id,
+                "owner_id": image.owner_id,
+                "status": image.status.value,
+                "visibility": image.visibility.value,
+                "caption": image.caption,
+                "alt_text": image.alt_text,
+                "tags": image.tags,
+                "location_name": image.location_name,
+                "lat": image.lat,
+                "lon": image.lon,
+                "original_key": image.original_key,
+                "original_media_type": image.original_media_type,
+                "original_bytes": image.original_bytes,
+                "original_sha256": image.original_sha256,
+                "original_storage_class": image.original_storage_class.value,
+                "created_at": image.created_at,
+            },
         )
         if image.tags:
             await self.conn.execute(
@@ -267,7 +268,9 @@ class SqlImages(ImageUpkeep):
         return await self._attach_variants((await self.conn.execute(query, parameters)).all())
 
 
-# Built once: run for every upload.
+# Built once: run for every upload (an insert given its values as parameters is compiled
+# once per set of columns, where ``.values(...)`` would build a new statement each time).
+_INSERT_IMAGE = images.insert()
 _DUPLICATE = (
     select(images.c.id)
     .where(

@@ -14,7 +14,19 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, and_, case, delete, func, or_, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shutterbox.adapters.db.engine import Database
@@ -34,6 +46,11 @@ from shutterbox.ports import Job
 from shutterbox.ports.metadata import WriteTransaction
 
 NOTIFY_CHANNEL = "shutterbox_jobs"
+# Built once: every upload adds a job.
+_DELETE_JOB = delete(jobs).where(
+    jobs.c.kind == bindparam("kind"), jobs.c.image_id == bindparam("image_id")
+)
+_INSERT_JOB = jobs.insert().returning(jobs.c.id)
 ERROR_LIMIT = 2000
 
 
@@ -98,23 +115,20 @@ class DatabaseJobStore(JobBatches):
     ) -> int:
         connection = _connection(tx)
         now = utcnow()
-        await connection.execute(
-            delete(jobs).where(jobs.c.kind == kind, jobs.c.image_id == image_id)
-        )
+        await connection.execute(_DELETE_JOB, {"kind": str(kind), "image_id": image_id})
         job_id = await connection.scalar(
-            jobs.insert()
-            .values(
-                kind=str(kind),
-                image_id=image_id,
-                payload=payload or {},
-                state=QUEUED,
-                attempts=0,
-                run_at=now + timedelta(seconds=delay_seconds),
-                created_at=now,
-                updated_at=now,
-                lane=int(lane),
-            )
-            .returning(jobs.c.id)
+            _INSERT_JOB,
+            {
+                "kind": str(kind),
+                "image_id": image_id,
+                "payload": payload or {},
+                "state": QUEUED,
+                "attempts": 0,
+                "run_at": now + timedelta(seconds=delay_seconds),
+                "created_at": now,
+                "updated_at": now,
+                "lane": int(lane),
+            },
         )
         if self.postgres:  # delivered to listeners when (and only if) the transaction commits
             await connection.execute(

@@ -14,12 +14,19 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from shutterbox.adapters.db.tables import direct_uploads, idempotency_keys
 from shutterbox.ports.metadata import AlreadyExists
 
-# Built once: asked on every upload that carries an Idempotency-Key.
+# Built once: used by every upload that carries an Idempotency-Key.
 _IDEMPOTENT_IMAGE = select(idempotency_keys.c.image_id).where(
     idempotency_keys.c.user_id == bindparam("user_id"),
     idempotency_keys.c.key == bindparam("key"),
     idempotency_keys.c.created_at > bindparam("created_after"),
 )
+
+_FORGET_EXPIRED_KEY = delete(idempotency_keys).where(
+    idempotency_keys.c.user_id == bindparam("user_id"),
+    idempotency_keys.c.key == bindparam("key"),
+    idempotency_keys.c.created_at <= bindparam("expired_before"),
+)
+_REMEMBER_KEY = idempotency_keys.insert()
 
 
 class SqlUploads:
@@ -36,18 +43,13 @@ class SqlUploads:
     async def remember_key(
         self, user_id: int, key: str, image_id: str, created_at: datetime, expired_before: datetime
     ) -> None:
+        parameters = {"user_id": user_id, "key": key}
         await self.conn.execute(  # an expired use of the same key no longer counts
-            delete(idempotency_keys).where(
-                idempotency_keys.c.user_id == user_id,
-                idempotency_keys.c.key == key,
-                idempotency_keys.c.created_at <= expired_before,
-            )
+            _FORGET_EXPIRED_KEY, {**parameters, "expired_before": expired_before}
         )
         try:
             await self.conn.execute(
-                idempotency_keys.insert().values(
-                    user_id=user_id, key=key, image_id=image_id, created_at=created_at
-                )
+                _REMEMBER_KEY, {**parameters, "image_id": image_id, "created_at": created_at}
             )
         except IntegrityError as exc:
             raise AlreadyExists("this Idempotency-Key is already in use") from exc
