@@ -20,3 +20,15 @@ async def sql(database_url: str) -> AsyncIterator[SqlMetadata]:
         yield SqlMetadata(db)
     finally:
         await db.dispose()
+
+
+@pytest.fixture
+async def two_processes(database_url: str) -> AsyncIterator[tuple[SqlMetadata, SqlMetadata]]:
+    """Two ``SqlMetadata`` on one database: two processes, each with its own caches."""
+    first, second = open_database(database_url), open_database(database_url)
+    await upgrade_to_head(first)
+    try:
+        yield SqlMetadata(first), SqlMetadata(second)
+    finally:
+        await first.dispose()
+        await second.dispose()

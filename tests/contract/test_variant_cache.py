@@ -4,29 +4,12 @@ made the new ones, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import datetime
 
-import pytest
-
-from shutterbox.adapters.db.engine import open_database
 from shutterbox.adapters.db.metadata import SqlMetadata
-from shutterbox.adapters.db.migrate import upgrade_to_head
 from shutterbox.domain.images import Image, Status, Variant, Visibility
 
 T0 = datetime(2024, 5, 1, 12, 0, 0)
-
-
-@pytest.fixture
-async def two_processes(database_url: str) -> AsyncIterator[tuple[SqlMetadata, SqlMetadata]]:
-    """Two ``SqlMetadata`` on one database: two processes, each with its own cache."""
-    first, second = open_database(database_url), open_database(database_url)
-    await upgrade_to_head(first)
-    try:
-        yield SqlMetadata(first), SqlMetadata(second)
-    finally:
-        await first.dispose()
-        await second.dispose()
 
 
 def _variants(image_id: str, generation: int) -> list[Variant]:

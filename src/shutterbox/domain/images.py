@@ -93,6 +93,9 @@ class Image:
     original_storage_class: StorageClass = StorageClass.STANDARD
     original_restore_requested_at: datetime | None = None
     original_restored_until: datetime | None = None
+    # The row's version, raised by the database on every change (None: not from a database
+    # that keeps one); what is kept by (id, version) is current.
+    version: int | None = None
     variants: dict[str, Variant] = field(default_factory=dict)  # the JPEGs, by name
     alternates: dict[str, dict[str, Variant]] = field(default_factory=dict)  # format → name →
 
@@ -109,6 +112,19 @@ class Image:
         if not self.original_storage_class.is_archive:
             return True
         return self.original_restored_until is not None and self.original_restored_until > now
+
+    def shown_in_lists(self) -> bool:
+        """Whether its owner's lists show it: ready and not deleted."""
+        return self.status == Status.READY and self.deleted_at is None
+
+    def shown_in_public_lists(self) -> bool:
+        return self.shown_in_lists() and self.visibility == Visibility.PUBLIC
+
+    def shown_in_home_of(self, user_id: int) -> bool:
+        """Whether ``user_id``'s home may show it (given that its timeline holds it)."""
+        return self.shown_in_lists() and (
+            self.visibility == Visibility.PUBLIC or self.owner_id == user_id
+        )
 
     def visible_to(self, user_id: int | None) -> bool:
         if self.deleted_at is not None:

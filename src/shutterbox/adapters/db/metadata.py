@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shutterbox.adapters.db.engine import Database
 from shutterbox.adapters.db.group_commit import GroupCommit
+from shutterbox.adapters.db.image_cache import ImageCache
 from shutterbox.adapters.db.inline_connection import InlineConnection
 from shutterbox.adapters.db.inline_reads import InlineSqliteReads
 from shutterbox.adapters.db.repositories.bill import SqlBill
@@ -35,9 +36,14 @@ T = TypeVar("T")
 class SqlTransaction:
     """The repositories on one open connection (``Transaction`` and ``WriteTransaction``)."""
 
-    def __init__(self, conn: AsyncConnection, variant_cache: VariantCache | None = None) -> None:
+    def __init__(
+        self,
+        conn: AsyncConnection,
+        variant_cache: VariantCache | None = None,
+        image_cache: ImageCache | None = None,
+    ) -> None:
         self.connection = conn
-        self.images = SqlImages(conn, variant_cache)
+        self.images = SqlImages(conn, variant_cache, image_cache)
         self.users = SqlUsers(conn)
         self.follows = SqlFollows(conn)
         self.uploads = SqlUploads(conn)
@@ -53,11 +59,14 @@ class SqlMetadata:
     def __init__(self, db: Database) -> None:
         self.db = db
         self.variant_cache = VariantCache()
+        self.image_cache = ImageCache()
         self._group_commit = (
             GroupCommit(
                 db,
                 db.inline_writer,
-                lambda conn: SqlTransaction(cast(AsyncConnection, conn), self.variant_cache),
+                lambda conn: SqlTransaction(
+                    cast(AsyncConnection, conn), self.variant_cache, self.image_cache
+                ),
             )
             if db.inline_writer is not None
             else None
@@ -72,7 +81,7 @@ class SqlMetadata:
     @asynccontextmanager
     async def read(self) -> AsyncIterator[SqlTransaction]:
         async with self.db.reader.connect() as conn:
-            yield SqlTransaction(conn, self.variant_cache)
+            yield SqlTransaction(conn, self.variant_cache, self.image_cache)
 
     @asynccontextmanager
     async def quick_read(self) -> AsyncIterator[SqlTransaction]:
@@ -82,7 +91,9 @@ class SqlMetadata:
         if inline is not None:
             with inline.connect() as conn:
                 yield SqlTransaction(
-                    cast(AsyncConnection, InlineConnection(conn)), self.variant_cache
+                    cast(AsyncConnection, InlineConnection(conn)),
+                    self.variant_cache,
+                    self.image_cache,
                 )
             return
         async with self.read() as tx:
@@ -91,7 +102,7 @@ class SqlMetadata:
     @asynccontextmanager
     async def write(self) -> AsyncIterator[SqlTransaction]:
         async with self.db.writer.begin() as conn:
-            yield SqlTransaction(conn, self.variant_cache)
+            yield SqlTransaction(conn, self.variant_cache, self.image_cache)
 
     async def write_together(self, work: Callable[[SqlTransaction], Awaitable[T]]) -> T:
         """``work`` in a write transaction that, on SQLite, it may share with other small

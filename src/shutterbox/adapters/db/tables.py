@@ -88,6 +88,8 @@ images = Table(
     Column("created_at", DateTime, nullable=False),
     Column("processed_at", DateTime, nullable=True),
     Column("deleted_at", DateTime, nullable=True),
+    # Raised by a trigger on every update (migration 0012): an image kept by version is current.
+    Column("version", Integer, nullable=False, server_default="0"),
     Index("ix_images_owner", "owner_id", "created_at", "id"),
     Index("ix_images_owner_sha256", "owner_id", "original_sha256"),
     Index("ix_images_deleted", "deleted_at"),

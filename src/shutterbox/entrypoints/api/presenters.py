@@ -136,9 +136,34 @@ def image_public(image: Image, viewer: User | None, urls: MediaUrls) -> ImagePub
     return ImagePublic.model_validate(image_json(image, viewer, urls))
 
 
+# The JSON of public images as anyone but their owner sees it, by image, row version and base
+# URL: an image's row version changes with anything the JSON shows (``adapters/db/
+# image_cache.py``), so an entry never goes stale. Shared: never modified.
+_PUBLIC_JSON: dict[tuple[str, int, str], bytes] = {}
+_PUBLIC_JSON_KEPT = 20_000
+
+
+def _item_json(image: Image, viewer: User | None, urls: MediaUrls) -> bytes:
+    if (
+        image.version is None
+        or image.visibility != Visibility.PUBLIC
+        or (viewer is not None and viewer.id == image.owner_id)
+    ):
+        return to_json(image_json(image, viewer, urls))
+    key = (image.id, image.version, urls.cdn_base or urls.origin_base)
+    shown = _PUBLIC_JSON.get(key)
+    if shown is None:
+        if len(_PUBLIC_JSON) >= _PUBLIC_JSON_KEPT:
+            del _PUBLIC_JSON[next(iter(_PUBLIC_JSON))]  # the oldest entry
+        shown = _PUBLIC_JSON[key] = to_json(image_json(image, None, urls))
+    return shown
+
+
 def page_response(
     images: list[Image], next_cursor: str | None, viewer: User | None, urls: MediaUrls
 ) -> Response:
-    """An ``ImagePage`` answer, written straight to JSON."""
-    page = {"items": [image_json(i, viewer, urls) for i in images], "next_cursor": next_cursor}
-    return Response(to_json(page), media_type="application/json")  # pydantic's own encoder
+    """An ``ImagePage`` answer, written straight to JSON (pydantic's own encoder), each
+    public image's part made once per version."""
+    items = b",".join(_item_json(image, viewer, urls) for image in images)
+    body = b'{"items":[' + items + b'],"next_cursor":' + to_json(next_cursor) + b"}"
+    return Response(body, media_type="application/json")

@@ -46,13 +46,18 @@ def _with_owner() -> Select[Any]:
     return select(*image_columns).join(users, users.c.id == images.c.owner_id)
 
 
+# What a list query answers: each image's id and row version. The images themselves come from
+# the process's ``ImageCache`` or, for those it lacks, from one query by id (``IMAGES_BY_ID``).
+_LISTED = (images.c.id, images.c.version)
+
+
 @cache
 def images_list(
     *, owner: bool, tag: bool, include_private: bool, after_cursor: bool
 ) -> Select[Any]:
-    """Ready, undeleted images, newest first. Parameters: ``limit``; ``owner_id`` and
-    ``tag`` when asked for; ``at`` and ``after_id`` after a cursor."""
-    query = _with_owner()
+    """Ready, undeleted images, newest first: their ids and versions. Parameters: ``limit``;
+    ``owner_id`` and ``tag`` when asked for; ``at`` and ``after_id`` after a cursor."""
+    query = select(*_LISTED)
     conditions = list(_SHOWN)
     if not include_private:
         conditions.append(_PUBLIC)
@@ -71,9 +76,10 @@ def images_list(
 
 @cache
 def home_list(*, after_cursor: bool) -> Select[Any]:
-    """A home from its materialised timeline (``timeline.py``), newest first. Parameters:
-    ``user_id``, ``limit``, and ``at`` and ``after_id`` after a cursor. Each image's own
-    state is checked again, so a stale row can never show what it should not."""
+    """A home from its materialised timeline (``timeline.py``), newest first: ids and
+    versions. Parameters: ``user_id``, ``limit``, and ``at`` and ``after_id`` after a
+    cursor. Each image's own state is checked again, so a stale row can never show what it
+    should not."""
     entry = home_timeline.c
     user_id = bindparam("user_id", type_=Integer)
     conditions = [
@@ -84,10 +90,9 @@ def home_list(*, after_cursor: bool) -> Select[Any]:
     if after_cursor:
         conditions.append(_after_cursor(entry.created_at, entry.image_id))
     return (
-        select(*image_columns)
+        select(*_LISTED)
         .select_from(home_timeline)
         .join(images, images.c.id == entry.image_id)
-        .join(users, users.c.id == images.c.owner_id)
         .where(*conditions)
         .order_by(entry.created_at.desc(), entry.image_id.desc())
         .limit(_LIMIT)
@@ -133,6 +138,7 @@ VARIANT_FILES = (
     .where(images.c.id == bindparam("image_id", type_=String))
 )
 ONE_IMAGE = _with_owner().where(images.c.id == bindparam("image_id", type_=String))
+IMAGES_BY_ID = _with_owner().where(images.c.id.in_(bindparam("image_ids", expanding=True)))
 VARIANTS_OF = select(*variant_columns).where(
     variants.c.image_id.in_(bindparam("image_ids", expanding=True))
 )

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from shutterbox.adapters.db.image_cache import ImageCache
 from shutterbox.adapters.db.repositories import timeline
 from shutterbox.adapters.db.repositories.image_lists import (
+    IMAGES_BY_ID,
     ONE_IMAGE,
     VARIANT_FILES,
     VARIANTS_OF,
@@ -31,9 +33,15 @@ from shutterbox.ports.metadata import Position, VariantFiles
 class SqlImages(ImageUpkeep):
     """``ImageRepository`` on one connection; ``cache``: the process's variant cache."""
 
-    def __init__(self, conn: AsyncConnection, cache: VariantCache | None = None) -> None:
+    def __init__(
+        self,
+        conn: AsyncConnection,
+        cache: VariantCache | None = None,
+        image_cache: ImageCache | None = None,
+    ) -> None:
         super().__init__(conn)
         self.cache = cache if cache is not None else VariantCache(capacity=0)
+        self.image_cache = image_cache if image_cache is not None else ImageCache(capacity=0)
 
     async def _attach_variants(self, rows: Sequence[Any]) -> list[Image]:
         """The page's images with their variants: from the cache, or one more query for all
@@ -256,8 +264,35 @@ class SqlImages(ImageUpkeep):
                 after_cursor=after_cursor,
             )
             parameters = page_parameters(limit, cursor, owner_id=owner_id, tag=tag)
-        rows = (await self.conn.execute(query, parameters)).all()
-        return await self._attach_variants(rows)
+        listed = (await self.conn.execute(query, parameters)).all()
+        if home_of is not None:
+            return await self._listed_images(listed, lambda i: i.shown_in_home_of(home_of))
+        if include_private:
+            return await self._listed_images(listed, Image.shown_in_lists)
+        return await self._listed_images(listed, Image.shown_in_public_lists)
+
+    async def _listed_images(
+        self, listed: Sequence[Any], still_shown: Callable[[Image], bool]
+    ) -> list[Image]:
+        """The images of a list's (id, version) rows, in order: from the image cache, or one
+        query by id for those it lacks. An image read afresh that changed since the list was
+        read (a later version) is kept only if the list would still show it."""
+        kept = self.image_cache
+        found: dict[str, Image] = {}
+        missing: list[str] = []
+        for image_id, version in listed:
+            image = kept.get(image_id, version)
+            if image is None:
+                missing.append(image_id)
+            else:
+                found[image_id] = image
+        if missing:
+            rows = (await self.conn.execute(IMAGES_BY_ID, {"image_ids": missing})).all()
+            for image in await self._attach_variants(rows):
+                kept.put(image)
+                if still_shown(image):
+                    found[image.id] = image
+        return [found[image_id] for image_id, _ in listed if image_id in found]
 
     async def list_trash(
         self, owner_id: int, *, limit: int, cursor: Position | None
