@@ -78,6 +78,10 @@ LISTS: dict[str, Read] = {
     "feed": lambda tx: tx.images.feed(limit=21, cursor=None),
     "feed, deep": lambda tx: tx.images.feed(limit=21, cursor=CURSOR),
     "profile": lambda tx: tx.images.feed(limit=21, cursor=CURSOR, owner_id=3),
+    "profile by name": lambda tx: tx.images.feed(limit=21, cursor=CURSOR, owner_name="user3"),
+    "own profile by name": lambda tx: tx.images.feed(
+        limit=21, cursor=None, owner_name="user3", include_private=True
+    ),
     "own profile": lambda tx: tx.images.feed(
         limit=21, cursor=CURSOR, owner_id=3, include_private=True
     ),

@@ -94,8 +94,9 @@ class Image:
     original_restore_requested_at: datetime | None = None
     original_restored_until: datetime | None = None
     # The row's version, raised by the database on every change (None: not from a database
-    # that keeps one); what is kept by (id, version) is current.
-    version: int | None = None
+    # that keeps one); what is kept by (id, version) is current. Bookkeeping, not content:
+    # two images with the same fields are equal whatever their versions.
+    version: int | None = field(default=None, compare=False)
     variants: dict[str, Variant] = field(default_factory=dict)  # the JPEGs, by name
     alternates: dict[str, dict[str, Variant]] = field(default_factory=dict)  # format → name →
 

@@ -119,6 +119,7 @@ class ImageRepository(Protocol):
         tag: str | None = None,
         include_private: bool = False,
         home_of: int | None = None,
+        owner_name: str | None = None,
     ) -> list[Image]: ...
     async def list_trash(
         self, owner_id: int, *, limit: int, cursor: Position | None

@@ -169,8 +169,12 @@ class FakeImages:
         tag: str | None = None,
         include_private: bool = False,
         home_of: int | None = None,
+        owner_name: str | None = None,
     ) -> list[Image]:
         followed = {b for (a, b) in self.s.follows if a == home_of}
+        if owner_name is not None:
+            named = [u.id for u in self.s.users.values() if u.username == owner_name]
+            owner_id = named[0] if named else -1
 
         def shown(i: Image) -> bool:
             if i.status != Status.READY or i.deleted_at is not None:

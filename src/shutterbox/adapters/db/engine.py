@@ -28,6 +28,11 @@ class Database:
     # transactions, each run whole in one worker thread (``group_commit.py``).
     inline_reader: Engine | None = None
     inline_writer: Engine | None = None
+    # PostgreSQL only: bounded reads (``SqlMetadata.quick_read``) in autocommit, on a pool of
+    # their own that does not ping at each checkout: a page of a list is then one round trip
+    # instead of four (ping, BEGIN, the query, ROLLBACK). A connection the server dropped (a
+    # restart) fails the one read that meets it; the pool then replaces all its connections.
+    quick_reader: AsyncEngine | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -37,6 +42,8 @@ class Database:
         for inline in (self.inline_reader, self.inline_writer):
             if inline is not None:
                 inline.dispose()
+        if self.quick_reader is not None:
+            await self.quick_reader.dispose()
         await self.writer.dispose()
         if self.reader is not self.writer:
             await self.reader.dispose()
@@ -115,4 +122,7 @@ def open_database(url: str) -> Database:
             inline_writer=_inline_sqlite_writer(url),
         )
     engine = create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
-    return Database(writer=engine, reader=engine, url=url)
+    quick = create_async_engine(
+        url, isolation_level="AUTOCOMMIT", pool_size=5, max_overflow=15, pool_pre_ping=False
+    )
+    return Database(writer=engine, reader=engine, url=url, quick_reader=quick)

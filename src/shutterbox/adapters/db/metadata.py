@@ -86,7 +86,9 @@ class SqlMetadata:
     @asynccontextmanager
     async def quick_read(self) -> AsyncIterator[SqlTransaction]:
         """``read()`` for bounded queries (a page of a list): on SQLite it runs on the event
-        loop's thread (``inline_connection.py``); elsewhere it is ``read()``."""
+        loop's thread (``inline_connection.py``); on PostgreSQL each statement runs on its
+        own (autocommit, ``Database.quick_reader``), so the statements of one block do not
+        share a snapshot."""
         inline = self.db.inline_reader
         if inline is not None:
             with inline.connect() as conn:
@@ -95,6 +97,11 @@ class SqlMetadata:
                     self.variant_cache,
                     self.image_cache,
                 )
+            return
+        quick = self.db.quick_reader
+        if quick is not None:
+            async with quick.connect() as conn:
+                yield SqlTransaction(conn, self.variant_cache, self.image_cache)
             return
         async with self.read() as tx:
             yield tx
@@ -115,7 +122,7 @@ class SqlMetadata:
     async def variant_files(self, image_id: str, name: str) -> VariantFiles | None:
         if self._inline is not None:
             return self._inline.variant_files(image_id, name)
-        async with self.read() as tx:
+        async with self.quick_read() as tx:
             return await tx.images.variant_files(image_id, name)
 
     async def ping(self) -> None:

@@ -62,12 +62,14 @@ async def public_feed(services: Services, limit: int, cursor: str | None) -> Pag
 async def user_images(
     services: Services, username: str, viewer: User | None, limit: int, cursor: str | None
 ) -> Page:
-    async with services.metadata.quick_read() as tx:
-        owner = await tx.users.by_name(username.lower())
-    if owner is None:
-        raise NotFound(f"no user called {username!r}")
-    own = viewer is not None and viewer.id == owner.id
-    return await _page(services, limit, cursor, owner_id=owner.id, include_private=own)
+    name = username.lower()
+    own = viewer is not None and viewer.username == name
+    page = await _page(services, limit, cursor, owner_name=name, include_private=own)
+    if not page.items:  # one query for a page; a second only to tell "nobody" from "nothing"
+        async with services.metadata.quick_read() as tx:
+            if await tx.users.by_name(name) is None:
+                raise NotFound(f"no user called {username!r}")
+    return page
 
 
 async def tag_images(services: Services, tag: str, limit: int, cursor: str | None) -> Page:

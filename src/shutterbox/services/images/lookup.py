@@ -13,7 +13,7 @@ from shutterbox.services.context import Services
 
 async def find_image(services: Services, image_id: str) -> Image | None:
     """The image with its variants, deleted or not; None if there is no such image."""
-    async with services.metadata.read() as tx:
+    async with services.metadata.quick_read() as tx:
         return await tx.images.get(image_id)
 
 
@@ -23,7 +23,7 @@ async def variant_files(services: Services, image_id: str, name: str) -> Variant
 
 
 async def find_user(services: Services, username: str) -> User | None:
-    async with services.metadata.read() as tx:
+    async with services.metadata.quick_read() as tx:
         return await tx.users.by_name(username.lower())
 
 

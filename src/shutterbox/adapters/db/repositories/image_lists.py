@@ -51,17 +51,28 @@ def _with_owner() -> Select[Any]:
 _LISTED = (images.c.id, images.c.version)
 
 
+def _owner_named() -> Any:
+    """The id of the user called ``owner_name``: a subquery that both databases run once,
+    before the list, so the list seeks the owner's index in its order (joined instead,
+    PostgreSQL would sort, or walk the whole feed for the owner's rows)."""
+    named = users.c.username == bindparam("owner_name", type_=String)
+    return select(users.c.id).where(named).scalar_subquery()
+
+
 @cache
 def images_list(
-    *, owner: bool, tag: bool, include_private: bool, after_cursor: bool
+    *, owner: bool, tag: bool, include_private: bool, after_cursor: bool, by_name: bool = False
 ) -> Select[Any]:
     """Ready, undeleted images, newest first: their ids and versions. Parameters: ``limit``;
-    ``owner_id`` and ``tag`` when asked for; ``at`` and ``after_id`` after a cursor."""
+    ``owner_id`` (or, ``by_name``, ``owner_name``) and ``tag`` when asked for; ``at`` and
+    ``after_id`` after a cursor."""
     query = select(*_LISTED)
     conditions = list(_SHOWN)
     if not include_private:
         conditions.append(_PUBLIC)
-    if owner:
+    if owner and by_name:  # the owner's id by its unique name, once (not a join: see below)
+        conditions.append(images.c.owner_id == _owner_named())
+    elif owner:
         conditions.append(images.c.owner_id == bindparam("owner_id", type_=Integer))
     if tag:
         query = query.join(image_tags, image_tags.c.image_id == images.c.id)

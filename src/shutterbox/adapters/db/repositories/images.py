@@ -248,22 +248,27 @@ class SqlImages(ImageUpkeep):
         tag: str | None = None,
         include_private: bool = False,
         home_of: int | None = None,
+        owner_name: str | None = None,
     ) -> list[Image]:
         """Ready, undeleted images, newest first, strictly after ``cursor`` (keyset
         pagination). ``home_of``: that user's own images and the public ones of the people
-        they follow. Each form is one seek of an index that ends in the page's order."""
+        they follow; ``owner_name``: an owner given by name. Each form is one seek of an
+        index that ends in the page's order."""
         after_cursor = cursor is not None
         if home_of is not None:
             query = home_list(after_cursor=after_cursor)
             parameters = page_parameters(limit, cursor, user_id=home_of)
         else:
             query = images_list(
-                owner=owner_id is not None,
+                owner=owner_id is not None or owner_name is not None,
                 tag=tag is not None,
                 include_private=include_private,
                 after_cursor=after_cursor,
+                by_name=owner_name is not None,
             )
-            parameters = page_parameters(limit, cursor, owner_id=owner_id, tag=tag)
+            parameters = page_parameters(
+                limit, cursor, owner_id=owner_id, tag=tag, owner_name=owner_name
+            )
         listed = (await self.conn.execute(query, parameters)).all()
         if home_of is not None:
             return await self._listed_images(listed, lambda i: i.shown_in_home_of(home_of))
