@@ -15,7 +15,7 @@ from shutterbox.config import Settings
 from shutterbox.entrypoints.http.app import create_app
 from tests.support.processes import Started
 from tests.support.server import ServerProcess
-from tests.support.servers import S3Endpoint, postgres_database
+from tests.support.servers import KafkaBroker, S3Endpoint, postgres_database
 from tests.support.settings import make_settings
 from tests.support.varnish import Varnish, render_vcl
 
@@ -33,6 +33,14 @@ def s3_endpoint() -> Iterator[S3Endpoint]:
         else:
             os.environ[key] = value
     endpoint.stop()
+
+
+@pytest.fixture(scope="session")
+def kafka_broker() -> Iterator[KafkaBroker]:
+    broker = KafkaBroker()
+    broker.start()
+    yield broker
+    broker.stop()
 
 
 @pytest.fixture

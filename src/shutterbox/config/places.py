@@ -30,8 +30,9 @@ class PlacesSettings(BaseModel):
     queue_url: str = Field(
         default="db://",
         description="Job queue: db:// keeps jobs in the metadata database; "
-        "nats://host:4222[?stream=NAME] delivers them through NATS JetStream (the jobs "
-        "table stays the source of truth).",
+        "nats://host:4222[?stream=NAME] delivers them through NATS JetStream, "
+        "kafka://host:9092[,host2:9092][?topic=NAME&group=NAME&partitions=N] through Kafka "
+        "(the jobs table stays the source of truth either way).",
     )
     public_base_url: str = Field(
         default="",

@@ -96,6 +96,9 @@ class JobStore(BatchStore, Protocol):
     async def claim_by_id(self, job_id: int, worker_id: str, lease_seconds: float) -> Job | None:
         """Lease this job if it is claimable now."""
 
+    async def subjects(self, job_ids: Sequence[int]) -> dict[int, str]:
+        """The image each of these jobs is about (a delivery keys its messages by it)."""
+
     async def claimable_at(self, job_id: int) -> datetime | None:
         """When a job not claimable now may become so (its run time, or the end of another
         worker's lease); None when it is finished, failed or gone."""

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine.url import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 
@@ -29,9 +31,8 @@ class Database:
     inline_reader: Engine | None = None
     inline_writer: Engine | None = None
     # PostgreSQL only: bounded reads (``SqlMetadata.quick_read``) in autocommit, on a pool of
-    # their own that does not ping at each checkout: a page of a list is then one round trip
-    # instead of four (ping, BEGIN, the query, ROLLBACK). A connection the server dropped (a
-    # restart) fails the one read that meets it; the pool then replaces all its connections.
+    # their own that pings only connections left idle (``_ping_when_idle``): a page of a list
+    # is then one round trip instead of four (ping, BEGIN, the query, ROLLBACK).
     quick_reader: AsyncEngine | None = None
 
     @property
@@ -122,7 +123,31 @@ def open_database(url: str) -> Database:
             inline_writer=_inline_sqlite_writer(url),
         )
     engine = create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
-    quick = create_async_engine(
-        url, isolation_level="AUTOCOMMIT", pool_size=5, max_overflow=15, pool_pre_ping=False
-    )
+    quick = create_async_engine(url, isolation_level="AUTOCOMMIT", pool_size=5, max_overflow=15)
+    _ping_when_idle(quick.sync_engine)
     return Database(writer=engine, reader=engine, url=url, quick_reader=quick)
+
+
+IDLE_BEFORE_PING_SECONDS = 5.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Ping a pooled connection at checkout only if it sat unused for a while: one that is in
+    constant use needs no round trip to prove it alive, and one that waited through a server
+    restart is found dead here and replaced (the pool retries with a fresh connection)
+    instead of failing a request. A connection cut while in use fails that one read, and
+    the pool then replaces all of its connections."""
+
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_connection: Any, record: Any) -> None:
+        record.info["returned_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        returned = record.info.get("returned_at")
+        if returned is None or time.monotonic() - returned < IDLE_BEFORE_PING_SECONDS:
+            return
+        try:
+            dbapi_connection.ping()
+        except Exception as exc:
+            raise DisconnectionError("the pooled connection is gone") from exc

@@ -18,8 +18,9 @@ __all__ = ["ComposedJobQueue", "DatabasePolling", "open_job_queue"]
 
 
 def open_job_queue(url: str, db: Database, settings: Settings) -> ComposedJobQueue:
-    """db:// (workers poll the jobs table) or nats://host:4222[?stream=NAME] (JetStream
-    delivers the jobs table's work)."""
+    """db:// (workers poll the jobs table), nats://host:4222[?stream=NAME] (JetStream
+    delivers the jobs table's work) or kafka://host:9092[,host2:9092][?topic=NAME] (Kafka
+    does; see ``kafka.py`` for the rest of its URL)."""
     store = DatabaseJobStore(db)
     delivery: JobDelivery
     if url.startswith("db:"):
@@ -34,6 +35,18 @@ def open_job_queue(url: str, db: Database, settings: Settings) -> ComposedJobQue
             max_attempts=settings.job_max_attempts,
             fetch_timeout=settings.job_poll_seconds,
         )
+    elif url.startswith("kafka:"):
+        from shutterbox.adapters.queue.kafka import KafkaDelivery
+
+        delivery = KafkaDelivery(
+            store,
+            url,
+            lease_seconds=settings.job_lease_seconds,
+            max_attempts=settings.job_max_attempts,
+            fetch_timeout=settings.job_poll_seconds,
+        )
     else:
-        raise ValueError(f"unsupported queue URL {url!r}: use db:// or nats://host:4222")
+        raise ValueError(
+            f"unsupported queue URL {url!r}: use db://, nats://host:4222 or kafka://host:9092"
+        )
     return ComposedJobQueue(store, delivery)

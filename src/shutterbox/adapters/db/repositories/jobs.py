@@ -265,6 +265,13 @@ class DatabaseJobStore(JobBatches):
             batch_id=row.batch_id,
         )
 
+    async def subjects(self, job_ids: Sequence[int]) -> dict[int, str]:
+        async with self.db.reader.connect() as conn:
+            rows = await conn.execute(
+                select(jobs.c.id, jobs.c.image_id).where(jobs.c.id.in_(list(job_ids)))
+            )
+            return {int(job_id): str(image_id) for job_id, image_id in rows}
+
     async def claimable_at(self, job_id: int) -> datetime | None:
         async with self.db.reader.connect() as conn:
             row = (
