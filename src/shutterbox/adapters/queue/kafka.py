@@ -60,6 +60,9 @@ MAX_POLL_INTERVAL_MS = 30 * 60 * 1000
 # looks at the bulk topic, so that a new upload is not passed over for bulk work.
 FETCH_MAX_WAIT_MS = 100
 NEW_WORK_WAIT_SECONDS = 0.15
+# The client retries a commit the broker cannot take (a broker that lost the topic) without
+# end; a worker must not wait on it: the message is then only delivered again, harmlessly.
+COMMIT_TIMEOUT_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -105,7 +108,12 @@ class KafkaSettings:
         return f"{self.topic}.bulk"
 
     def client_options(self) -> dict[str, Any]:
-        options: dict[str, Any] = {"bootstrap_servers": self.bootstrap_servers, **self.security}
+        options: dict[str, Any] = {
+            "bootstrap_servers": self.bootstrap_servers,
+            # Topics made again (a broker that lost them) are seen within seconds, not minutes.
+            "metadata_max_age_ms": 5000,
+            **self.security,
+        }
         if self.security.get("security_protocol", "").endswith("SSL"):
             from aiokafka.helpers import create_ssl_context
 
@@ -247,6 +255,8 @@ class KafkaDelivery:
         try:
             keys = await self.store.subjects(job_ids)
             producer = await self.producer()
+            if not self._topics_ready:
+                await self._ensure_topics()
             sent = [
                 await producer.send(
                     topic, str(job_id).encode(), key=keys.get(job_id, str(job_id)).encode()
@@ -344,7 +354,8 @@ class KafkaDelivery:
         if upto <= partition.committed:
             return
         try:
-            await lane.consumer.commit({delivery.partition: upto})
+            async with asyncio.timeout(COMMIT_TIMEOUT_SECONDS):
+                await lane.consumer.commit({delivery.partition: upto})
             partition.committed = upto
         except Exception as error:  # rebalanced meanwhile: the messages come again, harmless
             log.info("could not commit offset %s of %s (%s)", upto, delivery.partition, error)
