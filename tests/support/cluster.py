@@ -77,7 +77,7 @@ class Backends:
     s3: S3Endpoint
     bucket: str
     nats_url: str | None = None  # the queue: NATS JetStream, or else
-    kafka: KafkaBroker | None = None  # Kafka
+    kafka: KafkaBroker | None = None  # Kafka, or else the database (db://)
     stream: str = field(default_factory=unique_stream_name)
     secret_key: str = field(default_factory=lambda: secrets.token_hex(32))
 
@@ -85,6 +85,8 @@ class Backends:
     def queue_url(self) -> str:
         if self.kafka is not None:
             return self.kafka.queue_url(self.stream.lower().replace("_", "-"))
+        if self.nats_url is None:
+            return "db://"
         return f"{self.nats_url}?stream={self.stream}"
 
     @property
