@@ -15,7 +15,8 @@ from shutterbox.adapters.db.engine import Database, open_database
 from shutterbox.adapters.db.migrate import upgrade_to_head
 from shutterbox.adapters.db.repositories.jobs import DatabaseJobStore
 from shutterbox.adapters.queue.facade import ComposedJobQueue
-from shutterbox.adapters.queue.kafka import KafkaDelivery, KafkaSettings
+from shutterbox.adapters.queue.kafka import KafkaDelivery
+from shutterbox.adapters.queue.kafka_settings import KafkaSettings
 from shutterbox.domain.jobs import Done, JobKind
 from tests.support.servers import KafkaBroker
 

@@ -50,13 +50,13 @@ def create_app(
         lifespan=lifespan(settings, worker_count, migrate=migrate),
     )
     install_error_handlers(app)
-    routers = (
+    routers = (  # routes are matched in this order: the most requested first
+        feed.router,
+        media.router,
         users.router,
         session.router,
         images.router,
         uploads.router,
-        feed.router,
-        media.router,
         ops.router,
         trash.router,
         cost.router,

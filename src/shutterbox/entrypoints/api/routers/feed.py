@@ -1,4 +1,4 @@
-"""Feeds: the public one, a user's images, a tag's images."""
+"""Feeds: the public one, a user's images, a tag's images, and your home."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from starlette.responses import Response
 
-from shutterbox.entrypoints.api.deps import OptionalUser, ServicesDep
+from shutterbox.entrypoints.api.deps import CurrentUser, OptionalUser, ServicesDep
 from shutterbox.entrypoints.api.presenters import page_response
 from shutterbox.entrypoints.api.schemas import ErrorBody, ImagePage
 from shutterbox.services.images import feed
@@ -57,3 +57,17 @@ async def read_tag_images(
     """Public images with this tag, newest first."""
     page = await feed.tag_images(services, tag, limit, cursor)
     return page_response(page.items, page.next_cursor, viewer, services.media_urls)
+
+
+@router.get(
+    "/home",
+    response_model=ImagePage,
+    responses={401: {"model": ErrorBody}, 422: {"model": ErrorBody}},
+)
+async def read_home(
+    services: ServicesDep, user: CurrentUser, limit: Limit = 20, cursor: Cursor = None
+) -> Response:
+    """Your images (private ones too) and the public images of the people you follow, newest
+    first."""
+    page = await feed.home_feed(services, user, limit, cursor)
+    return page_response(page.items, page.next_cursor, user, services.media_urls)

@@ -145,7 +145,7 @@ async def _cache_control(
     owner (never cached), or whoever holds a signed URL (cached privately, never past it)."""
     if access.visibility == Visibility.PUBLIC and access.is_variant:
         return IMMUTABLE
-    viewer = await request_user(request, services)
+    viewer = await request_user(request)
     if viewer is not None and viewer.id == access.owner_id:
         return PRIVATE
     if signature is None or expires is None:

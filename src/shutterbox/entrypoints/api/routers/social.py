@@ -1,4 +1,4 @@
-"""People: profiles, following and unfollowing, and the home feed of those one follows."""
+"""People: profiles, following and unfollowing (the home feed is in ``feed.py``)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,8 @@ from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, Field
 
 from shutterbox.entrypoints.api.deps import CurrentUser, OptionalUser, ServicesDep
-from shutterbox.entrypoints.api.presenters import page_response
-from shutterbox.entrypoints.api.routers.feed import Cursor, Limit
-from shutterbox.entrypoints.api.schemas import ErrorBody, ImagePage, Timestamp
-from shutterbox.services.images import feed
+from shutterbox.entrypoints.api.routers.feed import Limit
+from shutterbox.entrypoints.api.schemas import ErrorBody, Timestamp
 from shutterbox.services.people import follows
 
 router = APIRouter(prefix="/api/v1", tags=["people"])
@@ -100,17 +98,3 @@ async def read_following(
 ) -> UserRefPage:
     """Whom they follow, by username."""
     return _people(await follows.following(services, username, limit, cursor))
-
-
-@router.get(
-    "/home",
-    response_model=ImagePage,
-    responses={401: {"model": ErrorBody}, 422: {"model": ErrorBody}},
-)
-async def read_home(
-    services: ServicesDep, user: CurrentUser, limit: Limit = 20, cursor: Cursor = None
-) -> Response:
-    """Your images (private ones too) and the public images of the people you follow, newest
-    first."""
-    page = await feed.home_feed(services, user, limit, cursor)
-    return page_response(page.items, page.next_cursor, user, services.media_urls)
