@@ -30,6 +30,7 @@ import pytest
 from shutterbox.domain.images import VARIANT_NAMES
 from tests.imagegen import jpeg_bytes
 from tests.support.cluster import Cluster
+from tests.support.faults import assert_scrub_clean
 from tests.support.servers import S3Endpoint, unavailable
 
 pytestmark = pytest.mark.e2e
@@ -404,6 +405,8 @@ async def test_uploads_through_nginx_survive_an_api_restart_and_a_killed_worker(
         assert set(stored) - set(expected) == set(), "objects no row references"
         assert set(expected) - set(stored) == set(), "objects missing"
         assert stored == expected
+        # And the scrub, which checks the same from the other side, finds nothing to say.
+        await asyncio.to_thread(assert_scrub_clean, cluster.run_dir / "scrub", **backends.env())
 
         # Both API nodes served requests through nginx, the restarted one after its restart.
         log = nginx.access_log_entries()

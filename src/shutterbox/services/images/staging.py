@@ -29,6 +29,7 @@ from shutterbox.domain.formats import ACCEPTED_NAMES, SNIFF_BYTES, ImageFormat, 
 
 CHUNK_BYTES = 1 << 20
 FLUSH_BYTES = 1 << 20  # gathered in memory before a worker thread hashes and writes them
+_START_WRITEBACK = hasattr(os, "posix_fadvise")  # Linux; elsewhere the final fsync does it all
 
 
 @dataclass
@@ -112,7 +113,7 @@ class Stager:
         self._handle.flush()
         # Start writing these pages to disk now, without waiting (pages still being written
         # stay cached): the fsync that makes the upload durable then has little left to do.
-        if block:  # a length of 0 would mean "to the end of the file"
+        if block and _START_WRITEBACK:  # a length of 0 would mean "to the end of the file"
             os.posix_fadvise(self._handle.fileno(), start, len(block), os.POSIX_FADV_DONTNEED)
 
     def copy_from(self, source: Path) -> None:
