@@ -7,6 +7,8 @@ a URL scheme here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from shutterbox.adapters.db.engine import Database
 from shutterbox.adapters.db.repositories.jobs import DatabaseJobStore
 from shutterbox.adapters.queue.facade import ComposedJobQueue
@@ -28,25 +30,26 @@ def open_job_queue(url: str, db: Database, settings: Settings) -> ComposedJobQue
     elif url.startswith(("nats:", "tls:")):
         from shutterbox.adapters.queue.jetstream import JetStreamDelivery
 
-        delivery = JetStreamDelivery(
-            store,
-            url,
-            lease_seconds=settings.job_lease_seconds,
-            max_attempts=settings.job_max_attempts,
-            fetch_timeout=settings.job_poll_seconds,
-        )
+        delivery = _publishing(JetStreamDelivery, store, url, settings)
     elif url.startswith("kafka:"):
         from shutterbox.adapters.queue.kafka import KafkaDelivery
 
-        delivery = KafkaDelivery(
-            store,
-            url,
-            lease_seconds=settings.job_lease_seconds,
-            max_attempts=settings.job_max_attempts,
-            fetch_timeout=settings.job_poll_seconds,
-        )
+        delivery = _publishing(KafkaDelivery, store, url, settings)
     else:
         raise ValueError(
             f"unsupported queue URL {url!r}: use db://, nats://host:4222 or kafka://host:9092"
         )
     return ComposedJobQueue(store, delivery)
+
+
+def _publishing(
+    kind: Callable[..., JobDelivery], store: DatabaseJobStore, url: str, settings: Settings
+) -> JobDelivery:
+    """A delivery that publishes messages, told what it needs to know of the jobs."""
+    return kind(
+        store,
+        url,
+        lease_seconds=settings.job_lease_seconds,
+        max_attempts=settings.job_max_attempts,
+        fetch_timeout=settings.job_poll_seconds,
+    )

@@ -23,6 +23,7 @@ import logging
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+from shutterbox.adapters.queue.republishing import republish_lost
 from shutterbox.clock import utcnow
 from shutterbox.domain.jobs import Done, Fail, Lane, Outcome, Postpone, Retry
 from shutterbox.ports import Job, JobStore
@@ -189,12 +190,7 @@ class JetStreamDelivery:
 
     async def sweep(self) -> int:
         """Republish jobs that are due but have had no delivery for a while."""
-        ids = await self.store.undelivered(self.republish_after_seconds)
-        if ids:
-            log.info("republishing %d jobs whose delivery was lost", len(ids))
-            for lane, ids_in_lane in ids.items():
-                await self.dispatch(ids_in_lane, lane)
-        return len(ids)
+        return await republish_lost(self.store, self.dispatch, self.republish_after_seconds)
 
     async def close(self) -> None:
         if self._nc is not None:
