@@ -11,20 +11,19 @@ from sqlalchemy import update
 from shutterbox.adapters.db.metadata import SqlMetadata
 from shutterbox.adapters.db.tables import images
 from shutterbox.domain.images import Image, Status, Variant, Visibility
+from tests.support.images import make_image
 
 T0 = datetime(2024, 5, 1, 12, 0, 0)
 
 
 def _image(n: int, owner_id: int) -> Image:
-    return Image(
+    return make_image(
         id=f"img{n}",
         owner_id=owner_id,
         owner_username="ann",
         status=Status.PROCESSING,
-        visibility=Visibility.PUBLIC,
         created_at=T0.replace(minute=n),
         original_key=f"originals/{n}.jpg",
-        original_media_type="image/jpeg",
         original_bytes=1000,
         original_sha256=f"{n:064d}",
     )

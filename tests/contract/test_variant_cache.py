@@ -7,7 +7,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from shutterbox.adapters.db.metadata import SqlMetadata
-from shutterbox.domain.images import Image, Status, Variant, Visibility
+from shutterbox.domain.images import Status, Variant
+from tests.support.images import make_image
 
 T0 = datetime(2024, 5, 1, 12, 0, 0)
 
@@ -42,15 +43,13 @@ async def test_a_reprocessed_image_is_listed_with_its_new_variants(two_processes
     async with processor.write() as tx:
         owner = await tx.users.create("ann", "x", is_admin=False, created_at=T0)
         for n in range(3):
-            image = Image(
+            image = make_image(
                 id=f"img{n}",
                 owner_id=owner.id,
                 owner_username="ann",
                 status=Status.PROCESSING,
-                visibility=Visibility.PUBLIC,
                 created_at=T0.replace(minute=n),
                 original_key=f"originals/{n}.jpg",
-                original_media_type="image/jpeg",
                 original_bytes=1000,
                 original_sha256=f"{n:064d}",
             )
