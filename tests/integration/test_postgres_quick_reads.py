@@ -5,7 +5,9 @@ succeeds."""
 from __future__ import annotations
 
 import pytest
+from asyncpg.exceptions._base import InternalClientError
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from shutterbox.adapters.db import engine as engines
 from shutterbox.adapters.db.engine import open_database
@@ -40,8 +42,48 @@ async def test_a_read_after_the_server_dropped_its_connections(
             if idle_seconds == 0.0:  # idle long enough: pinged, found dead, replaced
                 await _read_once(metadata)
             else:  # in constant use, not pinged: that one read fails, the next one is fine
-                with pytest.raises(Exception, match="connection"):
+                with pytest.raises(DBAPIError) as failed:
                     await _read_once(metadata)
+                assert failed.value.connection_invalidated  # so the pool replaces it
                 await _read_once(metadata)
+        finally:
+            await db.dispose()
+
+
+class _StuckProtocol:
+    """An asyncpg connection that the server cut mid-exchange: not closed, yet every
+    statement fails client-side, as asyncpg reports it ("cannot switch to state ...")."""
+
+    def __init__(self, real: object) -> None:
+        self._real = real
+
+    def is_closed(self) -> bool:
+        return False
+
+    def __getattr__(self, name: str) -> object:
+        if name in {"prepare", "fetch", "execute"}:
+
+            async def _fail(*_args: object, **_kwargs: object) -> None:
+                raise InternalClientError(
+                    "cannot switch to state 12; another operation (2) is in progress"
+                )
+
+            return _fail
+        return getattr(self._real, name)
+
+
+async def test_a_connection_broken_on_the_client_side_is_replaced() -> None:
+    with postgres_database() as url:
+        db = open_database(url)
+        assert db.quick_reader is not None
+        try:
+            async with db.quick_reader.connect() as conn:
+                adapted = (await conn.get_raw_connection()).dbapi_connection
+                adapted._connection = _StuckProtocol(adapted._connection)  # type: ignore[union-attr]
+                with pytest.raises(DBAPIError) as failed:
+                    await conn.execute(text("SELECT 1"))
+            assert failed.value.connection_invalidated
+            async with db.quick_reader.connect() as conn:  # a fresh connection, not the stuck one
+                assert (await conn.execute(text("SELECT 1"))).scalar() == 1
         finally:
             await db.dispose()

@@ -125,10 +125,28 @@ def open_database(url: str) -> Database:
     engine = create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
     quick = create_async_engine(url, isolation_level="AUTOCOMMIT", pool_size=5, max_overflow=15)
     _ping_when_idle(quick.sync_engine)
+    for pooled in (engine, quick):
+        _replace_when_broken(pooled.sync_engine)
     return Database(writer=engine, reader=engine, url=url, quick_reader=quick)
 
 
 IDLE_BEFORE_PING_SECONDS = 5.0
+
+
+def _replace_when_broken(engine: Engine) -> None:
+    """Treat a client-side failure of the driver as a lost connection. A connection the
+    server cut while it sat in the pool may fail its next statement not as "closed" but as
+    a protocol in a state it cannot leave ("cannot switch to state ..."), and asyncpg does
+    not always mark it closed: without this, the pool would hand the broken connection out
+    again, and every read on it would fail."""
+
+    @event.listens_for(engine, "handle_error")
+    def _broken(context: Any) -> None:
+        dbapi = context.dialect.dbapi
+        if isinstance(
+            context.original_exception, (dbapi.InterfaceError, dbapi.InternalClientError)
+        ):
+            context.is_disconnect = True
 
 
 def _ping_when_idle(engine: Engine) -> None:
