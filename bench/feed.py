@@ -779,7 +779,12 @@ def serve_and_measure(
     for processes in args.api_processes:
         with run_directory("feed") as run_dir:
             process, base_url = shutterbox_serve(
-                data_dir, run_dir / "serve.log", workers=0, api_processes=processes, **settings
+                data_dir,
+                run_dir / "serve.log",
+                workers=0,
+                api_processes=processes,
+                access_log="false",  # as deploy/ runs it: nginx logs the requests
+                **settings,
             )
             with running(process, STARTUP_TIMEOUT_SECONDS):
                 tokens = {name: log_in(base_url, name, PASSWORD) for name in READERS}
@@ -893,7 +898,8 @@ def report(results: list[Measured], shape: Shape, args: argparse.Namespace) -> s
         "`python -m bench.feed`: for each database, a database of "
         f"{shape.images:,} ready images over {shape.users:,} users made through the "
         "project's schema (its migrations, a bulk load, `rebuild_home_timelines`), then "
-        "`shutterbox serve --workers 0 --api-processes N` on it for each N of "
+        "`shutterbox serve --workers 0 --api-processes N` on it (with "
+        "`SHUTTERBOX_ACCESS_LOG=false`, as deploy/ runs it behind nginx) for each N of "
         f"{', '.join(map(str, args.api_processes))}, loaded with `wrk` "
         f"(`-t{THREADS} -c{CONNECTIONS} -d{args.duration}s --latency`, so "
         f"{CONNECTIONS} requests in flight) one endpoint at a time: `/healthz` (the "

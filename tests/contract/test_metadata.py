@@ -1,14 +1,19 @@
 """One suite for every implementation of the metadata port: the SQL adapter on SQLite and on
-PostgreSQL, and the in-memory fake the unit tests use, so the fake answers as the real thing."""
+PostgreSQL, and the in-memory fake the unit tests use, so the fake answers as the real thing.
+On PostgreSQL it runs twice: once as is, and once with every read made as a quick read whose
+statements run straight on asyncpg from their first execution (``lean_reads.py``), so the
+direct path answers exactly what SQLAlchemy does."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 import pytest
 
+from shutterbox.adapters.db import lean_reads
 from shutterbox.adapters.db.engine import open_database
 from shutterbox.adapters.db.metadata import SqlMetadata
 from shutterbox.adapters.db.migrate import upgrade_to_head
@@ -21,8 +26,17 @@ from tests.support.fakes import FakeMetadata
 T0 = datetime(2024, 5, 1, 12, 0, 0)
 
 
-@pytest.fixture(params=["sqlite", "postgresql", "memory"])
-async def metadata(request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[Metadata]:
+class _DirectReads(SqlMetadata):
+    """Every read a quick read."""
+
+    def read(self):  # type: ignore[no-untyped-def]
+        return self.quick_read()
+
+
+@pytest.fixture(params=["sqlite", "postgresql", "postgresql-direct", "memory"])
+async def metadata(
+    request: pytest.FixtureRequest, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[Metadata]:
     if request.param == "memory":
         yield FakeMetadata()
         return
@@ -32,10 +46,16 @@ async def metadata(request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[Me
         url = request.getfixturevalue("postgres_url")
     db = open_database(url)
     await upgrade_to_head(db)
+    direct = request.param == "postgresql-direct"
+    monkeypatch.setattr(lean_reads, "DIRECT_AT_FIRST_SIGHT", direct)
+    monkeypatch.setattr(lean_reads, "runs", Counter())
     try:
-        yield SqlMetadata(db)
+        yield _DirectReads(db) if direct else SqlMetadata(db)
     finally:
         await db.dispose()
+    if direct:  # the reads did run direct, and none of them had to be run again
+        assert lean_reads.runs["direct"] > 0
+        assert lean_reads.runs["failed"] == 0
 
 
 async def _user(metadata: Metadata, name: str) -> User:

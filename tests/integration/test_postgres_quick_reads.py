@@ -4,15 +4,19 @@ succeeds."""
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 from asyncpg.exceptions._base import InternalClientError
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from shutterbox.adapters.db import engine as engines
+from shutterbox.adapters.db import lean_reads
 from shutterbox.adapters.db.engine import open_database
 from shutterbox.adapters.db.metadata import SqlMetadata
 from shutterbox.adapters.db.migrate import upgrade_to_head
+from shutterbox.clock import utcnow
 from tests.support.servers import postgres_database
 
 _DROP_OTHER_CONNECTIONS = text(
@@ -72,18 +76,35 @@ class _StuckProtocol:
         return getattr(self._real, name)
 
 
-async def test_a_connection_broken_on_the_client_side_is_replaced() -> None:
+async def _token_look_up(metadata: SqlMetadata) -> None:
+    async with metadata.quick_read() as tx:  # a prebuilt statement: direct from its second run
+        assert await tx.users.by_token("0" * 64, utcnow()) is None
+
+
+async def test_a_connection_broken_on_the_client_side_is_replaced(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Its read fails once, on the direct path and then through SQLAlchemy, which reports
+    it and replaces the connection; the next read is fine."""
+    monkeypatch.setattr(lean_reads, "runs", Counter())
     with postgres_database() as url:
         db = open_database(url)
+        await upgrade_to_head(db)
+        metadata = SqlMetadata(db)
         assert db.quick_reader is not None
         try:
-            async with db.quick_reader.connect() as conn:
+            for _ in range(2):  # the second time, the statement runs direct
+                await _token_look_up(metadata)
+            assert lean_reads.runs == {"direct": 1}
+            async with db.quick_reader.connect() as conn:  # the pool's one connection
                 adapted = (await conn.get_raw_connection()).dbapi_connection
                 adapted._connection = _StuckProtocol(adapted._connection)  # type: ignore[union-attr]
-                with pytest.raises(DBAPIError) as failed:
-                    await conn.execute(text("SELECT 1"))
+                adapted._prepared_statement_cache.clear()  # type: ignore[union-attr]  # stuck too
+            with pytest.raises(DBAPIError) as failed:
+                await _token_look_up(metadata)
             assert failed.value.connection_invalidated
-            async with db.quick_reader.connect() as conn:  # a fresh connection, not the stuck one
-                assert (await conn.execute(text("SELECT 1"))).scalar() == 1
+            assert lean_reads.runs["failed"] == 1
+            await _token_look_up(metadata)  # on a fresh connection, not the stuck one
+            assert lean_reads.runs["direct"] == 2
         finally:
             await db.dispose()

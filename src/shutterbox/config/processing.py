@@ -34,6 +34,12 @@ class ProcessingSettings(BaseModel):
         description="API processes `shutterbox serve` runs on its port. With more than one, "
         "the background workers run in a process of their own beside them.",
     )
+    access_log: bool = Field(
+        default=True,
+        description="Whether each API process logs every request it answers (a line on "
+        "stderr). Behind a front server that logs requests (deploy/nginx does) turn it off: "
+        "the line costs an API process about as much CPU as answering `/healthz`.",
+    )
     job_lease_seconds: PositiveSeconds = Field(
         default=60.0,
         description="How long a claimed job stays leased; a job whose worker died is "

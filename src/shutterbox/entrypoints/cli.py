@@ -66,6 +66,7 @@ def serve(
         host=host,
         port=port,
         log_level="info",
+        access_log=settings.access_log,
         proxy_headers=True,
     )
 

@@ -45,6 +45,7 @@ def serve_api_processes(
             host=host,
             port=port,
             log_level="info",
+            access_log=settings.access_log,
             proxy_headers=True,
         )
     finally:

@@ -20,6 +20,7 @@ from shutterbox.adapters.db.group_commit import GroupCommit
 from shutterbox.adapters.db.image_cache import ImageCache
 from shutterbox.adapters.db.inline_connection import InlineConnection
 from shutterbox.adapters.db.inline_reads import InlineSqliteReads
+from shutterbox.adapters.db.lean_reads import LeanConnection
 from shutterbox.adapters.db.repositories.bill import SqlBill
 from shutterbox.adapters.db.repositories.egress import SqlEgress
 from shutterbox.adapters.db.repositories.follows import SqlFollows
@@ -87,7 +88,8 @@ class SqlMetadata:
     async def quick_read(self) -> AsyncIterator[SqlTransaction]:
         """``read()`` for bounded queries (a page of a list): on SQLite it runs on the event
         loop's thread (``inline_connection.py``); on PostgreSQL each statement runs on its
-        own (autocommit, ``Database.quick_reader``), so the statements of one block do not
+        own (autocommit, ``Database.quick_reader``; a repeated statement straight on asyncpg,
+        ``lean_reads.py``), so the statements of one block do not
         share a snapshot."""
         inline = self.db.inline_reader
         if inline is not None:
@@ -101,7 +103,9 @@ class SqlMetadata:
         quick = self.db.quick_reader
         if quick is not None:
             async with quick.connect() as conn:
-                yield SqlTransaction(conn, self.variant_cache, self.image_cache)
+                driver = (await conn.get_raw_connection()).driver_connection
+                lean = cast(AsyncConnection, LeanConnection(conn, driver))
+                yield SqlTransaction(lean, self.variant_cache, self.image_cache)
             return
         async with self.read() as tx:
             yield tx
