@@ -59,6 +59,8 @@ def web_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProce
         root / "data",
         serve_args=("--workers", "1"),
         SHUTTERBOX_JOB_POLL_SECONDS="0.2",
+        # the upload page sends photos in parts this big: a few parts each, to resume from
+        SHUTTERBOX_RESUMABLE_CHUNK_BYTES=str(256 * 1024),
     )
     server.start()
     yield server

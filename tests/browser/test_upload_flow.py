@@ -99,7 +99,8 @@ def assert_progress_reached_the_end(page: BrowserPage, paths: list[Path]) -> Non
 
 def refused_upload(message: ConsoleMessage) -> bool:
     """Chromium logs the 415 the server answers for the file that is not a picture."""
-    return "/api/v1/images" in message.location.get("url", "") and "415" in message.text
+    url = message.location.get("url", "")
+    return ("/api/v1/images" in url or "/api/v1/tus/" in url) and "415" in message.text
 
 
 # --- without a browser -----------------------------------------------------------------------

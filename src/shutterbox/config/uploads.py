@@ -52,6 +52,19 @@ class UploadSettings(BaseModel):
         gt=0,
         description="How long a direct-upload URL (POST /api/v1/uploads) stays valid.",
     )
+    resumable_upload_expiry_seconds: int = Field(
+        default=86400,
+        gt=0,
+        description="How long a resumable (tus) upload waits for its next bytes: every part "
+        "received extends it (its `Upload-Expires` header says until when). Then it answers "
+        "410, and its parts are removed with the abandoned direct uploads.",
+    )
+    resumable_chunk_bytes: int = Field(
+        default=8 * 1024 * 1024,
+        gt=0,
+        description="Size of the parts the upload page sends a file in (each resumes on its "
+        "own); keep it under any request-body limit of the proxies in front.",
+    )
     direct_upload_grace_seconds: int = Field(
         default=86400,
         ge=0,

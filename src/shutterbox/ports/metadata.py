@@ -221,6 +221,17 @@ class UploadRepository(Protocol):
         ...
 
     async def pending_bytes(self, user_id: int, now: datetime) -> int: ...
+    async def add_part(
+        self,
+        upload_id: str,
+        received_before: int,
+        part: tuple[int, int, str],
+        expires_at: datetime,
+    ) -> bool:
+        """Record a resumable upload's next ``part`` (offset, size, key) and move its
+        ``received`` on by the part's size, only if ``received`` is still
+        ``received_before`` (False: another request got there first)."""
+        ...
 
 
 class EgressRepository(Protocol):

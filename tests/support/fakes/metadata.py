@@ -405,7 +405,15 @@ class FakeUploads:
         self.s.idempotency[(user_id, key)] = (image_id, created_at)
 
     async def start_direct(self, upload: Mapping[str, Any]) -> None:
-        row = {"completing_at": None, "completed_at": None, "image_id": None, **upload}
+        row = {
+            "completing_at": None,
+            "completed_at": None,
+            "image_id": None,
+            "received": None,
+            "parts": None,
+            "details": None,
+            **upload,
+        }
         self.s.direct[str(upload["id"])] = row
 
     async def get_direct(self, upload_id: str) -> dict[str, Any] | None:
@@ -448,6 +456,23 @@ class FakeUploads:
             for r in self.s.direct.values()
             if r["user_id"] == user_id and r["completed_at"] is None and r["expires_at"] > now
         )
+
+    async def add_part(
+        self,
+        upload_id: str,
+        received_before: int,
+        part: tuple[int, int, str],
+        expires_at: datetime,
+    ) -> bool:
+        row = self.s.direct.get(upload_id)
+        if row is None or row["completed_at"] is not None or row["received"] != received_before:
+            return False
+        row.update(
+            received=received_before + part[1],
+            parts=[*(row["parts"] or []), list(part)],
+            expires_at=expires_at,
+        )
+        return True
 
 
 class FakeEgress:

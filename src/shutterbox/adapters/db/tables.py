@@ -197,6 +197,12 @@ direct_uploads = Table(
     Column("completing_at", DateTime, nullable=True),
     Column("completed_at", DateTime, nullable=True),
     Column("image_id", String(32), nullable=True),
+    # A resumable (tus) upload: bytes received so far, the parts they are stored in
+    # ([offset, size, key], in order) and the image details it was started with. NULL for a
+    # one-shot upload to a presigned URL.
+    Column("received", BigInteger, nullable=True),
+    Column("parts", JSON, nullable=True),
+    Column("details", JSON, nullable=True),
     Index("ix_direct_uploads_expiry", "completed_at", "expires_at"),
 )
 

@@ -17,6 +17,7 @@ from shutterbox.entrypoints.api.routers import (
     session,
     social,
     trash,
+    tus,
     uploads,
     users,
 )
@@ -57,6 +58,7 @@ def create_app(
         session.router,
         images.router,
         uploads.router,
+        tus.router,
         ops.router,
         trash.router,
         cost.router,

@@ -14,16 +14,19 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from shutterbox.domain.errors import RateLimited, ShutterboxError, Unavailable
+from shutterbox.entrypoints.api.routers import tus
 from shutterbox.entrypoints.http.middleware.rate_limiting import rate_limited_headers
 
 
-async def domain_error(_request: Request, exc: ShutterboxError) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+async def domain_error(request: Request, exc: ShutterboxError) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
     if isinstance(exc, RateLimited):
         headers = rate_limited_headers(exc)
     elif isinstance(exc, Unavailable):
         headers = {"Retry-After": str(exc.retry_after)}
-    return JSONResponse({"detail": exc.message, "code": exc.code}, exc.status, headers)
+    if request.scope["path"].startswith(tus.PREFIX):  # every tus answer names the protocol
+        headers |= {"Tus-Resumable": tus.VERSION, "Tus-Version": tus.VERSION}
+    return JSONResponse({"detail": exc.message, "code": exc.code}, exc.status, headers or None)
 
 
 # A database or blob store that cannot be reached is a 503 the client may retry, not a 500:

@@ -1,9 +1,9 @@
 """The upload page (``/upload``): choose or drop photos, describe them, send them.
 
-The page itself only lays out the form; ``upload.js`` sends each photo to
-``POST /api/v1/images`` with the session cookie and its CSRF token, shows the bytes sent, and
-follows the processing through ``GET /api/v1/events``. Visitors who are not logged in are
-sent to the login page, which brings them back here.
+The page itself only lays out the form; ``upload.js`` sends each photo as a resumable upload
+(``/api/v1/tus/``, with tus-js-client) with the session cookie and its CSRF token, shows the
+bytes sent, and follows the processing through ``GET /api/v1/events``. Visitors who are not
+logged in are sent to the login page, which brings them back here.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ async def read_upload_page(request: Request) -> Response:
             "active": "upload",
             "max_upload_bytes": settings.max_upload_bytes,
             "max_upload_mb": settings.max_upload_bytes // (1024 * 1024),
+            "chunk_bytes": settings.resumable_chunk_bytes,
             "max_caption_chars": settings.max_caption_chars,
             "max_alt_text_chars": MAX_ALT_TEXT_CHARS,
             "accepted_names": ACCEPTED_NAMES,

@@ -121,7 +121,7 @@ async def complete_upload(
     upload = await _load(services, upload_id)
     if upload["user_id"] != user.id:
         raise NotFound("no such upload")
-    if upload["image_id"] is None and not await _claim_completion(services, upload_id):
+    if upload["image_id"] is None and not await claim_completion(services, upload_id):
         upload = await _load(services, upload_id)  # someone else is completing it, or has
         if upload["image_id"] is None:
             raise Conflict("this upload is being completed right now: try again in a moment")
@@ -139,14 +139,14 @@ async def complete_upload(
             async with services.metadata.write() as tx:
                 await tx.uploads.forget(upload_id)
         else:
-            await _release_claim(services, upload_id)
+            await release_claim(services, upload_id)
         raise
     except BaseException:
-        await _release_claim(services, upload_id)
+        await release_claim(services, upload_id)
         raise
 
 
-async def _claim_completion(services: Services, upload_id: str) -> bool:
+async def claim_completion(services: Services, upload_id: str) -> bool:
     """Only one request completes an upload at a time (a client may retry while the first
     attempt is still working); a claim left by a crashed node expires."""
     now = utcnow()
@@ -154,7 +154,7 @@ async def _claim_completion(services: Services, upload_id: str) -> bool:
         return await tx.uploads.claim_completion(upload_id, now, now - COMPLETION_LEASE)
 
 
-async def _release_claim(services: Services, upload_id: str) -> None:
+async def release_claim(services: Services, upload_id: str) -> None:
     async with services.metadata.write() as tx:
         await tx.uploads.release_claim(upload_id)
 
@@ -208,6 +208,8 @@ async def clean_up_abandoned(services: Services) -> int:
         rows = await tx.uploads.abandoned(cutoff, 500)
     for upload_id, key in rows:
         await services.store.delete(key)
+        async for part in services.store.list(f"{key}/"):  # a resumable upload's parts
+            await services.store.delete(part.key)
         async with services.metadata.write() as tx:
             await tx.uploads.forget(upload_id, only_incomplete=True)
     return len(rows)

@@ -129,6 +129,10 @@ class Stager:
         self._handed_over = True
         return self.path
 
+    def digest(self) -> bytes:
+        """The SHA-256 of the bytes taken so far (all of them once ``finish_bytes`` ran)."""
+        return self._digest.digest()
+
     def finish_picture(self) -> StagedFile:
         """The staged picture; ``InvalidInput`` if empty, ``UnsupportedMediaType`` if the
         bytes are not a picture in an accepted format (the file is removed then)."""

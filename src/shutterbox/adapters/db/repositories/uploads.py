@@ -120,3 +120,35 @@ class SqlUploads:
             )
         )
         return int(total or 0)
+
+    async def add_part(
+        self,
+        upload_id: str,
+        received_before: int,
+        part: tuple[int, int, str],
+        expires_at: datetime,
+    ) -> bool:
+        row = (
+            await self.conn.execute(
+                select(direct_uploads.c.parts).where(
+                    direct_uploads.c.id == upload_id,
+                    direct_uploads.c.received == received_before,
+                    direct_uploads.c.completed_at.is_(None),
+                )
+            )
+        ).first()
+        if row is None:
+            return False
+        result = await self.conn.execute(
+            update(direct_uploads)
+            .where(  # compare and set: a concurrent part for the same offset loses here
+                direct_uploads.c.id == upload_id,
+                direct_uploads.c.received == received_before,
+            )
+            .values(
+                received=received_before + part[1],
+                parts=[*(row.parts or []), list(part)],
+                expires_at=expires_at,
+            )
+        )
+        return bool(result.rowcount == 1)

@@ -1,15 +1,17 @@
 /*
  * The upload page. Photos are chosen with the file input or dropped on the zone; each gets a
- * row (its name, a preview, a progress bar, its status). "Upload" sends them with
- * XMLHttpRequest, at most three at a time, so that each bar follows the bytes really sent;
- * a photo refused by the server (not a picture, too large ...) shows why and never stops
- * the others. Once uploaded, a photo is processed in the background: GET /api/v1/events
+ * row (its name, a preview, a progress bar, its status). "Upload" sends them, at most three
+ * at a time, as resumable uploads (the tus protocol, /api/v1/tus/): a dropped connection is
+ * retried from the server's offset, a photo can be paused and resumed, and after a reload the
+ * same photo chosen again goes on where it stopped. A photo refused by the server (not a
+ * picture, too large ...) shows why and never stops the others. Once uploaded, a photo is processed in the background: GET /api/v1/events
  * (server-sent events) says when it turns ready or fails, and the row follows without a
  * reload. A failed photo can be retried (POST /api/v1/images/{id}/retry).
  *
- * Row states (data-state): queued → waiting → uploading → processing → ready | failed, or
- * rejected (the server refused the file), or error (the connection broke: retry sends it
- * again with the same Idempotency-Key, so it is never stored twice).
+ * Row states (data-state): queued → waiting → uploading (⇄ paused) → processing → ready |
+ * failed, or rejected (the server refused the file), or error (the connection stayed down
+ * through every retry: "Retry" goes on from the server's offset, so it is never stored
+ * twice).
  * Everything user-supplied is put on the page with textContent.
  */
 import { apiFetch, csrfToken, problem } from "./lib/api.js";
@@ -35,7 +37,9 @@ function start() {
     visibility: document.getElementById("visibility"),
   };
 
-  const UPLOAD_URL = form.dataset.uploadUrl;
+  const TUS_URL = form.dataset.tusUrl;
+  const CHUNK_BYTES = Number(form.dataset.chunkBytes) || 8 * 1024 * 1024;
+  const RETRY_DELAYS_MS = [0, 1000, 3000, 5000, 10000, 20000, 30000];
   const EVENTS_URL = form.dataset.eventsUrl;
   const MAX_BYTES = Number(form.dataset.maxBytes) || Infinity;
   const MAX_MB = form.dataset.maxMb;
@@ -55,20 +59,12 @@ function start() {
     queued: "Ready to upload",
     waiting: "Waiting for its turn…",
     uploading: "Uploading…",
+    paused: "Paused: resume it when you like",
     processing: "Uploaded — processing…",
     ready: "Ready",
   };
 
   // --- small helpers ---------------------------------------------------------------------
-
-  function newKey() {
-    if (window.crypto && typeof window.crypto.randomUUID === "function") {
-      return "web-" + window.crypto.randomUUID();
-    }
-    const bytes = new Uint8Array(16);
-    window.crypto.getRandomValues(bytes);
-    return "web-" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-  }
 
   function plural(count, one, many) {
     return count + " " + (count === 1 ? one : many);
@@ -111,6 +107,8 @@ function start() {
     part(row, ".upload-status").classList.toggle("error", state === "failed" || state === "rejected" || state === "error");
     part(row, ".upload-retry").hidden = state !== "failed" && state !== "error";
     part(row, ".upload-remove").hidden = state !== "queued";
+    part(row, ".upload-pause").hidden = state !== "uploading";
+    part(row, ".upload-resume").hidden = state !== "paused";
     const editable = state === "queued";
     part(row, ".upload-own-caption").disabled = !editable;
     part(row, ".upload-own-alt").disabled = !editable;
@@ -142,6 +140,7 @@ function start() {
       ["queued", "to upload"],
       ["waiting", "waiting"],
       ["uploading", "uploading"],
+      ["paused", "paused"],
       ["processing", "processing"],
       ["ready", "ready"],
       ["failed", "failed"],
@@ -165,7 +164,6 @@ function start() {
         element: element,
         state: "",
         message: "",
-        key: newKey(),
         imageId: null,
         previewUrl: null,
       };
@@ -185,6 +183,8 @@ function start() {
       }
       element.querySelector(".upload-retry").addEventListener("click", () => retry(row));
       element.querySelector(".upload-remove").addEventListener("click", () => remove(row));
+      element.querySelector(".upload-pause").addEventListener("click", () => pause(row));
+      element.querySelector(".upload-resume").addEventListener("click", () => resume(row));
       rows.push(row);
       list.appendChild(element);
       if (file.size > MAX_BYTES) {
@@ -249,16 +249,13 @@ function start() {
     }
   }
 
-  function send(row) {
-    sending += 1;
-    const progress = part(row, ".upload-progress");
-    progress.max = Math.max(1, row.file.size);
-    progress.value = 0;
-    setState(row, "uploading");
-
-    const body = new FormData();
-    body.append("file", row.file, row.file.name);
+  // Each photo goes up with the tus protocol (tus-js-client, vendored): in parts of
+  // CHUNK_BYTES, each sent again from the server's offset after a dropped connection, and a
+  // photo chosen again after a reload goes on where it stopped (the client remembers the
+  // upload's URL in localStorage, under the file's name, size and date).
+  function metadataOf(row) {
     const values = row.values;
+    const metadata = { filename: row.file.name, filetype: row.file.type || "application/octet-stream" };
     for (const [name, value] of [
       ["caption", values.caption],
       ["alt_text", values.altText],
@@ -267,42 +264,97 @@ function start() {
       ["visibility", values.visibility],
     ]) {
       if (value) {
-        body.append(name, value);
+        metadata[name] = value;
       }
     }
+    return metadata;
+  }
 
-    const xhr = new XMLHttpRequest();
-    xhr.open("POST", UPLOAD_URL);
-    xhr.setRequestHeader("Accept", "application/json");
-    xhr.setRequestHeader("X-CSRF-Token", csrfToken());
-    xhr.setRequestHeader("Idempotency-Key", row.key);
-    function progressed(event) {
-      if (event.lengthComputable) {
-        progress.max = event.total;
-        progress.value = event.loaded;
-      }
-    }
-    xhr.upload.addEventListener("progress", progressed);
-    xhr.upload.addEventListener("load", progressed);
+  function send(row) {
+    sending += 1;
+    const progress = part(row, ".upload-progress");
+    progress.max = Math.max(1, row.file.size);
+    progress.value = 0;
+    setState(row, "uploading");
     let done = false;
     function finish() {
       if (!done) {
         done = true;
         sending -= 1;
+        row.upload = null;
         pump();
       }
     }
-    xhr.addEventListener("load", () => {
-      answered(row, xhr);
-      finish();
-    });
-    for (const kind of ["error", "abort", "timeout"]) {
-      xhr.addEventListener(kind, () => {
-        setState(row, "error", "The upload was interrupted: check the connection, then retry");
+    const upload = new window.tus.Upload(row.file, {
+      endpoint: TUS_URL,
+      chunkSize: CHUNK_BYTES,
+      retryDelays: RETRY_DELAYS_MS,
+      metadata: metadataOf(row),
+      headers: { "X-CSRF-Token": csrfToken() },
+      storeFingerprintForResuming: true,
+      removeFingerprintOnSuccess: true,
+      onProgress(sent, total) {
+        progress.max = Math.max(1, total);
+        progress.value = sent;
+      },
+      async onSuccess() {
+        await finished(row, upload.url);
         finish();
+      },
+      onError(error) {
+        const response = error && error.originalResponse;
+        const status = response ? response.getStatus() : 0;
+        let body = null;
+        try {
+          body = response ? JSON.parse(response.getBody()) : null;
+        } catch (ignored) {
+          body = null;
+        }
+        answered(row, status, body);
+        finish();
+      },
+    });
+    row.upload = upload;
+    row.finish = finish;
+    upload.findPreviousUploads().then((previous) => {
+      if (previous.length) {
+        upload.resumeFromPreviousUpload(previous[0]);
+      }
+      if (row.upload === upload && row.state === "uploading") {
+        upload.start();
+      }
+    });
+  }
+
+  // Every byte is there: ask the upload (GET on its URL) for the image it made.
+  async function finished(row, url) {
+    try {
+      const response = await apiFetch(new URL(url, window.location.href).pathname, {
+        headers: { Accept: "application/json" },
       });
+      const body = await response.json().catch(() => null);
+      if (response.ok && body && body.image) {
+        answered(row, 201, body.image);
+      } else {
+        answered(row, response.status, body);
+      }
+    } catch (ignored) {
+      setState(row, "error", "The upload was interrupted: check the connection, then retry");
     }
-    xhr.send(body);
+  }
+
+  function pause(row) {
+    if (row.upload && row.state === "uploading") {
+      row.upload.abort();
+      setState(row, "paused");
+    }
+  }
+
+  function resume(row) {
+    if (row.upload && row.state === "paused") {
+      setState(row, "uploading");
+      row.upload.start();
+    }
   }
 
   // The server is busy: the photo is safe, its sizes wait their turn; say for how long.
@@ -315,18 +367,12 @@ function start() {
     return "Uploaded — safe; the server is busy: ready in about " + wait;
   }
 
-  function answered(row, xhr) {
-    let body = null;
-    try {
-      body = JSON.parse(xhr.responseText);
-    } catch (ignored) {
-      body = null;
-    }
-    if ((xhr.status === 200 || xhr.status === 201) && body && body.id) {
+  function answered(row, status, body) {
+    if ((status === 200 || status === 201) && body && body.id) {
       row.imageId = body.id;
       row.element.dataset.imageId = body.id;
       byId.set(body.id, row);
-      row.duplicate = xhr.status === 200;
+      row.duplicate = status === 200;
       const thumb = body.variants && body.variants.thumb;
       apply(row, {
         status: body.status,
@@ -345,12 +391,14 @@ function start() {
       return;
     }
     const detail = body && typeof body.detail === "string" ? body.detail : null;
-    if (xhr.status === 401) {
+    if (status === 401) {
       setState(row, "rejected", "Not uploaded: you are no longer logged in; log in again and upload it once more");
-    } else if (xhr.status >= 400 && xhr.status < 500) {
-      setState(row, "rejected", "Not uploaded: " + (detail || "the server refused it (" + xhr.status + ")"));
+    } else if (status >= 400 && status < 500) {
+      setState(row, "rejected", "Not uploaded: " + (detail || "the server refused it (" + status + ")"));
+    } else if (status) {
+      setState(row, "error", "The server could not take it (" + status + "): retry in a moment");
     } else {
-      setState(row, "error", "The server could not take it (" + xhr.status + "): retry in a moment");
+      setState(row, "error", "The upload was interrupted: check the connection, then retry");
     }
   }
 
@@ -519,7 +567,7 @@ function start() {
   });
 
   window.addEventListener("beforeunload", (event) => {
-    if (rows.some((row) => row.state === "uploading" || row.state === "waiting")) {
+    if (rows.some((row) => ["uploading", "waiting", "paused"].includes(row.state))) {
       event.preventDefault();
       event.returnValue = "";
     }
