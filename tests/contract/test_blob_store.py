@@ -91,6 +91,17 @@ async def test_list_by_prefix_and_delete(store: BlobStore):
     assert await _keys(store) == ["originals/b.jpg", "variants/a-thumb.jpg"]
 
 
+async def test_delete_under_a_prefix(store: BlobStore, tmp_path: Path):
+    for key in ("incoming/u1/part-0", "incoming/u1/part-1", "incoming/u10", "incoming/u2/part-0"):
+        await store.put_bytes(key, b"1")
+    await store.delete_under("incoming/u1")
+    assert await _keys(store) == ["incoming/u10", "incoming/u2/part-0"]
+    await store.delete_under("incoming/none")  # nothing there: nothing to do
+    local = store.local_path("incoming/u10")
+    if local is not None:  # a local disk keeps no empty directory behind
+        assert not (local.parent / "u1").exists()
+
+
 async def test_rename(store: BlobStore):
     await store.put_bytes("incoming/u1", b"bytes")
     await store.rename("incoming/u1", "originals/2024/01/15/a.jpg")

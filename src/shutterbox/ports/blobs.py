@@ -45,6 +45,10 @@ class BlobStore(Protocol):
 
     def list(self, prefix: str) -> AsyncIterator[BlobInfo]: ...
 
+    async def delete_under(self, prefix: str) -> None:
+        """Remove every blob under ``prefix`` (whose key starts with ``prefix/``); on a
+        local disk, the directory too."""
+
     async def rename(self, source: str, target: str) -> None:
         """Move a blob to another key; ``KeyError`` if there is no such blob."""
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +84,11 @@ class ObjectBlobStore:
         async for batch in obstore.list(self.store, prefix=prefix or None):
             for meta in batch:
                 yield BlobInfo(meta["path"], meta["size"], meta["last_modified"])
+
+    async def delete_under(self, prefix: str) -> None:
+        keys = [info.key async for info in self.list(prefix)]
+        for key in keys:
+            await self.delete(key)
 
     async def rename(self, source: str, target: str) -> None:
         """Move a blob to another key (a server-side copy and delete on object stores)."""
@@ -205,6 +212,12 @@ class LocalBlobStore(ObjectBlobStore):
         async for info in super().list(prefix):
             if not info.key.startswith(".tmp/"):
                 yield info
+
+    async def delete_under(self, prefix: str) -> None:
+        await super().delete_under(prefix)
+        directory = self._path(prefix)
+        if directory.is_dir():  # emptied above; not left behind as one more directory
+            await anyio.to_thread.run_sync(partial(shutil.rmtree, directory, ignore_errors=True))
 
     async def check(self) -> None:
         """Write and remove a temporary file: permission bits say nothing for root, and

@@ -99,6 +99,10 @@ class TieredBlobStore:
         for location in self.locations.values():
             await location.delete(key)
 
+    async def delete_under(self, prefix: str) -> None:
+        for location in self.locations.values():
+            await location.delete_under(prefix)
+
     async def list(self, prefix: str) -> AsyncIterator[BlobInfo]:
         seen: set[str] = set()
         for location in self.locations.values():

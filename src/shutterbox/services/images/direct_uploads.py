@@ -207,9 +207,8 @@ async def clean_up_abandoned(services: Services) -> int:
     async with services.metadata.read() as tx:
         rows = await tx.uploads.abandoned(cutoff, 500)
     for upload_id, key in rows:
+        await services.store.delete_under(key)  # a resumable upload's parts
         await services.store.delete(key)
-        async for part in services.store.list(f"{key}/"):  # a resumable upload's parts
-            await services.store.delete(part.key)
         async with services.metadata.write() as tx:
             await tx.uploads.forget(upload_id, only_incomplete=True)
     return len(rows)

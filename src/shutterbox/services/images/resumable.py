@@ -273,8 +273,7 @@ async def remove(services: Services, row: Mapping[str, object]) -> None:
 
 
 async def _remove_parts(services: Services, row: Mapping[str, object]) -> None:
-    for _offset, _size, key in _parts(row):
-        await services.store.delete(key)
+    await services.store.delete_under(str(row["key"]))
 
 
 async def _row(
