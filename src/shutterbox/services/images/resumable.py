@@ -12,6 +12,7 @@ does; the row then remembers the image, so finishing again answers the same imag
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import hashlib
@@ -35,7 +36,7 @@ from shutterbox.domain.images import Image, new_image_id
 from shutterbox.domain.users import User
 from shutterbox.ports.metadata import WriteTransaction
 from shutterbox.services.context import Services
-from shutterbox.services.images import direct_uploads, uploads
+from shutterbox.services.images import direct_uploads, upload_turns, uploads
 from shutterbox.services.images.staging import Stager, too_large_message
 from shutterbox.services.people import quotas
 
@@ -138,7 +139,8 @@ async def create(
 
 async def status(services: Services, user: User, upload_id: str) -> ResumableUpload:
     """Where the upload stands. 404 if it is not the user's; 410 once it has expired."""
-    return _upload_of(await _row(services, user, upload_id))
+    async with upload_turns.turn(upload_id):
+        return _upload_of(await _row(services, user, upload_id))
 
 
 async def append(
@@ -154,6 +156,23 @@ async def append(
     is (ask again where it is); ``ChecksumMismatch`` when the part's SHA-256 is not
     ``checksum`` (nothing is kept). A connection dropped midway keeps what arrived, unless a
     checksum was given (a part cut short cannot match it)."""
+    async with upload_turns.turn(upload_id) as stop:
+        upload = await _append(services, user, upload_id, offset, chunks, checksum, stop)
+        if upload.offset < upload.length:
+            return upload, None
+        image = await _finish(services, user, upload_id)
+        return _upload_of(await _row(services, user, upload_id)), image
+
+
+async def _append(
+    services: Services,
+    user: User,
+    upload_id: str,
+    offset: int,
+    chunks: AsyncIterator[bytes],
+    checksum: bytes | None,
+    stop: asyncio.Event,
+) -> ResumableUpload:
     row = await _row(services, user, upload_id)
     upload = _upload_of(row)
     if upload.finished:
@@ -162,29 +181,28 @@ async def append(
         raise Conflict(f"the upload is at offset {upload.offset}, not {offset}")
     room = upload.length - upload.offset
     too_large = f"more bytes than the {upload.length} announced"
-    interrupted = False
+    cut: Exception | None = None
     with Stager(services.staging_dir, room, prefix="part-", too_large=too_large) as stager:
         try:
-            await stager.write_all(chunks)
-        except Interrupted:
-            interrupted = True
+            await stager.write_all(upload_turns.until_stopped(chunks, stop))
+        except (Interrupted, upload_turns.Stopped) as exc:
+            cut = exc
         path = stager.finish_bytes()
         size, digest = stager.size, stager.digest()
     try:
-        if checksum is not None and (interrupted or digest != checksum):
-            if interrupted:
+        if checksum is not None and (cut is not None or digest != checksum):
+            if cut is not None:
                 raise InvalidInput("the part was cut short; send it again")
             raise ChecksumMismatch("the part's SHA-256 is not the one in Upload-Checksum")
         if size > 0:
             upload = await _keep_part(services, row, upload, path, size)
     finally:
         path.unlink(missing_ok=True)
-    if interrupted:
+    if isinstance(cut, upload_turns.Stopped):
+        raise Conflict("a newer request for this upload took over: ask where it stands")
+    if cut is not None:
         raise InvalidInput("the connection closed before the part was complete")
-    if upload.offset < upload.length:
-        return upload, None
-    image = await finish(services, user, upload_id)
-    return _upload_of(await _row(services, user, upload_id)), image
+    return upload
 
 
 async def _keep_part(
@@ -212,6 +230,11 @@ async def _keep_part(
 async def finish(services: Services, user: User, upload_id: str) -> Image:
     """The image of a fully received upload: made once (a claim keeps two requests from
     making it twice), then the same image for every later call."""
+    async with upload_turns.turn(upload_id):
+        return await _finish(services, user, upload_id)
+
+
+async def _finish(services: Services, user: User, upload_id: str) -> Image:
     row = await _row(services, user, upload_id, allow_expired=True)
     if row["image_id"] is None and not await direct_uploads.claim_completion(services, upload_id):
         raise Conflict("this upload is being finished right now: ask again in a moment")
@@ -262,8 +285,9 @@ async def _make_image(
 
 async def terminate(services: Services, user: User, upload_id: str) -> None:
     """Stop the upload and remove what it received (the image of a finished one stays)."""
-    row = await _row(services, user, upload_id, allow_expired=True)
-    await remove(services, row)
+    async with upload_turns.turn(upload_id):
+        row = await _row(services, user, upload_id, allow_expired=True)
+        await remove(services, row)
 
 
 async def remove(services: Services, row: Mapping[str, object]) -> None:
