@@ -6,7 +6,12 @@ import os
 import secrets
 
 from shutterbox.adapters import imaging
-from shutterbox.adapters.blobs import LocalBlobStore, TieredBlobStore, open_storage
+from shutterbox.adapters.blobs import (
+    LocalBlobStore,
+    TieredBlobStore,
+    open_multipart_uploads,
+    open_storage,
+)
 from shutterbox.adapters.db.engine import open_database
 from shutterbox.adapters.db.metadata import SqlMetadata
 from shutterbox.adapters.db.migrate import upgrade_to_head
@@ -50,6 +55,7 @@ async def bootstrap(settings: Settings | None = None, *, migrate: bool = True) -
         staging_dir=staging,
         imaging=imaging_pool,
         tiers=tiers,
+        multipart=open_multipart_uploads(settings.resolved_storage_url()),
         rate_limiter=limiter_from(settings),
         egress_meter=EgressMeter(),
     )

@@ -8,9 +8,11 @@ from shutterbox.ports.blobs import (
     BlobArchived,
     BlobInfo,
     BlobStore,
+    MultipartUploads,
     RestoreStatus,
     StorageTiers,
     TemporaryFileHolder,
+    UploadedPart,
 )
 from shutterbox.ports.jobs import Job, JobDelivery, JobQueue, JobStore
 
@@ -22,7 +24,9 @@ __all__ = [
     "JobDelivery",
     "JobQueue",
     "JobStore",
+    "MultipartUploads",
     "RestoreStatus",
     "StorageTiers",
     "TemporaryFileHolder",
+    "UploadedPart",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -105,3 +105,31 @@ class StorageTiers(Protocol):
 
     async def end_restore(self, key: str) -> None:
         """Drop the restored copy where the store does not expire it by itself."""
+
+
+@dataclass(frozen=True)
+class UploadedPart:
+    number: int
+    size: int
+    etag: str
+
+
+class MultipartUploads(Protocol):
+    """Multipart uploads a client sends straight to the bucket, part by part."""
+
+    async def start(self, key: str, content_type: str) -> str:
+        """A new multipart upload to ``key``; its id."""
+
+    async def part_urls(
+        self, key: str, upload_id: str, numbers: Sequence[int], expires_in: timedelta
+    ) -> dict[int, str]:
+        """A URL to PUT each numbered part to."""
+
+    async def parts(self, key: str, upload_id: str) -> list[UploadedPart]:
+        """The parts the bucket has received, in order."""
+
+    async def complete(self, key: str, upload_id: str, parts: Sequence[UploadedPart]) -> None:
+        """Join ``parts`` into the object at ``key``."""
+
+    async def abort(self, key: str, upload_id: str) -> None:
+        """Drop the upload and every part it received (done already: nothing to do)."""

@@ -8,7 +8,7 @@ from functools import cached_property
 from pathlib import Path
 
 from shutterbox.config import Settings
-from shutterbox.ports import BlobStore, JobQueue, StorageTiers
+from shutterbox.ports import BlobStore, JobQueue, MultipartUploads, StorageTiers
 from shutterbox.ports.imaging import ImagingRunner
 from shutterbox.ports.metadata import Metadata
 from shutterbox.services.billing.egress import EgressMeter
@@ -26,6 +26,7 @@ class Services:
     imaging: ImagingRunner
     secret_key: bytes
     tiers: StorageTiers | None = None  # storage classes, where the store has them
+    multipart: MultipartUploads | None = None  # uploads straight to the bucket in parts (S3)
     # This process's login and upload counts (``bootstrap`` gives it the configured rates;
     # the default limits nothing) and the media bytes it sent, until they are flushed.
     rate_limiter: RateLimiter = field(default_factory=lambda: RateLimiter({}))

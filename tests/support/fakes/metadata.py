@@ -412,6 +412,7 @@ class FakeUploads:
             "received": None,
             "parts": None,
             "details": None,
+            "multipart_id": None,
             **upload,
         }
         self.s.direct[str(upload["id"])] = row

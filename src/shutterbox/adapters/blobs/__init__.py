@@ -10,17 +10,20 @@ from urllib.request import url2pathname
 from obstore.store import AzureStore, GCSStore, MemoryStore, S3Store
 
 from shutterbox.adapters.blobs.object_store import LocalBlobStore, ObjectBlobStore
+from shutterbox.adapters.blobs.s3_multipart import S3MultipartUploads
 from shutterbox.adapters.blobs.s3_tiers import S3StorageTiers
 from shutterbox.adapters.blobs.tiers import TieredBlobStore
 from shutterbox.domain.storage import StorageClass
-from shutterbox.ports import BlobStore, StorageTiers
+from shutterbox.ports import BlobStore, MultipartUploads, StorageTiers
 
 __all__ = [
     "LocalBlobStore",
     "ObjectBlobStore",
+    "S3MultipartUploads",
     "S3StorageTiers",
     "TieredBlobStore",
     "open_blob_store",
+    "open_multipart_uploads",
     "open_storage",
 ]
 
@@ -78,3 +81,10 @@ def _default_location(url: str, storage_class: StorageClass) -> str:
         return "memory://"
     root = Path(url2pathname(parsed.path))
     return (root.parent / f"{root.name}-{storage_class.value.lower()}").resolve().as_uri()
+
+
+def open_multipart_uploads(url: str) -> MultipartUploads | None:
+    """Multipart uploads straight to the bucket, where the store has them (S3)."""
+    if urlparse(url).scheme in ("s3", "s3a"):
+        return S3MultipartUploads(url)
+    return None

@@ -8,48 +8,24 @@ standard AWS_* variables obstore reads.
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from functools import cached_property
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 import anyio
 
+from shutterbox.adapters.blobs.s3_control import S3Control
 from shutterbox.domain.storage import StorageClass
 from shutterbox.ports import BlobArchived, RestoreStatus
 
 _EXPIRY = re.compile(r'expiry-date="([^"]+)"')
 
 
-class S3StorageTiers:
-    def __init__(self, url: str) -> None:
-        parsed = urlparse(url)
-        self.bucket = parsed.netloc
-        self.prefix = parsed.path.strip("/")
-
+class S3StorageTiers(S3Control):
     def __repr__(self) -> str:
         return f"S3StorageTiers(s3://{self.bucket}/{self.prefix})"
-
-    @cached_property
-    def client(self) -> Any:
-        import boto3
-
-        return boto3.client(
-            "s3",
-            endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or os.environ.get("AWS_ENDPOINT"),
-            region_name=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"),
-        )
-
-    def object_key(self, key: str) -> str:
-        return f"{self.prefix}/{key}" if self.prefix else key
-
-    async def _call(self, operation: str, **params: Any) -> Any:
-        method = getattr(self.client, operation)
-        return await anyio.to_thread.run_sync(lambda: method(**params))
 
     async def _head(self, key: str) -> dict[str, Any] | None:
         from botocore.exceptions import ClientError

@@ -203,6 +203,9 @@ direct_uploads = Table(
     Column("received", BigInteger, nullable=True),
     Column("parts", JSON, nullable=True),
     Column("details", JSON, nullable=True),
+    # An S3 multipart upload straight to the bucket: its id there (``details`` then holds
+    # the declared SHA-256 and the part size).
+    Column("multipart_id", String(300), nullable=True),
     Index("ix_direct_uploads_expiry", "completed_at", "expires_at"),
 )
 

@@ -25,7 +25,7 @@ from shutterbox.domain.images import Image, new_image_id
 from shutterbox.domain.users import User
 from shutterbox.ports.metadata import WriteTransaction
 from shutterbox.services.context import Services
-from shutterbox.services.images import uploads
+from shutterbox.services.images import multipart_uploads, uploads
 from shutterbox.services.images.staging import StagedFile, Stager, too_large_message
 from shutterbox.services.people import quotas
 
@@ -49,9 +49,10 @@ def origin_upload_path(upload_id: str) -> str:
     return f"/api/v1/uploads/{upload_id}/data"
 
 
-async def start_upload(
+async def _checked_row(
     services: Services, user: User, filename: str, content_type: str, size: int
-) -> UploadTicket:
+) -> dict[str, object]:
+    """The row of a new direct upload, once its size, type, name and the quota allow it."""
     limit = services.settings.max_upload_bytes
     if size <= 0:
         raise InvalidInput("size must be the file's size in bytes")
@@ -67,20 +68,28 @@ async def start_upload(
     now = utcnow()
     lifetime = timedelta(seconds=services.settings.direct_upload_expiry_seconds)
     upload_id = new_image_id()
-    key = incoming_key(upload_id, now)
+    return {
+        "id": upload_id,
+        "user_id": user.id,
+        "key": incoming_key(upload_id, now),
+        "filename": filename,
+        "content_type": content_type.lower(),
+        "size": size,
+        "created_at": now,
+        "expires_at": now + lifetime,
+    }
+
+
+async def start_upload(
+    services: Services, user: User, filename: str, content_type: str, size: int
+) -> UploadTicket:
+    row = await _checked_row(services, user, filename, content_type, size)
     async with services.metadata.write() as tx:
-        await tx.uploads.start_direct(
-            {
-                "id": upload_id,
-                "user_id": user.id,
-                "key": key,
-                "filename": filename,
-                "content_type": content_type.lower(),
-                "size": size,
-                "created_at": now,
-                "expires_at": now + lifetime,
-            }
-        )
+        await tx.uploads.start_direct(row)
+    upload_id, key = str(row["id"]), str(row["key"])
+    expires_at = row["expires_at"]
+    assert isinstance(expires_at, datetime)
+    lifetime = expires_at - utcnow()
     headers = {"Content-Type": content_type.lower()}
     url = await services.store.presign_put(key, lifetime)
     if url is None:  # a store that cannot sign: the origin takes the bytes itself
@@ -88,7 +97,31 @@ async def start_upload(
         path = origin_upload_path(upload_id)
         sig = signing.signature(services.secret_key, "PUT", path, expires)
         url = f"{services.settings.public_base_url}{path}?expires={expires}&signature={sig}"
-    return UploadTicket(upload_id, url, "PUT", headers, now + lifetime)
+    return UploadTicket(upload_id, url, "PUT", headers, expires_at)
+
+
+async def start_multipart_upload(
+    services: Services, user: User, filename: str, content_type: str, size: int, sha256: str
+) -> multipart_uploads.MultipartTicket:
+    """A direct upload in parts straight to the bucket (``services.multipart``)."""
+    assert services.multipart is not None
+    checked_sha256 = multipart_uploads.check_sha256(sha256)
+    row = await _checked_row(services, user, filename, content_type, size)
+    return await multipart_uploads.start(services, services.multipart, user, row, checked_sha256)
+
+
+async def resume_upload(
+    services: Services, user: User, upload_id: str
+) -> multipart_uploads.MultipartTicket:
+    """Where a multipart upload stands: the parts the bucket has, URLs for the others."""
+    upload = await _load(services, upload_id)
+    if upload["user_id"] != user.id or not upload.get("multipart_id"):
+        raise NotFound("no such upload in parts")
+    if upload["completed_at"] is not None:
+        raise Conflict("this upload is already complete")
+    if services.multipart is None:
+        raise Conflict("this server no longer stores in a bucket that takes uploads in parts")
+    return await multipart_uploads.resume(services, services.multipart, upload)
 
 
 async def _load(services: Services, upload_id: str) -> dict[str, object]:
@@ -135,6 +168,7 @@ async def complete_upload(
         return await _complete_claimed(services, user, upload, details)
     except ShutterboxError as refused:
         if not isinstance(refused, Conflict):  # refused for good: forget the upload
+            await _abort_parts(services, upload)
             await services.store.delete(str(upload["key"]))
             async with services.metadata.write() as tx:
                 await tx.uploads.forget(upload_id)
@@ -164,13 +198,25 @@ async def _complete_claimed(
 ) -> tuple[Image, uploads.Outcome]:
     upload_id, key = str(upload["id"]), str(upload["key"])
     info = await services.store.info(key)
+    in_parts = bool(upload.get("multipart_id")) and services.multipart is not None
+    if info is None and in_parts:
+        assert services.multipart is not None
+        await multipart_uploads.join_parts(services, services.multipart, upload)
+        info = await services.store.info(key)
     if info is None:
         raise Conflict("the file has not arrived: PUT it to the upload URL first")
     if info.size != upload["size"]:
         raise InvalidInput(
             f"the file that arrived has {info.size} bytes, not the {upload['size']} announced"
         )
-    staged = await _stage_copy(services, key)
+    staged = await multipart_uploads.stage_head(services, upload) if in_parts else None
+    if staged is None:  # all of it comes back here (in parts: only when it must)
+        staged = await _stage_copy(services, key)
+        if in_parts and staged.sha256 != multipart_uploads.announced_sha256(upload):
+            staged.path.unlink(missing_ok=True)
+            raise InvalidInput(
+                "the file that arrived is not the one announced: its SHA-256 differs"
+            )
 
     async def mark_completed(tx: WriteTransaction, image: Image) -> None:
         # in the image's own transaction: both or neither
@@ -207,8 +253,18 @@ async def clean_up_abandoned(services: Services) -> int:
     async with services.metadata.read() as tx:
         rows = await tx.uploads.abandoned(cutoff, 500)
     for upload_id, key in rows:
-        await services.store.delete_under(key)  # a resumable upload's parts
+        async with services.metadata.read() as tx:
+            upload = await tx.uploads.get_direct(upload_id)
+        if upload is not None:
+            await _abort_parts(services, upload)  # an S3 multipart upload's parts
+        await services.store.delete_under(key)  # a resumable (tus) upload's parts
         await services.store.delete(key)
         async with services.metadata.write() as tx:
             await tx.uploads.forget(upload_id, only_incomplete=True)
     return len(rows)
+
+
+async def _abort_parts(services: Services, upload: dict[str, object]) -> None:
+    multipart_id = upload.get("multipart_id")
+    if multipart_id and services.multipart is not None:
+        await services.multipart.abort(str(upload["key"]), str(multipart_id))

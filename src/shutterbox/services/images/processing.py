@@ -8,10 +8,13 @@ keys and the same row.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import tempfile
 import time
 from pathlib import Path
+
+import anyio
 
 from shutterbox.adapters import imaging
 from shutterbox.clock import utcnow
@@ -44,7 +47,7 @@ async def process_image(services: Services, image_id: str, *, force: bool = Fals
         return
     started = time.perf_counter()
     try:
-        processed = await _make_variants(services, image.original_key)
+        processed = await _make_variants(services, image.original_key, image.original_sha256)
     except ImageRejected as rejected:
         async with services.metadata.write() as tx:
             await tx.images.mark_failed(image_id, rejected.reason, utcnow())
@@ -103,7 +106,9 @@ async def process_image(services: Services, image_id: str, *, force: bool = Fals
     metrics.PROCESSING_SECONDS.observe(time.perf_counter() - started)
 
 
-async def _make_variants(services: Services, original_key: str) -> imaging.ProcessedImage:
+async def _make_variants(
+    services: Services, original_key: str, sha256: str
+) -> imaging.ProcessedImage:
     async def run(path: Path) -> imaging.ProcessedImage:
         result: imaging.ProcessedImage = await services.imaging.call(
             imaging.make_variants,
@@ -122,7 +127,19 @@ async def _make_variants(services: Services, original_key: str) -> imaging.Proce
     with tempfile.TemporaryDirectory(dir=services.staging_dir) as tmp:
         path = Path(tmp) / "original"
         await services.store.download(original_key, path)
+        # Fetched whole anyway: its SHA-256 is checked on the way (an upload in parts to the
+        # bucket was only announced with it; a damaged copy is not made into variants).
+        if await anyio.to_thread.run_sync(_sha256_of, path) != sha256:
+            raise ImageRejected("the original's bytes are not the ones uploaded (SHA-256)")
         return await run(path)
+
+
+def _sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        while block := file.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 async def mark_failed_after_retries(services: Services, image_id: str, error: str) -> None:

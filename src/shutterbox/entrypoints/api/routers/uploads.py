@@ -16,6 +16,7 @@ from shutterbox.entrypoints.api.presenters import image_public
 from shutterbox.entrypoints.api.schemas import ErrorBody, ImagePublic, Timestamp
 from shutterbox.entrypoints.http.middleware import rate_limiting
 from shutterbox.services.images import direct_uploads, uploads
+from shutterbox.services.images.multipart_uploads import MultipartTicket, part_count
 from shutterbox.services.images.staging import Stager
 
 router = APIRouter(prefix="/api/v1/uploads", tags=["uploads"])
@@ -25,14 +26,42 @@ class UploadCreate(BaseModel):
     filename: str = Field(max_length=255, description="The file's name, for your reference.")
     content_type: str = Field(max_length=100, description="e.g. image/jpeg")
     size: int = Field(description="The exact size of the file in bytes.")
+    multipart: bool = Field(
+        default=False,
+        description="Send it in parts straight to the bucket (on an S3 store; elsewhere the "
+        "answer is the one-shot URL, and /api/v1/tus/ resumes instead). Needs `sha256`.",
+    )
+    sha256: str | None = Field(
+        default=None, max_length=64, description="The file's SHA-256 (hex), for `multipart`."
+    )
+
+
+class PartTicket(BaseModel):
+    number: int
+    url: str = Field(description="PUT this part's bytes here; the answer's ETag is the bucket's.")
+
+
+class ReceivedPart(BaseModel):
+    number: int
+    size: int
+
+
+class PartsPublic(BaseModel):
+    part_size: int = Field(description="Every part has this many bytes, but the last.")
+    count: int
+    to_send: list[PartTicket] = Field(description="The parts the bucket does not have yet.")
+    received: list[ReceivedPart]
 
 
 class UploadTicketPublic(BaseModel):
     id: str
-    url: str = Field(description="PUT the file's bytes here, with `headers`.")
+    url: str = Field(description="PUT the file's bytes here, with `headers` (empty in parts).")
     method: str = "PUT"
     headers: dict[str, str]
     expires_at: Timestamp
+    parts: PartsPublic | None = Field(
+        default=None, description="An upload in parts: PUT each part to its URL, then complete."
+    )
 
 
 class UploadComplete(BaseModel):
@@ -63,6 +92,11 @@ async def create_upload(
     bucket, or the origin's own signed URL on a local store) and until when. A size that would
     take you over your storage quota is refused here (`413`, `quota_exceeded`)."""
     rate_limiting.hit_upload(request, user.id)
+    if body.multipart and services.multipart is not None:
+        in_parts = await direct_uploads.start_multipart_upload(
+            services, user, body.filename, body.content_type, body.size, body.sha256 or ""
+        )
+        return _in_parts(in_parts)
     ticket = await direct_uploads.start_upload(
         services, user, body.filename, body.content_type, body.size
     )
@@ -72,6 +106,28 @@ async def create_upload(
         method=ticket.method,
         headers=ticket.headers,
         expires_at=ticket.expires_at,
+    )
+
+
+@router.get("/{upload_id}", response_model=UploadTicketPublic, responses=_ERRORS)
+async def read_upload(upload_id: str, services: ServicesDep, user: CurrentUser) -> Any:
+    """An upload in parts as it stands: the parts the bucket has, and fresh URLs for the
+    others (after a dropped connection, send only those)."""
+    return _in_parts(await direct_uploads.resume_upload(services, user, upload_id))
+
+
+def _in_parts(ticket: MultipartTicket) -> UploadTicketPublic:
+    return UploadTicketPublic(
+        id=ticket.id,
+        url="",
+        headers={},
+        expires_at=ticket.expires_at,
+        parts=PartsPublic(
+            part_size=ticket.part_size,
+            count=part_count(ticket.size, ticket.part_size),
+            to_send=[PartTicket(number=n, url=u) for n, u in sorted(ticket.part_urls.items())],
+            received=[ReceivedPart(number=p.number, size=p.size) for p in ticket.received],
+        ),
     )
 
 

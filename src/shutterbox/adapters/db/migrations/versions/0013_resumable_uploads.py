@@ -1,5 +1,6 @@
-"""resumable (tus) uploads: a direct upload whose bytes arrive in parts, with what arrived so
-far, its parts and the image details given when it began
+"""resumable uploads: a direct upload whose bytes arrive in parts (tus on the origin, with what
+arrived so far, its parts and the image details given when it began; or an S3 multipart
+upload straight to the bucket, with its id)
 
 Revision ID: 0013
 Revises: 0012
@@ -21,10 +22,12 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("received", sa.BigInteger(), nullable=True))
         batch_op.add_column(sa.Column("parts", sa.JSON(), nullable=True))
         batch_op.add_column(sa.Column("details", sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column("multipart_id", sa.String(length=300), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("direct_uploads", schema=None) as batch_op:
+        batch_op.drop_column("multipart_id")
         batch_op.drop_column("details")
         batch_op.drop_column("parts")
         batch_op.drop_column("received")
