@@ -4,6 +4,7 @@ succeeds."""
 
 from __future__ import annotations
 
+import weakref
 from collections import Counter
 
 import pytest
@@ -87,6 +88,8 @@ async def test_a_connection_broken_on_the_client_side_is_replaced(
     """Its read fails once, on the direct path and then through SQLAlchemy, which reports
     it and replaces the connection; the next read is fine."""
     monkeypatch.setattr(lean_reads, "runs", Counter())
+    monkeypatch.setattr(lean_reads, "_compiled", weakref.WeakKeyDictionary())  # as if new
+    monkeypatch.setattr(lean_reads, "_seen_once", weakref.WeakKeyDictionary())
     with postgres_database() as url:
         db = open_database(url)
         await upgrade_to_head(db)
