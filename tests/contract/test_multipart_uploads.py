@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import httpx2
 
@@ -18,8 +19,12 @@ async def test_start_send_list_complete_and_abort(s3_endpoint: S3Endpoint):
     store = open_blob_store(f"s3://{bucket}/prefix")
     data = bytes(range(256)) * (PART // 256) + b"tail"
     upload_id = await uploads.start("incoming/x", "image/png")
-    urls = await uploads.part_urls("incoming/x", upload_id, [1, 2], timedelta(minutes=5))
+    sizes = {1: PART, 2: 4}
+    urls = await uploads.part_urls("incoming/x", upload_id, sizes, timedelta(minutes=5))
     assert await uploads.parts("incoming/x", upload_id) == []
+    for url in urls.values():  # each URL is good for a part of its size only
+        signed = parse_qs(urlsplit(url).query)["X-Amz-SignedHeaders"][0].split(";")
+        assert "content-length" in signed
     for number, chunk in ((1, data[:PART]), (2, data[PART:])):
         assert httpx2.put(urls[number], content=chunk).status_code == 200
     parts = await uploads.parts("incoming/x", upload_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -121,9 +121,9 @@ class MultipartUploads(Protocol):
         """A new multipart upload to ``key``; its id."""
 
     async def part_urls(
-        self, key: str, upload_id: str, numbers: Sequence[int], expires_in: timedelta
+        self, key: str, upload_id: str, sizes: Mapping[int, int], expires_in: timedelta
     ) -> dict[int, str]:
-        """A URL to PUT each numbered part to."""
+        """A URL to PUT each numbered part to, signed for exactly its size in ``sizes``."""
 
     async def parts(self, key: str, upload_id: str) -> list[UploadedPart]:
         """The parts the bucket has received, in order."""

@@ -23,11 +23,14 @@ class S3Control:
     @cached_property
     def client(self) -> Any:
         import boto3
+        from botocore.config import Config
 
         return boto3.client(
             "s3",
             endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or os.environ.get("AWS_ENDPOINT"),
             region_name=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"),
+            # Signature version 4: a presigned URL can then bind headers such as the length.
+            config=Config(signature_version="s3v4"),
         )
 
     def object_key(self, key: str) -> str:

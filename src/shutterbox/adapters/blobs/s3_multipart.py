@@ -3,7 +3,7 @@ the client to its own presigned URL, listed to resume, and completed (or aborted
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 
 from shutterbox.adapters.blobs.s3_control import S3Control
@@ -24,9 +24,9 @@ class S3MultipartUploads(S3Control):
         return str(answer["UploadId"])
 
     async def part_urls(
-        self, key: str, upload_id: str, numbers: Sequence[int], expires_in: timedelta
+        self, key: str, upload_id: str, sizes: Mapping[int, int], expires_in: timedelta
     ) -> dict[int, str]:
-        def sign(number: int) -> str:
+        def sign(number: int, size: int) -> str:
             url: str = self.client.generate_presigned_url(
                 "upload_part",
                 Params={
@@ -34,12 +34,13 @@ class S3MultipartUploads(S3Control):
                     "Key": self.object_key(key),
                     "UploadId": upload_id,
                     "PartNumber": number,
+                    "ContentLength": size,  # signed: a part of another size is refused
                 },
                 ExpiresIn=int(expires_in.total_seconds()),
             )
             return url
 
-        return {number: sign(number) for number in numbers}  # signing is local: no request
+        return {n: sign(n, size) for n, size in sizes.items()}  # signing is local: no request
 
     async def parts(self, key: str, upload_id: str) -> list[UploadedPart]:
         found: list[UploadedPart] = []

@@ -102,13 +102,15 @@ async def _ticket(
 ) -> MultipartTicket:
     size = int(str(row["size"]))
     part_size = part_size_for(size)
-    missing = [
-        n
-        for n in range(1, part_count(size, part_size) + 1)
-        if n not in {p.number for p in received}
-    ]
+    count = part_count(size, part_size)
+    have = {p.number for p in received}
+    sizes = {
+        n: part_size if n < count else size - part_size * (count - 1)
+        for n in range(1, count + 1)
+        if n not in have
+    }
     lifetime = timedelta(seconds=services.settings.direct_upload_expiry_seconds)
-    urls = await multipart.part_urls(str(row["key"]), str(row["multipart_id"]), missing, lifetime)
+    urls = await multipart.part_urls(str(row["key"]), str(row["multipart_id"]), sizes, lifetime)
     expires_at = row["expires_at"]
     assert isinstance(expires_at, datetime)
     return MultipartTicket(str(row["id"]), size, part_size, urls, received, expires_at)
