@@ -17,6 +17,7 @@ from shutterbox import clock
 from shutterbox.config import Settings
 from shutterbox.entrypoints.http.app import create_app
 from shutterbox.services.images import direct_uploads
+from shutterbox.services.storage import scrub
 from tests.imagegen import jpeg_bytes
 from tests.support.app import with_services
 from tests.support.clients import register, wait_for_status
@@ -213,3 +214,20 @@ def test_an_expired_upload_is_gone_and_its_parts_removed(
     assert with_services(client, direct_uploads.clean_up_abandoned) == 1
     assert not _parts_on_disk(settings)
     assert client.head(url, headers={**auth, **TUS}).status_code == 404
+
+
+def test_the_scrub_leaves_the_parts_of_an_upload_under_way(
+    short_lived: tuple[TestClient, Settings], photo: bytes
+):
+    client, settings = short_lived
+    auth = register(client, "alice")
+    url = _create(client, auth, len(photo)).headers["location"]
+    assert _patch(client, auth, url, 0, photo[:2000]).status_code == 204
+
+    async def scrub_now(services):  # type: ignore[no-untyped-def]
+        return await scrub.scrub(services, repair=True, grace=timedelta(0))
+
+    report = with_services(client, scrub_now)
+    assert [p for p in report.problems if "incoming" in str(p)] == []
+    assert _parts_on_disk(settings)
+    assert client.head(url, headers={**auth, **TUS}).headers["upload-offset"] == "2000"

@@ -32,8 +32,9 @@ def owner_id(key: str) -> str | None:
         return name.split(".", 1)[0] or None
     if prefix == "variants":
         return name.split("-", 1)[0] or None
-    if prefix == "incoming":
-        return name or None
+    if prefix == "incoming":  # incoming/YYYY/MM/DD/<id>, or <id>/part-... of a resumable one
+        segments = rest.split("/")
+        return segments[3] if len(segments) > 3 and segments[3] else None
     return None
 
 
@@ -59,8 +60,11 @@ async def unreferenced(
                 return originals.get(image_ids.get(key, "")) == key
             if key.startswith("variants/"):  # its image exists: a reprocessing may write it
                 return image_ids.get(key) in originals
-            if key.startswith("incoming/"):
-                return uploads.get(upload_ids.get(key, "")) == key
+            if key.startswith("incoming/"):  # the upload's key, or a part under it
+                upload_key = uploads.get(upload_ids.get(key, ""))
+                return upload_key is not None and (
+                    key == upload_key or key.startswith(upload_key + "/")
+                )
             return False
 
         candidates = [k for k in keys if not referenced(k)]
