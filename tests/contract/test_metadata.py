@@ -19,7 +19,7 @@ from shutterbox.adapters.db.metadata import SqlMetadata
 from shutterbox.adapters.db.migrate import upgrade_to_head
 from shutterbox.domain.images import Image, Status, Variant, Visibility
 from shutterbox.domain.storage import StorageClass
-from shutterbox.domain.users import User
+from shutterbox.domain.users import CLOSED_ACCOUNT_HASH, User
 from shutterbox.ports.metadata import AlreadyExists, Metadata
 from tests.support.fakes import FakeMetadata
 
@@ -111,6 +111,33 @@ async def test_users_and_tokens(metadata: Metadata):
         await tx.users.revoke_token("t" * 64, T0)
     async with metadata.read() as tx:
         assert await tx.users.by_token("t" * 64, T0) is None
+
+
+async def test_a_closed_account(metadata: Metadata):
+    alice, bob = await _user(metadata, "alice"), await _user(metadata, "bob")
+    await _ready(metadata, _image(alice, 1))
+    async with metadata.write() as tx:
+        await tx.users.add_token("a" * 64, alice.id, T0, T0 + timedelta(days=1))
+        await tx.follows.add(alice.id, bob.id, T0)
+        await tx.follows.add(bob.id, alice.id, T0)
+        assert await tx.images.ids_of_owner(alice.id) == ["img0001"]
+        await tx.users.close(alice.id)
+        await tx.follows.forget(alice.id)
+        assert not await tx.users.remove_closed(alice.id)  # an image is still there
+        assert not await tx.users.remove_closed(bob.id)  # not closed
+    async with metadata.read() as tx:
+        assert await tx.users.by_token("a" * 64, T0) is None
+        credentials = await tx.users.credentials("alice")
+        assert credentials is not None and credentials.password_hash == CLOSED_ACCOUNT_HASH
+        assert not await tx.follows.exists(alice.id, bob.id)
+        assert not await tx.follows.exists(bob.id, alice.id)
+        assert await tx.follows.count_followers(bob.id) == 0
+    async with metadata.write() as tx:
+        await tx.images.remove("img0001")
+        assert await tx.users.remove_closed(alice.id)
+    async with metadata.read() as tx:
+        assert await tx.users.by_name("alice") is None
+        assert await tx.users.by_name("bob") == bob
 
 
 async def test_a_write_that_raises_changes_nothing(metadata: Metadata):

@@ -18,6 +18,11 @@ class User:
     created_at: datetime
 
 
+# The password hash of an account being deleted: no password matches it, so nobody logs in
+# while its images are removed; the row goes with the last of them.
+CLOSED_ACCOUNT_HASH = "!closed"
+
+
 def check_username(username: str) -> str:
     name = username.strip().lower()
     if not USERNAME_RE.match(name):

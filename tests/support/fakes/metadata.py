@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from shutterbox.clock import utcnow
 from shutterbox.domain.images import Image, Status, Variant, Visibility
 from shutterbox.domain.storage import StorageClass
-from shutterbox.domain.users import User
+from shutterbox.domain.users import CLOSED_ACCOUNT_HASH, User
 from shutterbox.ports.metadata import (
     AlreadyExists,
     BillRows,
@@ -152,6 +152,9 @@ class FakeImages:
 
     async def remove(self, image_id: str) -> None:
         self.s.images.pop(image_id, None)
+
+    async def ids_of_owner(self, owner_id: int) -> list[str]:
+        return [i.id for i in self.s.images.values() if i.owner_id == owner_id]
 
     async def restore_deleted(self, image_id: str, deleted_after: datetime) -> bool:
         image = self.s.images.get(image_id)
@@ -357,6 +360,21 @@ class FakeUsers:
         if token_sha256 in self.s.tokens:
             self.s.tokens[token_sha256].revoked_at = when
 
+    async def close(self, user_id: int) -> None:
+        self.s.password_hashes[user_id] = CLOSED_ACCOUNT_HASH
+        for digest in [d for d, t in self.s.tokens.items() if t.user_id == user_id]:
+            del self.s.tokens[digest]
+
+    async def remove_closed(self, user_id: int) -> bool:
+        if self.s.password_hashes.get(user_id) != CLOSED_ACCOUNT_HASH:
+            return False
+        if any(i.owner_id == user_id for i in self.s.images.values()):
+            return False
+        del self.s.users[user_id], self.s.password_hashes[user_id]
+        for pair in [p for p in self.s.follows if user_id in p]:
+            del self.s.follows[pair]
+        return True
+
 
 class FakeFollows:
     def __init__(self, state: State) -> None:
@@ -367,6 +385,10 @@ class FakeFollows:
 
     async def remove(self, follower_id: int, followee_id: int) -> None:
         self.s.follows.pop((follower_id, followee_id), None)
+
+    async def forget(self, user_id: int) -> None:
+        for pair in [p for p in self.s.follows if user_id in p]:
+            del self.s.follows[pair]
 
     async def exists(self, follower_id: int, followee_id: int) -> bool:
         return (follower_id, followee_id) in self.s.follows

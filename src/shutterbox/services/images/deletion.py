@@ -63,8 +63,24 @@ async def remove_for_good(services: Services, image: Image) -> None:
         await tx.images.remove(image.id)
 
 
+async def remove_with_account(services: Services, image_id: str) -> None:
+    """An image of a closed account: its media purged from the edges and removed now, past
+    any trash; the account's row goes with its last image."""
+    async with services.metadata.read() as tx:
+        image = await tx.images.get(image_id)
+    if image is None or image.deleted_at is None:
+        return
+    await purge.purge_or_retry_later(services, image_id, image_media_paths(image))
+    await remove_for_good(services, image)
+    async with services.metadata.write() as tx:
+        await tx.users.remove_closed(image.owner_id)
+
+
 async def _run_job(services: Services, job: Job) -> None:
-    await reclaim_image(services, job.image_id)
+    if job.payload.get("with_account"):
+        await remove_with_account(services, job.image_id)
+    else:
+        await reclaim_image(services, job.image_id)
 
 
 JOB = JobHandler(JobKind.RECLAIM_IMAGE, _run_job)  # given up: the lifecycle pass tries again

@@ -42,7 +42,9 @@ async def register(
         raise Conflict(f"the username {name!r} is taken") from exc
 
 
-async def issue_token(metadata: Metadata, username: str, password: str, ttl_days: int) -> str:
+async def verified_user_id(metadata: Metadata, username: str, password: str) -> int:
+    """The user's id if ``password`` is theirs; ``Unauthorized`` otherwise (as slow for a
+    name that does not exist as for a wrong password)."""
     async with metadata.read() as tx:
         row = await tx.users.credentials(username.strip().lower())
     stored_hash = row.password_hash if row else _DUMMY_HASH
@@ -52,12 +54,15 @@ async def issue_token(metadata: Metadata, username: str, password: str, ttl_days
         row = None
     if row is None:
         raise Unauthorized("wrong username or password")
+    return row.user_id
+
+
+async def issue_token(metadata: Metadata, username: str, password: str, ttl_days: int) -> str:
+    user_id = await verified_user_id(metadata, username, password)
     token = secrets.token_urlsafe(32)
     now = utcnow()
     async with metadata.write() as tx:
-        await tx.users.add_token(
-            _token_digest(token), row.user_id, now, now + timedelta(days=ttl_days)
-        )
+        await tx.users.add_token(_token_digest(token), user_id, now, now + timedelta(days=ttl_days))
     return token
 
 

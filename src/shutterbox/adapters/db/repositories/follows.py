@@ -42,6 +42,12 @@ class SqlFollows:
         )
         await timeline.remove_followee(self.conn, follower_id, followee_id)
 
+    async def forget(self, user_id: int) -> None:
+        followers = select(follows.c.follower_id).where(follows.c.followee_id == user_id)
+        for follower_id in (await self.conn.execute(followers)).scalars().all():
+            await self.remove(follower_id, user_id)  # their homes lose the user's images
+        await self.conn.execute(delete(follows).where(follows.c.follower_id == user_id))
+
     async def exists(self, follower_id: int, followee_id: int) -> bool:
         link = await self.conn.scalar(
             select(follows.c.follower_id).where(

@@ -212,6 +212,10 @@ class SqlImages(ImageUpkeep):
         )
         await timeline.refresh_image(self.conn, image_id)
 
+    async def ids_of_owner(self, owner_id: int) -> list[str]:
+        found = await self.conn.execute(select(images.c.id).where(images.c.owner_id == owner_id))
+        return [str(image_id) for image_id in found.scalars().all()]
+
     async def remove(self, image_id: str) -> None:
         row = (
             await self.conn.execute(

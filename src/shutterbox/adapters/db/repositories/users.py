@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shutterbox.adapters.db.rows import user_from_row
-from shutterbox.adapters.db.tables import api_tokens, users
-from shutterbox.domain.users import User
+from shutterbox.adapters.db.tables import api_tokens, images, users
+from shutterbox.domain.users import CLOSED_ACCOUNT_HASH, User
 from shutterbox.ports.metadata import AlreadyExists, Credentials
 
 # Built once: the look-up behind every authenticated request.
@@ -75,6 +75,23 @@ class SqlUsers:
         parameters = {"token_sha256": token_sha256, "now": now}
         row = (await self.conn.execute(_BY_TOKEN, parameters)).first()
         return user_from_row(row) if row else None
+
+    async def close(self, user_id: int) -> None:
+        await self.conn.execute(
+            update(users).where(users.c.id == user_id).values(password_hash=CLOSED_ACCOUNT_HASH)
+        )
+        await self.conn.execute(delete(api_tokens).where(api_tokens.c.user_id == user_id))
+
+    async def remove_closed(self, user_id: int) -> bool:
+        owns_images = select(images.c.id).where(images.c.owner_id == user_id).exists()
+        result = await self.conn.execute(
+            delete(users).where(
+                users.c.id == user_id,
+                users.c.password_hash == CLOSED_ACCOUNT_HASH,
+                ~owns_images,
+            )
+        )
+        return bool(result.rowcount == 1)
 
     async def revoke_token(self, token_sha256: str, when: datetime) -> None:
         await self.conn.execute(

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2PasswordRequestForm
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from shutterbox.domain.errors import Unauthorized
 from shutterbox.entrypoints.api.deps import CurrentUser, ServicesDep
 from shutterbox.entrypoints.api.schemas import ErrorBody, Token, UserCreate, UserPublic
 from shutterbox.entrypoints.http.middleware import rate_limiting
-from shutterbox.services.people import accounts, quotas
+from shutterbox.services.people import account_deletion, accounts, quotas
 
 router = APIRouter(prefix="/api/v1", tags=["users"])
 
@@ -89,3 +89,33 @@ async def read_current_user(user: CurrentUser, services: ServicesDep) -> Current
         storage_used_bytes=usage.used_bytes,
         storage_quota_bytes=usage.quota_bytes,
     )
+
+
+class AccountDeletion(BaseModel):
+    password: str = Field(max_length=1024, description="Your password, once more.")
+
+
+_DELETION_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorBody} for code in (401, 403, 404, 422)
+}
+
+
+@router.delete("/users/me", status_code=status.HTTP_204_NO_CONTENT, responses=_DELETION_ERRORS)
+async def delete_my_account(
+    body: AccountDeletion, services: ServicesDep, user: CurrentUser
+) -> Response:
+    """Delete your account, with your password: at once nobody can log in as you (every token
+    and session ends), your images are gone from every page and feed, and your follows are
+    removed; your images' bytes are then removed in the background, and your username is free
+    again once they are."""
+    await account_deletion.delete_own_account(services, user, body.password)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.delete(
+    "/users/{username}", status_code=status.HTTP_204_NO_CONTENT, responses=_DELETION_ERRORS
+)
+async def delete_account(username: str, services: ServicesDep, admin: CurrentUser) -> Response:
+    """An admin deletes an account, as its owner would."""
+    await account_deletion.delete_account_of(services, admin, username)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
