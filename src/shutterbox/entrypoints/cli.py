@@ -11,6 +11,8 @@ from typing import Annotated
 import typer
 
 from shutterbox.config import Settings
+from shutterbox.entrypoints.cli_backup import backup as backup_command
+from shutterbox.entrypoints.cli_backup import restore as restore_command
 from shutterbox.entrypoints.cli_cost import cost as cost_command
 from shutterbox.entrypoints.cli_lifecycle import lifecycle_app
 from shutterbox.entrypoints.cli_scrub import scrub as scrub_command
@@ -21,6 +23,8 @@ app.add_typer(users_app, name="users")
 app.add_typer(lifecycle_app, name="lifecycle")
 app.command("scrub")(scrub_command)
 app.command("cost")(cost_command)
+app.command("backup")(backup_command)
+app.command("restore")(restore_command)
 
 
 def _logging() -> None:
