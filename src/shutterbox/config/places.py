@@ -50,6 +50,15 @@ class PlacesSettings(BaseModel):
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'shutterbox.db').resolve()}"
 
+    def sqlite_file(self) -> Path | None:
+        """The SQLite database's file, when the database is SQLite (``sqlite:///relative`` or
+        ``sqlite:////absolute``, any driver)."""
+        url = self.resolved_database_url()
+        if not url.startswith("sqlite") or ":///" not in url:
+            return None
+        path = url.split(":///", 1)[1].split("?", 1)[0]
+        return Path(path) if path and path != ":memory:" else None
+
     def resolved_storage_url(self) -> str:
         if self.storage_url:
             return self.storage_url

@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-from sqlalchemy.engine.url import make_url
 
 from shutterbox.clock import utcnow
 from shutterbox.config import Settings
@@ -45,15 +44,10 @@ class BackupReport:
     copied_bytes: int
 
 
-def sqlite_path(settings: Settings) -> Path | None:
-    url = make_url(settings.resolved_database_url())
-    return Path(url.database) if url.get_backend_name() == "sqlite" and url.database else None
-
-
 async def backup(services: Services, destination: Path) -> BackupReport:
     settings = services.settings
     destination.mkdir(parents=True, exist_ok=True)
-    database = sqlite_path(settings)
+    database = settings.sqlite_file()
     if database is not None:
         await anyio.to_thread.run_sync(_sqlite_snapshot, database, destination / DATABASE)
     key_file = settings.data_dir / SECRET_KEY
@@ -109,7 +103,7 @@ def check_restorable(settings: Settings, source: Path) -> dict[str, Any]:
     manifest = _read_manifest(source)
     if not manifest:
         raise InvalidInput(f"{source} holds no backup ({MANIFEST} is missing)")
-    database = sqlite_path(settings)
+    database = settings.sqlite_file()
     if manifest["database"] == "sqlite" and database is None:
         raise InvalidInput("this backup holds a SQLite database: restore it on SQLite")
     if database is not None and database.exists():
@@ -120,7 +114,7 @@ def check_restorable(settings: Settings, source: Path) -> dict[str, Any]:
 def restore_database(settings: Settings, source: Path) -> None:
     """Copy the database and the key into place (before the services open them)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    database = sqlite_path(settings)
+    database = settings.sqlite_file()
     if database is not None and (source / DATABASE).exists():
         database.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source / DATABASE, database)
