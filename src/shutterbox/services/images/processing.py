@@ -8,7 +8,6 @@ keys and the same row.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import tempfile
 import time
@@ -30,6 +29,7 @@ from shutterbox.domain.jobs import JobKind
 from shutterbox.ports import Job
 from shutterbox.services import metrics
 from shutterbox.services.context import Services
+from shutterbox.services.images.staging import file_sha256
 from shutterbox.services.job_handler import JobHandler
 
 log = logging.getLogger(__name__)
@@ -129,17 +129,9 @@ async def _make_variants(
         await services.store.download(original_key, path)
         # Fetched whole anyway: its SHA-256 is checked on the way (an upload in parts to the
         # bucket was only announced with it; a damaged copy is not made into variants).
-        if await anyio.to_thread.run_sync(_sha256_of, path) != sha256:
+        if await anyio.to_thread.run_sync(file_sha256, path) != sha256:
             raise ImageRejected("the original's bytes are not the ones uploaded (SHA-256)")
         return await run(path)
-
-
-def _sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        while block := file.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 async def mark_failed_after_retries(services: Services, image_id: str, error: str) -> None:

@@ -42,6 +42,15 @@ class StagedFile:
     format: ImageFormat
 
 
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file, read a block at a time (blocking: run it in a thread)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        while block := file.read(CHUNK_BYTES):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def too_large_message(max_bytes: int, what: str = "file") -> str:
     return f"the {what} is larger than the limit of {max_bytes // (1024 * 1024)} MB"
 

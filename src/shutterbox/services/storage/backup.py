@@ -30,6 +30,7 @@ from shutterbox.clock import utcnow
 from shutterbox.config import Settings
 from shutterbox.domain.errors import Conflict, InvalidInput
 from shutterbox.services.context import Services
+from shutterbox.services.images.staging import file_sha256
 
 MANIFEST = "manifest.json"
 DATABASE = "shutterbox.db"
@@ -128,19 +129,11 @@ async def restore_blobs(services: Services, source: Path, manifest: dict[str, An
     for key, entry in manifest["blobs"].items():
         copy = staging / f"restore-{hashlib.sha256(key.encode()).hexdigest()[:16]}"
         await anyio.to_thread.run_sync(shutil.copyfile, source / "blobs" / key, copy)
-        if await anyio.to_thread.run_sync(_sha256_of, copy) != entry["sha256"]:
+        if await anyio.to_thread.run_sync(file_sha256, copy) != entry["sha256"]:
             copy.unlink(missing_ok=True)
             raise InvalidInput(f"{key} in the backup does not match its SHA-256: not restored")
         await services.store.put_file(key, copy)
     return len(manifest["blobs"])
-
-
-def _sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        while block := file.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _read_manifest(directory: Path) -> dict[str, Any]:
