@@ -9,6 +9,7 @@ from shutterbox.adapters import imaging
 from shutterbox.adapters.blobs import (
     LocalBlobStore,
     TieredBlobStore,
+    open_blob_store,
     open_multipart_uploads,
     open_storage,
 )
@@ -21,6 +22,7 @@ from shutterbox.config import Settings
 from shutterbox.services.billing.egress import EgressMeter
 from shutterbox.services.context import Services
 from shutterbox.services.people.limits import limiter_from
+from shutterbox.services.storage.replica import ReplicatedStore
 
 
 async def bootstrap(settings: Settings | None = None, *, migrate: bool = True) -> Services:
@@ -41,6 +43,18 @@ async def bootstrap(settings: Settings | None = None, *, migrate: bool = True) -
     hot = store.hot if isinstance(store, TieredBlobStore) else store
     staging = hot.staging_dir() if isinstance(hot, LocalBlobStore) else settings.staging_dir
     staging.mkdir(parents=True, exist_ok=True)
+    if settings.replica_url:
+        replica = open_blob_store(settings.replica_url)
+        if isinstance(replica, LocalBlobStore):
+            replica.remove_stale_temporary_files()
+        replicated = ReplicatedStore(
+            store,
+            replica,
+            scratch_dir=staging,
+            tiers=tiers,
+            copy_before_ack=settings.replica_copy == "before_ack",
+        )
+        store, tiers = replicated, (replicated if tiers is not None else None)
     imaging_pool = SandboxPool(
         memory_limit_mb=settings.job_memory_limit_mb,
         time_limit_seconds=settings.job_time_limit_seconds,

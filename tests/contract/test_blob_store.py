@@ -16,13 +16,33 @@ from shutterbox.adapters.blobs import (
     open_storage,
 )
 from shutterbox.ports import BlobStore
+from shutterbox.services.storage.replica import ReplicatedStore
 
 
-@pytest.fixture(params=["local", "memory", "s3", "tiered-local", "tiered-memory"])
+@pytest.fixture(
+    params=[
+        "local",
+        "memory",
+        "s3",
+        "tiered-local",
+        "tiered-memory",
+        "replicated-local",
+        "replicated-s3",
+    ]
+)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BlobStore]:
-    """Every adapter, and TieredBlobStore (the default store: what `open_storage` makes for a
-    local directory or memory) over local directories and over memory."""
-    if request.param == "local":
+    """Every adapter, TieredBlobStore (the default store: what `open_storage` makes for a
+    local directory or memory) over local directories and over memory, and ReplicatedStore
+    (with SHUTTERBOX_REPLICA_URL) with a replica in another directory or in a bucket."""
+    if request.param.startswith("replicated-"):
+        if request.param == "replicated-s3":
+            endpoint = request.getfixturevalue("s3_endpoint")
+            replica = open_blob_store(f"s3://{endpoint.create_bucket()}/replica")
+        else:
+            replica = LocalBlobStore(tmp_path / "replica")
+        first, tiers = open_storage((tmp_path / "blobs").as_uri(), {}, tmp_path / "scratch")
+        yield ReplicatedStore(first, replica, scratch_dir=tmp_path / "scratch", tiers=tiers)
+    elif request.param == "local":
         yield LocalBlobStore(tmp_path / "blobs")
     elif request.param == "memory":
         yield ObjectBlobStore(MemoryStore(), description="memory")

@@ -4,9 +4,9 @@ queue, the public base URL and the price sheet."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Literal, Self
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 
 class PlacesSettings(BaseModel):
@@ -27,6 +27,20 @@ class PlacesSettings(BaseModel):
         "(credentials, region and endpoint from the standard AWS_* variables), gs://bucket, "
         "az://container; default: the 'blobs' directory inside the data directory.",
     )
+    replica_url: str | None = Field(
+        default=None,
+        description="A second store for a copy of every original (another disk, bucket or "
+        "provider), in the same URL forms as the storage URL; reads fall back to it when the "
+        "first copy is missing or damaged, and scrub --repair restores either copy from the "
+        "other. Variants are not copied (they can be made again). Default: no replica.",
+    )
+    replica_copy: Literal["before_ack", "before_ready"] = Field(
+        default="before_ack",
+        description="When an original reaches the replica: before_ack (the upload is "
+        "answered only once both copies are stored) or before_ready (the upload is answered "
+        "after the first copy, and the worker copies it before the image becomes ready: "
+        "faster uploads, but a disk lost in between loses the images not processed yet).",
+    )
     queue_url: str = Field(
         default="db://",
         description="Job queue: db:// keeps jobs in the metadata database; "
@@ -44,6 +58,14 @@ class PlacesSettings(BaseModel):
         "prices) for cost estimates and the live bill; start from a copy of "
         "shutterbox/pricing/prices.toml. Default: the built-in sheet.",
     )
+
+    @model_validator(mode="after")
+    def _replica_is_another_store(self) -> Self:
+        if self.replica_url and self.replica_url.rstrip("/") == (
+            self.resolved_storage_url().rstrip("/")
+        ):
+            raise ValueError("the replica URL must name another store than the storage URL")
+        return self
 
     def resolved_database_url(self) -> str:
         if self.database_url:

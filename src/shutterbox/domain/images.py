@@ -146,6 +146,12 @@ def original_key(image_id: str, created_at: datetime, extension: str) -> str:
     return f"originals/{_date_path(created_at)}/{image_id}.{extension}"
 
 
+def is_original_key(key: str) -> bool:
+    """Whether a blob key is an original's (the bytes a user uploaded, kept twice with a
+    replica; everything else can be made again from them)."""
+    return key.startswith("originals/")
+
+
 def variant_key(image_id: str, created_at: datetime, variant: str, extension: str = "jpg") -> str:
     return f"variants/{_date_path(created_at)}/{image_id}-{variant}.{extension}"
 

@@ -40,6 +40,17 @@ PURGE_FAILURES = Counter(
     "shutterbox_purge_failures_total", "Edge cache purges that were not confirmed."
 )
 
+REPLICA_READS = Counter(
+    "shutterbox_replica_reads_total",
+    "Originals read from the replica because the first copy was missing or damaged.",
+    ["reason"],  # missing, damaged
+)
+REPLICA_REPAIRS = Counter(
+    "shutterbox_replica_repairs_total",
+    "Copies of originals restored from the other copy by the scrub.",
+    ["copy"],  # primary, replica: the copy that was restored
+)
+
 
 def exposition() -> bytes:
     """The metrics in Prometheus text format: this process's, or, when several processes

@@ -181,14 +181,25 @@ class LocalBlobStore(ObjectBlobStore):
             same_device = path.stat().st_dev == self.root.stat().st_dev
         except FileNotFoundError:
             raise
-        if not same_device:
-            await self.put_bytes(key, await anyio.Path(path).read_bytes())
-            path.unlink(missing_ok=True)
+        if not same_device:  # copied into a temporary file of ours, then published
+            try:
+                await anyio.to_thread.run_sync(self._copy_in, path, key)
+            finally:
+                path.unlink(missing_ok=True)
             return
         try:
             await anyio.to_thread.run_sync(self._publish, path, key)
         finally:
             path.unlink(missing_ok=True)
+
+    def _copy_in(self, source: Path, key: str) -> None:
+        fd, name = _mkstemp(self._tmp)
+        os.close(fd)
+        try:
+            shutil.copyfile(source, name)
+            self._publish(Path(name), key)
+        finally:
+            Path(name).unlink(missing_ok=True)
 
     async def put_bytes(self, key: str, data: bytes) -> None:
         def write() -> None:

@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import tempfile
 import time
 from pathlib import Path
-
-import anyio
 
 from shutterbox.adapters import imaging
 from shutterbox.clock import utcnow
@@ -29,8 +26,8 @@ from shutterbox.domain.jobs import JobKind
 from shutterbox.ports import Job
 from shutterbox.services import metrics
 from shutterbox.services.context import Services
-from shutterbox.services.images.staging import file_sha256
 from shutterbox.services.job_handler import JobHandler
+from shutterbox.services.storage.originals import ensure_replicated, verified_original
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +44,9 @@ async def process_image(services: Services, image_id: str, *, force: bool = Fals
         return
     started = time.perf_counter()
     try:
-        processed = await _make_variants(services, image.original_key, image.original_sha256)
+        processed = await _make_variants(
+            services, image.original_key, image.original_sha256, image.original_bytes
+        )
     except ImageRejected as rejected:
         async with services.metadata.write() as tx:
             await tx.images.mark_failed(image_id, rejected.reason, utcnow())
@@ -107,7 +106,7 @@ async def process_image(services: Services, image_id: str, *, force: bool = Fals
 
 
 async def _make_variants(
-    services: Services, original_key: str, sha256: str
+    services: Services, original_key: str, sha256: str, size: int
 ) -> imaging.ProcessedImage:
     async def run(path: Path) -> imaging.ProcessedImage:
         result: imaging.ProcessedImage = await services.imaging.call(
@@ -120,17 +119,11 @@ async def _make_variants(
         )
         return result
 
-    local = services.store.local_path(original_key)
-    if local is not None:
-        return await run(local)
-    services.staging_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=services.staging_dir) as tmp:
-        path = Path(tmp) / "original"
-        await services.store.download(original_key, path)
-        # Fetched whole anyway: its SHA-256 is checked on the way (an upload in parts to the
-        # bucket was only announced with it; a damaged copy is not made into variants).
-        if await anyio.to_thread.run_sync(file_sha256, path) != sha256:
-            raise ImageRejected("the original's bytes are not the ones uploaded (SHA-256)")
+    # The original is read whole anyway: its SHA-256 is checked on the way (an upload in parts
+    # to the bucket was only announced with it; a damaged copy is not made into variants, and
+    # with a replica its copy is read instead). The replica gets its copy now if it has none.
+    async with verified_original(services, original_key, sha256) as path:
+        await ensure_replicated(services, original_key, size, path)
         return await run(path)
 
 

@@ -18,10 +18,11 @@ from shutterbox.entrypoints.api.conditional import http_date, not_modified, pars
 from shutterbox.entrypoints.api.deps import ServicesDep, request_user
 from shutterbox.entrypoints.api.local_files import local_file_response
 from shutterbox.entrypoints.http.middleware.egress_metering import MeteredRoute
+from shutterbox.ports import BlobStore
 from shutterbox.ports.metadata import VariantFiles
 from shutterbox.services.delivery.media_urls import HASH_CHARS
 from shutterbox.services.images import lookup
-from shutterbox.services.storage import restores
+from shutterbox.services.storage import originals, restores
 
 # The body bytes the media answers send count into the process's egress meter.
 router = APIRouter(tags=["media"], route_class=MeteredRoute)
@@ -104,8 +105,9 @@ async def read_media(
         if not image.original_readable(utcnow()):
             return await _restore_first(services, image)
         found = File(image.original_key, image.original_sha256, image.original_media_type)
+        store = await originals.serving_store(services, found.key, found.sha256)
         return await _send(
-            services, request, found, image.created_at, cache_control, None, range_header
+            store, services, request, found, image.created_at, cache_control, None, range_header
         )
     files = await lookup.variant_files(services, image_id, name)
     if files is None or files.deleted:
@@ -115,7 +117,14 @@ async def read_media(
     chosen, vary = _choose(files, match["hash"], match["ext"], request.headers.get("accept", ""))
     found = File(chosen.key, chosen.sha256, chosen.media_type)
     return await _send(
-        services, request, found, files.last_modified, cache_control, vary, range_header
+        services.store,
+        services,
+        request,
+        found,
+        files.last_modified,
+        cache_control,
+        vary,
+        range_header,
     )
 
 
@@ -180,6 +189,7 @@ def _choose(
 
 
 async def _send(
+    store: BlobStore,
     services: ServicesDep,
     request: Request,
     found: File,
@@ -202,7 +212,7 @@ async def _send(
 
     redirect_seconds = services.settings.media_redirect_seconds
     if redirect_seconds and request.method == "GET":
-        signed = await services.store.presign_get(found.key, timedelta(seconds=redirect_seconds))
+        signed = await store.presign_get(found.key, timedelta(seconds=redirect_seconds))
         if signed is not None:  # the store serves the bytes; the redirect must not outlive it
             return Response(
                 status_code=307,
@@ -211,11 +221,11 @@ async def _send(
                     "cache-control": f"private, max-age={max(1, redirect_seconds // 2)}",
                 },
             )
-    path = services.store.local_path(found.key)
+    path = store.local_path(found.key)
     if path is not None:
         return await local_file_response(path, found.media_type, headers, request)
     return await _ranged_from_store(
-        services, found.key, found.media_type, headers, range_header, request.method == "HEAD"
+        store, found.key, found.media_type, headers, range_header, request.method == "HEAD"
     )
 
 
@@ -240,14 +250,14 @@ async def _restore_first(services: ServicesDep, image: Image) -> Response:
 
 
 async def _ranged_from_store(
-    services: ServicesDep,
+    store: BlobStore,
     key: str,
     media_type: str,
     headers: dict[str, str],
     range_header: str | None,
     head_only: bool,
 ) -> Response:
-    info = await services.store.info(key)
+    info = await store.info(key)
     if info is None:
         raise NotFound("the file is missing from the store")
     wanted = parse_single_range(range_header, info.size)
@@ -257,7 +267,7 @@ async def _ranged_from_store(
         )
     if isinstance(wanted, tuple):
         start, end = wanted
-        body = b"" if head_only else await services.store.get_range(key, start, end)
+        body = b"" if head_only else await store.get_range(key, start, end)
         return Response(
             body,
             status_code=206,
@@ -271,4 +281,4 @@ async def _ranged_from_store(
     full = {**headers, "content-length": str(info.size)}
     if head_only:
         return Response(b"", media_type=media_type, headers=full)
-    return StreamingResponse(services.store.stream(key), media_type=media_type, headers=full)
+    return StreamingResponse(store.stream(key), media_type=media_type, headers=full)

@@ -19,7 +19,8 @@ import asyncio
 from datetime import timedelta
 
 from shutterbox.services.context import Services
-from shutterbox.services.storage.scrub import repairs
+from shutterbox.services.storage.replica import first_and_replica
+from shutterbox.services.storage.scrub import copies, repairs
 from shutterbox.services.storage.scrub.checks import BLOB_CONCURRENCY, check_images
 from shutterbox.services.storage.scrub.orphans import check_listed_blobs
 from shutterbox.services.storage.scrub.report import (
@@ -51,12 +52,16 @@ async def scrub(
     rows = services.metadata.scrub_queries()
     upload_grace = timedelta(seconds=services.settings.direct_upload_grace_seconds)
 
-    to_remake = await check_images(rows, services.store, report, limit, notify)
-    await check_listed_blobs(rows, services.store, report, grace, upload_grace, notify)
+    first, replica = first_and_replica(services.store)
+    to_remake = await check_images(rows, first, report, limit, notify, replica)
+    await check_listed_blobs(rows, first, report, grace, upload_grace, notify)
+    if replica is not None:
+        await check_listed_blobs(rows, replica, report, grace, upload_grace, notify, True)
     await check_temporary_files(services.store, services.staging_dir, report, grace)
 
     if repair:
-        total = len(to_remake) + sum(p.kind in REMOVABLE for p in report.problems)
+        to_copy = copies.to_restore(report)
+        total = len(to_copy) + len(to_remake) + sum(p.kind in REMOVABLE for p in report.problems)
         done = 0
 
         def advance(count: int = 1) -> None:
@@ -65,6 +70,7 @@ async def scrub(
             notify("repairs", done, total)
 
         notify("repairs", 0, total)
+        await copies.restore_copies(services, rows, report, advance)
         await repairs.remake_variants(services, rows, report, to_remake, limit, advance)
         await repairs.remove_orphans(services, rows, report, grace, upload_grace, advance)
         await repairs.remove_temporary_files(report, grace, advance)

@@ -58,8 +58,10 @@ async def check_images(
     report: ScrubReport,
     limit: asyncio.Semaphore,
     notify: ProgressCallback,
+    replica: BlobStore | None = None,
 ) -> list[str]:
-    """Page through every image row by id; returns the images whose variants can be remade."""
+    """Page through every image row by id; returns the images whose variants can be remade.
+    With a ``replica``, each original's copy there is checked too."""
     total = await rows.count_images()
     notify("images", 0, total)
     to_remake: list[str] = []
@@ -71,9 +73,9 @@ async def check_images(
         after = page[-1].image.id
 
         async def one(record: ImageBlobs) -> ImageCheck:
-            check = await check_image(store, record, limit)
+            check = await check_image(store, record, limit, replica)
             if check.problems:  # read the row again: it may have changed while we looked
-                check = await _confirm(rows, store, record, check, limit)
+                check = await _confirm(rows, store, record, check, limit, replica)
             report.images_checked += 1
             notify("images", report.images_checked, total)
             return check
@@ -93,6 +95,7 @@ async def _confirm(
     first: ImageBlobs,
     check: ImageCheck,
     limit: asyncio.Semaphore,
+    replica: BlobStore | None,
 ) -> ImageCheck:
     """A reprocessing or a reclaim may have run between reading the row and reading the
     blobs: check once more against a fresh read of the row before reporting anything. The
@@ -100,17 +103,27 @@ async def _confirm(
     fresh = await rows.image(first.image.id)
     if fresh is None:  # reclaimed meanwhile: nothing to report
         return ImageCheck([], check.blobs, check.hashed, check.archived, remake=False)
-    again = await check_image(store, fresh, limit)
+    again = await check_image(store, fresh, limit, replica)
     return ImageCheck(again.problems, check.blobs, check.hashed, check.archived, again.remake)
 
 
-async def check_image(store: BlobStore, record: ImageBlobs, limit: asyncio.Semaphore) -> ImageCheck:
+async def check_image(
+    store: BlobStore,
+    record: ImageBlobs,
+    limit: asyncio.Semaphore,
+    replica: BlobStore | None = None,
+) -> ImageCheck:
     image = record.image
     archived = not image.original_readable(utcnow())
     original = await _check_blob(
         store, image.original_key, image.original_bytes, image.original_sha256, archived, limit
     )
-    problems = _original_problems(image, original)
+    second = None
+    if replica is not None:  # the replica keeps its copies readable, whatever the class
+        second = await _check_blob(
+            replica, image.original_key, image.original_bytes, image.original_sha256, False, limit
+        )
+    problems = _original_problems(image, original, second)
     checks: list[BlobCheck] = []
     remake = False
     if image.status == Status.READY:
@@ -122,13 +135,15 @@ async def check_image(store: BlobStore, record: ImageBlobs, limit: asyncio.Semap
                 )
             )
         )
-        why_not = _cannot_remake(image, original)
+        # A damaged first copy with a good replica: the variants are made from the replica's.
+        usable = second if second is not None and second.state == State.OK else original
+        why_not = _cannot_remake(image, usable if original.state in _BAD else original)
         for variant, check in zip(record.variants, checks, strict=True):
             problem = _variant_problem(image, variant, check, why_not)
             if problem is not None:
                 problems.append(problem)
                 remake = remake or problem.repairable
-    everything = [original, *checks]
+    everything = [original, *([second] if second else []), *checks]
     return ImageCheck(
         problems,
         blobs=len(everything),
@@ -138,23 +153,60 @@ async def check_image(store: BlobStore, record: ImageBlobs, limit: asyncio.Semap
     )
 
 
-def _original_problems(image: Image, check: BlobCheck) -> list[Problem]:
+_BAD = (State.MISSING, State.WRONG_SIZE, State.WRONG_HASH, State.UNREADABLE)
+
+
+def _original_problems(image: Image, check: BlobCheck, replica: BlobCheck | None) -> list[Problem]:
+    """The first copy's problem (repairable from a good replica copy), then the replica's."""
+    problems = []
+    first = _copy_problem(image, check, ProblemKind.MISSING_ORIGINAL, ProblemKind.ORIGINAL_MISMATCH)
+    if first is not None:
+        if replica is None:
+            first.detail += "; restore it from a backup"
+        elif replica.state == State.OK:
+            first.detail += "; the replica holds a good copy: --repair restores it from there"
+            first.repairable = first.kind != ProblemKind.UNREADABLE
+        else:
+            first.detail += f"; the replica's copy is {replica.state.value} too"
+        problems.append(first)
+    if replica is not None:
+        second = _copy_problem(
+            image, replica, ProblemKind.MISSING_REPLICA, ProblemKind.REPLICA_MISMATCH, "replica"
+        )
+        if second is not None:
+            if check.state == State.OK:
+                second.detail += "; --repair copies the original there again"
+                second.repairable = second.kind != ProblemKind.UNREADABLE
+            elif check.state == State.ARCHIVED:
+                second.detail += "; restore the archived original, then run the repair again"
+            problems.append(second)
+    return problems
+
+
+def _copy_problem(
+    image: Image,
+    check: BlobCheck,
+    missing: ProblemKind,
+    mismatch: ProblemKind,
+    where: str = "original",
+) -> Problem | None:
     key, size = image.original_key, image.original_bytes
+    name = "the original" if where == "original" else "the replica's copy of the original"
     if check.state == State.MISSING:
-        detail = "the original is missing: it cannot be remade; restore it from a backup"
-        return [Problem(ProblemKind.MISSING_ORIGINAL, key, image.id, detail, repairable=False)]
+        detail = f"{name} is missing"
+        return Problem(missing, key, image.id, detail, repairable=False)
     if check.state in (State.WRONG_SIZE, State.WRONG_HASH):
         what = (
             f"has {check.found_size} bytes, the row records {size}"
             if check.state == State.WRONG_SIZE
             else "has the recorded size but not the recorded SHA-256"
         )
-        detail = f"the original {what}: it is damaged; restore it from a backup"
-        return [Problem(ProblemKind.ORIGINAL_MISMATCH, key, image.id, detail, repairable=False)]
+        detail = f"{name} {what}: it is damaged"
+        return Problem(mismatch, key, image.id, detail, repairable=False)
     if check.state == State.UNREADABLE:
-        detail = f"the original could not be read: {check.error}"
-        return [Problem(ProblemKind.UNREADABLE, key, image.id, detail, repairable=False)]
-    return []
+        detail = f"{name} could not be read: {check.error}"
+        return Problem(ProblemKind.UNREADABLE, key, image.id, detail, repairable=False)
+    return None
 
 
 def _cannot_remake(image: Image, original: BlobCheck) -> str | None:
@@ -206,7 +258,7 @@ async def _check_blob(
         try:
             if not archived:
                 try:
-                    digest, length = await _digest(store, key)
+                    digest, length = await blob_digest(store, key)
                 except KeyError:
                     return BlobCheck(State.MISSING)
                 except BlobArchived:
@@ -226,7 +278,7 @@ async def _check_blob(
     return BlobCheck(State.ARCHIVED, found_size=info.size)
 
 
-async def _digest(store: BlobStore, key: str) -> tuple[str, int]:
+async def blob_digest(store: BlobStore, key: str) -> tuple[str, int]:
     """SHA-256 and length of a blob, streamed: never the whole blob in memory."""
     digest = hashlib.sha256()
     length = 0

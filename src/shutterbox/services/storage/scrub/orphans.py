@@ -81,18 +81,20 @@ async def check_listed_blobs(
     grace: timedelta,
     upload_grace: timedelta,
     notify: ProgressCallback,
+    in_replica: bool = False,
 ) -> None:
+    """Every listed blob of ``store`` (the replica's, with ``in_replica``) against the rows."""
     notify("blobs", 0, None)
     for prefix in LISTED_PREFIXES:
         batch: list[BlobInfo] = []
         async for info in store.list(prefix):
             batch.append(info)
             if len(batch) >= PAGE_SIZE:
-                await _classify(rows, report, batch, grace, upload_grace)
+                await _classify(rows, report, batch, grace, upload_grace, in_replica)
                 notify("blobs", report.blobs_listed, None)
                 batch = []
         if batch:
-            await _classify(rows, report, batch, grace, upload_grace)
+            await _classify(rows, report, batch, grace, upload_grace, in_replica)
             notify("blobs", report.blobs_listed, None)
 
 
@@ -102,6 +104,7 @@ async def _classify(
     batch: list[BlobInfo],
     grace: timedelta,
     upload_grace: timedelta,
+    in_replica: bool,
 ) -> None:
     report.blobs_listed += len(batch)
     found = await unreferenced(rows, [info.key for info in batch], upload_grace)
@@ -114,10 +117,18 @@ async def _classify(
             report.recent_unreferenced += 1
             continue
         detail = (
-            f"no row refers to it ({info.size} bytes, last modified "
+            ("in the replica: " if in_replica else "")
+            + f"no row refers to it ({info.size} bytes, last modified "
             f"{modified:%Y-%m-%d %H:%M:%S} UTC)"
         )
         image_id = owner_id(info.key) if not info.key.startswith("incoming/") else None
         report.problems.append(
-            Problem(ProblemKind.ORPHAN, info.key, image_id, detail, repairable=True)
+            Problem(
+                ProblemKind.ORPHAN,
+                info.key,
+                image_id,
+                detail,
+                repairable=True,
+                in_replica=in_replica,
+            )
         )

@@ -17,6 +17,7 @@ import anyio
 from shutterbox.ports.scrub import ScrubQueries
 from shutterbox.services.context import Services
 from shutterbox.services.images import processing
+from shutterbox.services.storage.replica import first_and_replica
 from shutterbox.services.storage.scrub.checks import PAGE_SIZE, check_image
 from shutterbox.services.storage.scrub.grace import aware, cutoff
 from shutterbox.services.storage.scrub.orphans import unreferenced
@@ -64,7 +65,8 @@ async def remake_variants(
                 problem.detail += "; the image was removed meanwhile"
             advance(1)
             return
-        check = await check_image(services.store, record, limit)
+        first, replica = first_and_replica(services.store)
+        check = await check_image(first, record, limit, replica)
         for problem in fixes:
             if check.problems:
                 problem.detail += "; still wrong after the variants were made again"
@@ -85,6 +87,7 @@ async def remove_orphans(
     advance: Advance,
 ) -> None:
     """Delete orphans, each checked again first: still unreferenced, still old."""
+    first, replica = first_and_replica(services.store)
     orphans = [p for p in report.problems if p.kind == ProblemKind.ORPHAN]
     settled: list[Problem] = []  # no longer orphans: dropped from the report
     for start in range(0, len(orphans), PAGE_SIZE):
@@ -95,14 +98,15 @@ async def remove_orphans(
             if problem.key not in still:
                 settled.append(problem)
                 continue
+            store = replica if problem.in_replica and replica is not None else first
             try:
-                info = await services.store.info(problem.key)
+                info = await store.info(problem.key)
                 if info is not None and aware(info.last_modified) >= cutoff(grace):
                     settled.append(problem)  # written again since it was listed
                     report.recent_unreferenced += 1
                     continue
                 if info is not None:
-                    await services.store.delete(problem.key)
+                    await store.delete(problem.key)
             except Exception as error:
                 problem.detail += f"; removing it failed: {type(error).__name__}: {error}"
                 continue

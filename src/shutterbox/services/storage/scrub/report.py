@@ -18,6 +18,8 @@ CLEAN = "clean: the metadata and the bytes agree"
 class ProblemKind(StrEnum):
     MISSING_ORIGINAL = "missing_original"
     ORIGINAL_MISMATCH = "original_mismatch"
+    MISSING_REPLICA = "missing_replica"  # the replica has no copy of an original
+    REPLICA_MISMATCH = "replica_mismatch"  # the replica's copy is not the original's bytes
     MISSING_VARIANT = "missing_variant"
     VARIANT_MISMATCH = "variant_mismatch"
     UNREADABLE = "unreadable"  # the store refused to read a blob a row refers to
@@ -28,6 +30,14 @@ class ProblemKind(StrEnum):
 REMOVABLE = (ProblemKind.ORPHAN, ProblemKind.STALE_TEMPORARY)
 """What the repair fixes by deleting it."""
 
+COPIES = (
+    ProblemKind.MISSING_ORIGINAL,
+    ProblemKind.ORIGINAL_MISMATCH,
+    ProblemKind.MISSING_REPLICA,
+    ProblemKind.REPLICA_MISMATCH,
+)
+"""What the repair fixes, where it can, by copying an original from its other copy."""
+
 
 @dataclass
 class Problem:
@@ -37,6 +47,7 @@ class Problem:
     detail: str
     repairable: bool  # whether `scrub --repair` can fix it
     repaired: bool = False
+    in_replica: bool = False  # an orphan found in the replica store, not the first one
 
 
 @dataclass
