@@ -129,20 +129,19 @@ async def test_the_archive_holds_every_live_original_with_its_sidecar(
 
 
 async def test_any_range_is_the_same_bytes_as_the_whole(
-    services: Services, alice_library: tuple[User, dict[str, bytes]]
+    services: Services,
+    alice_library: tuple[User, dict[str, bytes]],
+    monkeypatch: pytest.MonkeyPatch,
 ):
     alice, _ = alice_library
     plan = await export.plan_export(services, alice)
     whole = await _whole(services, plan)
-    export.READ_BYTES, saved = 1000, export.READ_BYTES  # several reads for one original
-    try:
-        cuts = random.Random(7).sample(range(1, plan.size), 25)
-        for start, end in [(0, 1), (plan.size - 1, plan.size), *itertools.pairwise(cuts)]:
-            start, end = sorted((start, end))
-            part = b"".join([c async for c in export.read_range(services, plan, start, end)])
-            assert part == whole[start:end], (start, end)
-    finally:
-        export.READ_BYTES = saved
+    monkeypatch.setattr(export, "READ_BYTES", 1000)  # several reads for one original
+    cuts = random.Random(7).sample(range(1, plan.size), 25)
+    for start, end in [(0, 1), (plan.size - 1, plan.size), *itertools.pairwise(cuts)]:
+        start, end = sorted((start, end))
+        part = b"".join([c async for c in export.read_range(services, plan, start, end)])
+        assert part == whole[start:end], (start, end)
 
 
 async def test_the_etag_names_the_images_and_their_details(
