@@ -265,6 +265,34 @@ async def test_feeds_page_newest_first(metadata: Metadata):
         assert await tx.follows.count_followers(bob.id) == 0
 
 
+async def test_a_library_pages_every_live_image_oldest_first(metadata: Metadata):
+    alice, bob = await _user(metadata, "alice"), await _user(metadata, "bob")
+    taken = datetime(2020, 1, 2, 3, 4, 5)
+    for n in (3, 1, 2):  # inserted out of order
+        await _ready(metadata, _image(alice, n, visibility=Visibility.PRIVATE, taken_at=taken))
+    async with metadata.write() as tx:
+        await tx.images.insert(_image(alice, 4))  # still processing
+        await tx.images.insert(_image(alice, 5))
+        await tx.images.mark_failed("img0005", "cut off", T0)
+        await tx.images.insert(_image(alice, 6))
+        await tx.images.mark_deleted("img0006", T0)  # in the trash: not in the library
+        await tx.images.insert(_image(bob, 7))
+        await tx.images.insert(_image(alice, 8, created_at=T0 + timedelta(minutes=4)))  # a tie
+    async with metadata.read() as tx:
+        first = await tx.images.library_page(alice.id, after=None, limit=3)
+        assert [i.id for i in first] == ["img0001", "img0002", "img0003"]
+        assert first[0].taken_at == taken and first[0].visibility == Visibility.PRIVATE
+        assert first[0].owner_username == "alice" and first[0].variants == {}
+        after = (first[-1].created_at, first[-1].id)
+        rest = await tx.images.library_page(alice.id, after=after, limit=10)
+        assert [(i.id, i.status) for i in rest] == [
+            ("img0004", Status.PROCESSING),
+            ("img0008", Status.PROCESSING),
+            ("img0005", Status.FAILED),
+        ]
+        assert await tx.images.library_page(bob.id, after=None, limit=10) != []
+
+
 async def test_status_polling_and_lifecycle_queries(metadata: Metadata):
     alice = await _user(metadata, "alice")
     await _ready(metadata, _image(alice, 1))

@@ -90,6 +90,7 @@ LISTS: dict[str, Read] = {
     "profile count": lambda tx: tx.images.count_ready(3, include_private=False),
     "own profile count": lambda tx: tx.images.count_ready(3, include_private=True),
     "trash": lambda tx: tx.images.list_trash(3, limit=21, cursor=None),
+    "library (export)": lambda tx: tx.images.library_page(3, after=CURSOR, limit=500),
     "followers": lambda tx: tx.follows.people(2, of_followers=True, after="a", limit=21),
     "following": lambda tx: tx.follows.people(1, of_followers=False, after=None, limit=21),
 }

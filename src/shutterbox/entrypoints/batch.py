@@ -1,23 +1,24 @@
-"""Batch work from the shell: reprocessing variants and importing a folder of photos."""
+"""Batch work from the shell: reprocessing variants and importing photos (a folder, or an
+export archive)."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import anyio
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from shutterbox.domain.details import UploadDetails
-from shutterbox.domain.errors import NotFound, ShutterboxError
-from shutterbox.domain.images import Status, Visibility
+from shutterbox.domain.details import UploadDetails, tags_from
+from shutterbox.domain.errors import InvalidInput, NotFound, ShutterboxError
+from shutterbox.domain.images import Image, Status, Visibility
 from shutterbox.domain.jobs import Lane
+from shutterbox.domain.users import User
 from shutterbox.services.context import Services
-from shutterbox.services.images import lookup, reprocessing, uploads
-from shutterbox.services.images.staging import stage_local_file
+from shutterbox.services.images import import_sources, lookup, reprocessing, uploads
 
 
 def _progress(console: Console) -> Progress:
@@ -90,24 +91,33 @@ async def reprocess(
 @dataclass
 class ImportReport:
     imported: list[str] = field(default_factory=list)
-    duplicates: list[Path] = field(default_factory=list)
-    refused: dict[Path, str] = field(default_factory=dict)
+    duplicates: list[str] = field(default_factory=list)
+    refused: dict[str, str] = field(default_factory=dict)
     ready: int = 0
-    failed: dict[Path, str] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
     resumed: int = 0  # photos of an earlier import, still processing, waited for too
 
 
-def files_to_import(folder: Path) -> list[Path]:
-    return sorted(
-        p
-        for p in folder.rglob("*")
-        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)
-    )
+def _details_for(
+    candidate: import_sources.Candidate,
+    visibility: Visibility,
+    tags: list[str],
+    max_tags: int,
+) -> UploadDetails:
+    """A sidecar's details (made private by ``--private``, with ``tags`` added), or else the
+    command's."""
+    if candidate.sidecar is None:
+        return UploadDetails(visibility=visibility, tags=list(tags))
+    details = replace(candidate.sidecar.details)
+    if visibility == Visibility.PRIVATE:
+        details.visibility = visibility
+    details.tags = tags_from([*details.tags, *tags], max_tags)
+    return details
 
 
-async def import_folder(
+async def import_photos(
     services: Services,
-    folder: Path,
+    source: Path,
     username: str,
     console: Console,
     *,
@@ -116,47 +126,75 @@ async def import_folder(
     process: bool = True,
     workers: int = 1,
 ) -> ImportReport:
-    """Upload every photo of ``folder`` for ``username``; their jobs wait in the bulk lane for
-    any worker. Run again after an interruption, it skips what is already there (by checksum)
-    and, when ``process``, waits for those still processing too, with ``workers`` workers of
-    this process helping (0: leave the work to running servers and workers)."""
+    """Upload every photo of ``source`` (a folder, an export archive or an extracted one) for
+    ``username``, with the details of its sidecar if it has one; their jobs wait in the bulk
+    lane for any worker. Run again after an interruption, it skips what is already there (by
+    checksum) and, when ``process``, waits for those still processing too, with ``workers``
+    workers of this process helping (0: leave the work to running servers and workers)."""
     owner = await lookup.find_user(services, username)
     if owner is None:
         raise NotFound(f"no user called {username!r}")
     report = ImportReport()
-    files = files_to_import(folder)
-    by_id: dict[str, Path] = {}
-    with _progress(console) as progress:
-        task = progress.add_task("importing", total=len(files))
-        for path in files:
+    by_id: dict[str, str] = {}
+    settings = services.settings
+    limits = uploads.detail_limits(settings)
+    with (
+        import_sources.ImportSource(
+            source, services.staging_dir, settings.max_upload_bytes, limits
+        ) as photos,
+        _progress(console) as progress,
+    ):
+        candidates = await anyio.to_thread.run_sync(photos.candidates)
+        task = progress.add_task("importing", total=len(candidates))
+        for candidate in candidates:
             try:
-                staged = await anyio.to_thread.run_sync(
-                    stage_local_file, services.staging_dir, services.settings.max_upload_bytes, path
-                )
-                details = UploadDetails(visibility=visibility, tags=list(tags or []))
-                image, outcome = await uploads.accept_upload(
-                    services, owner, staged, details, lane=Lane.BULK
+                image, outcome = await _import_one(
+                    services,
+                    owner,
+                    candidate,
+                    _details_for(candidate, visibility, tags or [], settings.max_tags),
                 )
             except ShutterboxError as refused:
-                report.refused[path] = refused.message
+                report.refused[candidate.name] = refused.message
             else:
                 if outcome == uploads.Outcome.DUPLICATE:
-                    report.duplicates.append(path)
+                    report.duplicates.append(candidate.name)
                     if image.status == Status.PROCESSING:  # an earlier import's, still waiting
-                        by_id[image.id] = path
+                        by_id[image.id] = candidate.name
                         report.resumed += 1
                 else:
                     report.imported.append(image.id)
-                    by_id[image.id] = path
+                    by_id[image.id] = candidate.name
             progress.advance(task)
         if process and by_id:
             await _process_imported(services, by_id, report, progress, workers)
     return report
 
 
+async def _import_one(
+    services: Services, owner: User, candidate: import_sources.Candidate, details: UploadDetails
+) -> tuple[Image, uploads.Outcome]:
+    if candidate.refused is not None or candidate.stage is None:
+        raise InvalidInput(candidate.refused or "nothing to import")
+    staged = await anyio.to_thread.run_sync(candidate.stage)
+    sidecar = candidate.sidecar
+    if sidecar is not None and sidecar.sha256 not in (None, staged.sha256):
+        staged.path.unlink(missing_ok=True)
+        raise InvalidInput("the bytes do not match the SHA-256 its sidecar records")
+    return await uploads.accept_upload(
+        services,
+        owner,
+        staged,
+        details,
+        lane=Lane.BULK,
+        created_at=sidecar.created_at if sidecar else None,
+        taken_at=sidecar.taken_at if sidecar else None,
+    )
+
+
 async def _process_imported(
     services: Services,
-    by_id: dict[str, Path],
+    by_id: dict[str, str],
     report: ImportReport,
     progress: Progress,
     workers: int,

@@ -14,6 +14,7 @@ from shutterbox.config import Settings
 from shutterbox.entrypoints.cli_backup import backup as backup_command
 from shutterbox.entrypoints.cli_backup import restore as restore_command
 from shutterbox.entrypoints.cli_cost import cost as cost_command
+from shutterbox.entrypoints.cli_export import export as export_command
 from shutterbox.entrypoints.cli_lifecycle import lifecycle_app
 from shutterbox.entrypoints.cli_scrub import scrub as scrub_command
 
@@ -25,6 +26,7 @@ app.command("scrub")(scrub_command)
 app.command("cost")(cost_command)
 app.command("backup")(backup_command)
 app.command("restore")(restore_command)
+app.command("export")(export_command)
 
 
 def _logging() -> None:
@@ -196,7 +198,12 @@ def reprocess(
 
 @app.command("import")
 def import_photos(
-    folder: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="Folder of photos.")],
+    source: Annotated[
+        Path,
+        typer.Argument(
+            exists=True, help="A folder of photos, or an export (a tar, or a folder of one)."
+        ),
+    ],
     user: Annotated[str, typer.Option(help="The user who will own the images.")],
     private: Annotated[bool, typer.Option(help="Import as private images.")] = False,
     tags: Annotated[str, typer.Option(help="Tags for every imported image.")] = "",
@@ -212,7 +219,8 @@ def import_photos(
         ),
     ] = None,
 ) -> None:
-    """Import a folder of photos (recursively), skipping duplicates and reporting refusals.
+    """Import a folder of photos (recursively) or an export of `shutterbox export`, skipping
+    duplicates and reporting refusals. Photos with a sidecar keep its details.
 
     The photos' jobs wait in the bulk lane, behind new uploads, for any worker; run again
     after an interruption, it skips what is already imported and waits for what is not yet
@@ -234,9 +242,9 @@ def import_photos(
     async def run() -> batch.ImportReport:
         services = await bootstrap(settings)
         try:
-            return await batch.import_folder(
+            return await batch.import_photos(
                 services,
-                folder,
+                source,
                 user,
                 console,
                 visibility=Visibility.PRIVATE if private else Visibility.PUBLIC,

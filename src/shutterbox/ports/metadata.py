@@ -128,6 +128,13 @@ class ImageRepository(Protocol):
     async def list_trash(
         self, owner_id: int, *, limit: int, cursor: Position | None
     ) -> list[Image]: ...
+    async def library_page(
+        self, owner_id: int, *, after: Position | None, limit: int
+    ) -> list[Image]:
+        """The owner's undeleted images, whatever their status, oldest first (created time,
+        then id), after the ``after`` position; without their variants."""
+        ...
+
     async def count_ready(self, owner_id: int, *, include_private: bool) -> int: ...
     async def original_bytes(self, owner_id: int) -> int: ...
     async def ready_since(self, moment: datetime) -> int:

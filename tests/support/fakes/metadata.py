@@ -212,6 +212,21 @@ class FakeImages:
         found.sort(key=lambda i: (i.deleted_at, i.id), reverse=True)
         return [self._out(i) for i in found[:limit]]
 
+    async def library_page(
+        self, owner_id: int, *, after: Position | None, limit: int
+    ) -> list[Image]:
+        found = sorted(
+            (
+                i
+                for i in self.s.images.values()
+                if i.owner_id == owner_id
+                and i.deleted_at is None
+                and (after is None or (i.created_at, i.id) > after)
+            ),
+            key=lambda i: (i.created_at, i.id),
+        )
+        return [replace(self._out(i), variants={}, alternates={}) for i in found[:limit]]
+
     async def count_ready(self, owner_id: int, *, include_private: bool) -> int:
         return sum(
             1

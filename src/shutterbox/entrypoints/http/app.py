@@ -10,6 +10,7 @@ from shutterbox.config import Settings
 from shutterbox.entrypoints.api.routers import (
     cost,
     events,
+    export,
     feed,
     images,
     media,
@@ -55,6 +56,7 @@ def create_app(
         feed.router,
         media.router,
         users.router,
+        export.router,
         session.router,
         images.router,
         uploads.router,

@@ -84,7 +84,7 @@ async def process_image(services: Services, image_id: str, *, force: bool = Fals
     fields = {
         "width": processed.width,
         "height": processed.height,
-        "taken_at": details.taken_at,
+        "taken_at": details.taken_at or image.taken_at,  # an import may bring one
         "camera_make": details.camera_make,
         "camera_model": details.camera_model,
         "lens": details.lens,

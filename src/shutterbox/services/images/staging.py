@@ -128,8 +128,12 @@ class Stager:
     def copy_from(self, source: Path) -> None:
         """Stage a local file (blocking: run it in a thread)."""
         with open(source, "rb") as handle:
-            while chunk := handle.read(CHUNK_BYTES):
-                self.write(chunk)
+            self.copy_from_file(handle)
+
+    def copy_from_file(self, handle: IO[bytes]) -> None:
+        """Stage what an open file gives, to its end (blocking: run it in a thread)."""
+        while chunk := handle.read(CHUNK_BYTES):
+            self.write(chunk)
 
     def finish_bytes(self) -> Path:
         """The bytes as they came, measured but not judged (the caller checks them later)."""

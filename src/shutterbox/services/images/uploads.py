@@ -72,6 +72,8 @@ async def accept_upload(
     incoming_key: str | None = None,
     in_transaction: Callable[[WriteTransaction, Image], Awaitable[None]] | None = None,
     lane: Lane = Lane.NEW,
+    created_at: datetime | None = None,
+    taken_at: datetime | None = None,
 ) -> tuple[Image, Outcome]:
     """Store the original durably, then commit the row and its job. ``details`` come checked
     (``domain.details``). A retry with the same ``idempotency_key`` answers the first image
@@ -79,10 +81,13 @@ async def accept_upload(
     bytes). ``incoming_key``: the bytes are already in the store there (a direct upload;
     ``staged`` is a local copy for checking them) and are moved into place instead of
     uploaded again. ``in_transaction`` runs in the transaction that commits the new image.
-    ``lane``: where its processing job waits (an import's in the bulk lane)."""
+    ``lane``: where its processing job waits (an import's in the bulk lane). An imported
+    export keeps its ``created_at`` (never later than now: the lists' order) and its
+    ``taken_at`` (when the photo's own metadata says none)."""
     now = utcnow()
+    created = now if created_at is None else min(created_at, now)
     image_id = new_image_id()
-    key = original_key(image_id, now, staged.format.extension)
+    key = original_key(image_id, created, staged.format.extension)
 
     async def check() -> tuple[Image, Outcome] | ImageHeader:
         return await _check(services, owner, staged, idempotency_key)
@@ -108,7 +113,7 @@ async def accept_upload(
         owner_username=owner.username,
         status=Status.PROCESSING,
         visibility=details.visibility,
-        created_at=now,
+        created_at=created,
         original_key=key,
         original_media_type=staged.format.media_type,
         original_bytes=staged.size,
@@ -119,6 +124,7 @@ async def accept_upload(
         location_name=details.location_name,
         lat=lat,
         lon=lon,
+        taken_at=taken_at,
     )
     if services.tiers is not None and services.settings.originals_class != StorageClass.STANDARD:
         image.original_storage_class = services.settings.originals_class

@@ -128,6 +128,20 @@ def trash_list(*, after_cursor: bool) -> Select[Any]:
     )
 
 
+@cache
+def library_list(*, after_cursor: bool) -> Select[Any]:
+    """An owner's undeleted images in any status, oldest first. Parameters: ``owner_id``,
+    ``limit``, and ``at`` and ``after_id`` after a position."""
+    conditions = [
+        images.c.owner_id == bindparam("owner_id", type_=Integer),
+        images.c.deleted_at.is_(None),
+    ]
+    if after_cursor:
+        at, after_id = bindparam("at", type_=DateTime), bindparam("after_id", type_=String)
+        conditions.append(tuple_(images.c.created_at, images.c.id) > tuple_(at, after_id))
+    return _with_owner().where(*conditions).order_by(images.c.created_at, images.c.id).limit(_LIMIT)
+
+
 # One seek of images' primary key and one of variants' (image_id, name, format) prefix.
 VARIANT_FILES = (
     select(

@@ -18,13 +18,14 @@ from shutterbox.adapters.db.repositories.image_lists import (
     VARIANTS_OF,
     home_list,
     images_list,
+    library_list,
     page_parameters,
     trash_list,
 )
 from shutterbox.adapters.db.repositories.image_upkeep import ImageUpkeep
 from shutterbox.adapters.db.rows import image_from_row, image_variants
 from shutterbox.adapters.db.tables import image_tags, images, users, variants
-from shutterbox.adapters.db.variant_cache import VariantCache
+from shutterbox.adapters.db.variant_cache import ImageVariants, VariantCache
 from shutterbox.clock import utcnow
 from shutterbox.domain.images import Image, Status, Variant, Visibility
 from shutterbox.ports.metadata import Position, VariantFiles
@@ -110,6 +111,7 @@ class SqlImages(ImageUpkeep):
                 "original_sha256": image.original_sha256,
                 "original_storage_class": image.original_storage_class.value,
                 "created_at": image.created_at,
+                "taken_at": image.taken_at,
             },
         )
         if image.tags:
@@ -310,6 +312,16 @@ class SqlImages(ImageUpkeep):
         query = trash_list(after_cursor=cursor is not None)
         parameters = page_parameters(limit, cursor, owner_id=owner_id)
         return await self._attach_variants((await self.conn.execute(query, parameters)).all())
+
+    async def library_page(
+        self, owner_id: int, *, after: Position | None, limit: int
+    ) -> list[Image]:
+        """The owner's undeleted images in any status, oldest first, after ``after``: one
+        range of the (owner_id, created_at, id) index."""
+        query = library_list(after_cursor=after is not None)
+        parameters = page_parameters(limit, after, owner_id=owner_id)
+        rows = (await self.conn.execute(query, parameters)).all()
+        return [image_from_row(row, ImageVariants({}, {})) for row in rows]
 
 
 # Built once: run for every upload (an insert given its values as parameters is compiled
