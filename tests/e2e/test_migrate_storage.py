@@ -79,11 +79,18 @@ def _verified_keys(data_dir: Path, target: str) -> int:
     return sum('"key"' in line for line in path.read_text().splitlines())
 
 
-def _serves_everything(
-    server: ServerProcess, auth: dict[str, str], ids: list[str], hashes: set[str]
+def _switch_and_check(
+    server_factory: Callable[..., ServerProcess],
+    target: str,
+    auth: dict[str, str],
+    ids: list[str],
+    hashes: set[str],
 ) -> None:
-    """Every image's variants and original answer with bytes the source held."""
-    with httpx.Client(base_url=server.url, timeout=30, follow_redirects=True) as http:
+    """The service started on the target serves every image's variants and original with
+    bytes the source held, and the scrub on the target is clean."""
+    switched = server_factory(("--workers", "1"), SHUTTERBOX_STORAGE_URL=target)
+    switched.start()
+    with httpx.Client(base_url=switched.url, timeout=30, follow_redirects=True) as http:
         for image_id in ids:
             image: dict[str, Any] = http.get(f"/api/v1/images/{image_id}", headers=auth).json()
             assert image["status"] == "ready", image
@@ -92,6 +99,9 @@ def _serves_everything(
                 got = http.get(url, headers=auth)
                 assert got.status_code == 200, (url, got.status_code)
                 assert hashlib.sha256(got.content).hexdigest() in hashes, url
+    switched.stop()
+    scrub = _cli(switched.data_dir, "scrub", SHUTTERBOX_STORAGE_URL=target)
+    assert scrub.returncode == 0, scrub.stdout + scrub.stderr
 
 
 def test_killed_migration_to_s3_resumes_and_the_switched_service_serves_everything(
@@ -136,12 +146,7 @@ def test_killed_migration_to_s3_resumes_and_the_switched_service_serves_everythi
     source = _local_hashes(data_dir / "blobs")
     assert _bucket_hashes(s3_endpoint, bucket, "moved/") == source
 
-    switched = server_factory(("--workers", "1"), SHUTTERBOX_STORAGE_URL=target)
-    switched.start()
-    _serves_everything(switched, auth, ids, set(source.values()))
-    switched.stop()
-    scrub = _cli(data_dir, "scrub", SHUTTERBOX_STORAGE_URL=target)
-    assert scrub.returncode == 0, scrub.stdout + scrub.stderr
+    _switch_and_check(server_factory, target, auth, ids, set(source.values()))
 
 
 def _set_class(data_dir: Path, image_id: str, storage_class: str) -> str:
@@ -215,12 +220,7 @@ def test_local_to_local_keeps_classes_refuses_damage_and_catches_up(
     copied.update(_local_hashes(target_dir.parent / "blobs-standard_ia"))
     assert copied == source
 
-    switched = server_factory(("--workers", "1"), SHUTTERBOX_STORAGE_URL=target)
-    switched.start()
-    _serves_everything(switched, auth, ids, set(source.values()))
-    switched.stop()
-    scrub = _cli(data_dir, "scrub", SHUTTERBOX_STORAGE_URL=target)
-    assert scrub.returncode == 0, scrub.stdout + scrub.stderr
+    _switch_and_check(server_factory, target, auth, ids, set(source.values()))
 
 
 def test_bad_targets_are_refused_in_one_line(tmp_path: Path):
