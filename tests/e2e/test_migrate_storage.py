@@ -21,6 +21,7 @@ import pytest
 from shutterbox.services.storage.migration_record import record_path
 from tests.imagegen import jpeg_bytes
 from tests.support.clients import register, wait_for_status
+from tests.support.ports import free_port
 from tests.support.processes import shutterbox_command
 from tests.support.server import ServerProcess
 from tests.support.servers import S3Endpoint
@@ -230,7 +231,9 @@ def test_bad_targets_are_refused_in_one_line(tmp_path: Path):
         (own, "own store"),
         (f"{own}/inside", "one inside the other"),
         ("ftp://example.com/x", "unsupported storage URL"),
+        ("s3://no-such-endpoint/x", "cannot reach s3://no-such-endpoint/x"),
     ]:
-        refused = _cli(data_dir, "migrate-storage", "--to", target)
+        closed = {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{free_port()}", "AWS_ALLOW_HTTP": "true"}
+        refused = _cli(data_dir, "migrate-storage", "--to", target, **closed)
         assert refused.returncode == 2, refused.stdout + refused.stderr
         assert refused.stderr.count("\n") == 1 and why in refused.stderr, refused.stderr

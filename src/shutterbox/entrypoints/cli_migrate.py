@@ -108,7 +108,7 @@ def _open_target(url: str, settings: Settings) -> tuple[Place, Path]:
     try:
         store, tiers = open_storage(url, {}, settings.staging_dir)
     except Exception as error:  # an unknown scheme, a malformed bucket URL
-        raise _Refused(f"cannot open {url}: {error}") from error
+        raise _Refused(f"cannot open {url}: {_summary(error)}") from error
     hot = store.hot if isinstance(store, TieredBlobStore) else store
     scratch_dir = hot.staging_dir() if isinstance(hot, LocalBlobStore) else settings.staging_dir
     return Place(store, tiers), scratch_dir
@@ -118,7 +118,13 @@ async def _reachable(store: BlobStore, name: str) -> None:
     try:
         await store.check()
     except Exception as error:
-        raise _Refused(f"cannot reach {name}: {type(error).__name__}: {error}") from error
+        raise _Refused(f"cannot reach {name}: {_summary(error)}") from error
+
+
+def _summary(error: Exception) -> str:
+    """The first line of an error: object store clients add pages of debugging detail."""
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
 
 
 def _progress_bar(console: Console) -> Progress:

@@ -232,7 +232,8 @@ class _Copier:
         try:
             await self._copy(info)
         except Exception as error:  # reported at the end; the other blobs go on
-            self._problem(ProblemKind.FAILED, info.key, f"{type(error).__name__}: {error}")
+            first_line = (str(error).strip().splitlines() or [""])[0]
+            self._problem(ProblemKind.FAILED, info.key, f"{type(error).__name__}: {first_line}")
 
     async def _copy(self, info: BlobInfo) -> None:
         key = info.key
