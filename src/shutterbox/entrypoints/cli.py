@@ -16,6 +16,7 @@ from shutterbox.entrypoints.cli_backup import restore as restore_command
 from shutterbox.entrypoints.cli_cost import cost as cost_command
 from shutterbox.entrypoints.cli_export import export as export_command
 from shutterbox.entrypoints.cli_lifecycle import lifecycle_app
+from shutterbox.entrypoints.cli_migrate import migrate_storage as migrate_storage_command
 from shutterbox.entrypoints.cli_scrub import scrub as scrub_command
 
 app = typer.Typer(help="shutterbox: self-hostable image sharing.", no_args_is_help=True)
@@ -27,6 +28,7 @@ app.command("cost")(cost_command)
 app.command("backup")(backup_command)
 app.command("restore")(restore_command)
 app.command("export")(export_command)
+app.command("migrate-storage")(migrate_storage_command)
 
 
 def _logging() -> None:

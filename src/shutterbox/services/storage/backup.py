@@ -31,6 +31,7 @@ from shutterbox.config import Settings
 from shutterbox.domain.errors import Conflict, InvalidInput
 from shutterbox.services.context import Services
 from shutterbox.services.images.staging import file_sha256
+from shutterbox.services.storage.blob_hashes import download_with_sha256
 
 MANIFEST = "manifest.json"
 DATABASE = "shutterbox.db"
@@ -72,13 +73,9 @@ async def backup(services: Services, destination: Path) -> BackupReport:
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(target.name + ".partial")
-        digest = hashlib.sha256()
-        with open(partial, "wb") as out:
-            async for chunk in services.store.stream(info.key):
-                digest.update(chunk)
-                out.write(chunk)
+        sha256, _ = await download_with_sha256(services.store, info.key, partial)
         partial.replace(target)
-        entries[info.key] = {"size": info.size, "modified": modified, "sha256": digest.hexdigest()}
+        entries[info.key] = {"size": info.size, "modified": modified, "sha256": sha256}
         copied += 1
         copied_bytes += info.size
     manifest = {

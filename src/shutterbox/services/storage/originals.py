@@ -3,7 +3,6 @@ a copy that is missing or damaged in the first store is read from the second ins
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import tempfile
 from collections.abc import AsyncIterator
@@ -17,6 +16,7 @@ from shutterbox.ports import BlobStore
 from shutterbox.services import metrics
 from shutterbox.services.context import Services
 from shutterbox.services.images.staging import file_sha256
+from shutterbox.services.storage.blob_hashes import blob_sha256
 from shutterbox.services.storage.replica import copies, replicated_store
 
 log = logging.getLogger(__name__)
@@ -88,13 +88,11 @@ async def _digest(store: BlobStore, key: str) -> str | None:
     local = store.local_path(key)
     if local is not None:
         return await anyio.to_thread.run_sync(file_sha256, local)
-    digest = hashlib.sha256()
     try:
-        async for chunk in store.stream(key):
-            digest.update(chunk)
+        digest, _ = await blob_sha256(store, key)
     except KeyError:
         return None
-    return digest.hexdigest()
+    return digest
 
 
 def _note_read_from(name: str, key: str, reason: str) -> None:

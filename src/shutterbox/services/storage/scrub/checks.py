@@ -7,7 +7,6 @@ checked only."""
 from __future__ import annotations
 
 import asyncio
-import hashlib
 from dataclasses import dataclass
 from enum import Enum
 
@@ -15,6 +14,7 @@ from shutterbox.clock import utcnow
 from shutterbox.domain.images import Image, Status, Variant
 from shutterbox.ports import BlobArchived, BlobStore
 from shutterbox.ports.scrub import ImageBlobs, ScrubQueries
+from shutterbox.services.storage.blob_hashes import blob_sha256
 from shutterbox.services.storage.scrub.report import (
     Problem,
     ProblemKind,
@@ -258,7 +258,7 @@ async def _check_blob(
         try:
             if not archived:
                 try:
-                    digest, length = await blob_digest(store, key)
+                    digest, length = await blob_sha256(store, key)
                 except KeyError:
                     return BlobCheck(State.MISSING)
                 except BlobArchived:
@@ -276,13 +276,3 @@ async def _check_blob(
     if info.size != size:
         return BlobCheck(State.WRONG_SIZE, found_size=info.size)
     return BlobCheck(State.ARCHIVED, found_size=info.size)
-
-
-async def blob_digest(store: BlobStore, key: str) -> tuple[str, int]:
-    """SHA-256 and length of a blob, streamed: never the whole blob in memory."""
-    digest = hashlib.sha256()
-    length = 0
-    async for chunk in store.stream(key):
-        digest.update(chunk)
-        length += len(chunk)
-    return digest.hexdigest(), length

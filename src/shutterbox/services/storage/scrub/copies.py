@@ -18,8 +18,8 @@ from shutterbox.ports.scrub import ScrubQueries
 from shutterbox.services import metrics
 from shutterbox.services.context import Services
 from shutterbox.services.images.staging import file_sha256
+from shutterbox.services.storage.blob_hashes import blob_sha256
 from shutterbox.services.storage.replica import ReplicatedStore, replicated_store
-from shutterbox.services.storage.scrub.checks import blob_digest
 from shutterbox.services.storage.scrub.report import COPIES, Problem, ProblemKind, ScrubReport
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,7 @@ async def _copy(
         target = await _put(replicated, image, path, into_replica)
     if target is None:
         return  # put back in an archive class: not readable to check, as in the checks
-    digest, _ = await blob_digest(target, key)
+    digest, _ = await blob_sha256(target, key)
     if digest != sha256:
         raise ValueError("the restored copy does not read back with the recorded SHA-256")
 
