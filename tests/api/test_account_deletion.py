@@ -31,7 +31,9 @@ def edge() -> Iterator[RecordingEdge]:
 
 @pytest.fixture
 def app(tmp_path: Path, edge: RecordingEdge) -> Iterator[tuple[TestClient, Settings]]:
-    settings = make_settings(tmp_path / "data", cdn_purge_urls=edge.url)
+    # with a replica: the account's originals are kept twice, and both copies must go
+    replica = (tmp_path / "data" / "blobs-replica").as_uri()
+    settings = make_settings(tmp_path / "data", cdn_purge_urls=edge.url, replica_url=replica)
     with TestClient(create_app(settings)) as client:
         yield client, settings
 
@@ -65,7 +67,10 @@ def test_deleting_your_account(app: tuple[TestClient, Settings], edge: Recording
     thumb = urlparse(shown["variants"]["thumb"]["url"]).path
     assert client.get(thumb).status_code == 200
     image_ids = [shown["id"], trashed["id"]]
-    assert _files_of(settings, image_ids)
+    assert {p.relative_to(settings.data_dir).parts[0] for p in _files_of(settings, image_ids)} >= {
+        "blobs",
+        "blobs-replica",
+    }
     purged_before = len(edge.purged)
 
     wrong = client.request("DELETE", "/api/v1/users/me", headers=alice, json={"password": "no"})

@@ -7,9 +7,11 @@ from urllib.parse import parse_qs, urlparse
 from fastapi.testclient import TestClient
 
 from shutterbox.config import Settings
+from shutterbox.entrypoints.http.app import create_app
 from shutterbox.entrypoints.http.lifespan import app_state
 from tests.imagegen import jpeg_bytes
 from tests.support.clients import register, wait_for_status
+from tests.support.settings import make_settings
 
 
 def _start(client: TestClient, auth: dict, data: bytes, content_type: str = "image/jpeg"):
@@ -118,9 +120,7 @@ def test_abandoned_uploads_are_cleaned_up(tmp_path):
     from datetime import timedelta
 
     from shutterbox import clock
-    from shutterbox.entrypoints.http.app import create_app
     from shutterbox.services.images.direct_uploads import clean_up_abandoned
-    from tests.support.settings import make_settings
 
     settings = make_settings(
         tmp_path / "data", direct_upload_expiry_seconds=60, direct_upload_grace_seconds=0
@@ -144,3 +144,18 @@ def test_abandoned_uploads_are_cleaned_up(tmp_path):
             assert [p for p in incoming.rglob("*") if p.is_file()] == []
             late = client.post(f"/api/v1/uploads/{abandoned['id']}/complete", headers=auth)
             assert late.status_code == 404
+
+
+def test_a_direct_upload_is_in_the_replica_when_completion_answers(tmp_path):
+    replica = tmp_path / "replica"
+    settings = make_settings(tmp_path / "data", replica_url=replica.as_uri(), workers=0)
+    with TestClient(create_app(settings)) as client:
+        auth = register(client, "alice")
+        photo = jpeg_bytes(800, 600)
+        ticket = _start(client, auth, photo).json()
+        assert _put(client, ticket, photo).status_code == 204
+        assert not list(replica.rglob("*.jpg"))  # the bytes that arrived are not an original yet
+        done = client.post(f"/api/v1/uploads/{ticket['id']}/complete", headers=auth, json={})
+        assert done.status_code == 201, done.text
+        (copy,) = replica.glob(f"originals/*/*/*/{done.json()['id']}.jpg")
+        assert copy.read_bytes() == photo
