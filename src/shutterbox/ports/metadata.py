@@ -21,6 +21,7 @@ from shutterbox.domain.images import Image, Variant, Visibility
 from shutterbox.domain.storage import StorageClass
 from shutterbox.domain.users import User
 from shutterbox.ports.scrub import ScrubQueries
+from shutterbox.ports.search import SearchRepository
 
 Position = tuple[datetime, str]  # keyset pagination: (timestamp, image id)
 
@@ -283,6 +284,8 @@ class Transaction(Protocol):
     def egress(self) -> EgressRepository: ...
     @property
     def bill(self) -> BillRepository: ...
+    @property
+    def search(self) -> SearchRepository: ...
 
 
 class WriteTransaction(Transaction, Protocol):

@@ -29,6 +29,7 @@ from shutterbox.ports.metadata import (
     StoredOriginal,
     VariantFiles,
 )
+from tests.support.fakes.search import FakeSearch
 
 T = TypeVar("T")
 
@@ -567,6 +568,7 @@ class FakeTransaction:
         self.uploads = FakeUploads(state)
         self.egress = FakeEgress(state)
         self.bill = FakeBill(state)
+        self.search = FakeSearch(state)
 
 
 class FakeMetadata:

@@ -15,6 +15,7 @@ from shutterbox.entrypoints.api.routers import (
     images,
     media,
     ops,
+    search,
     session,
     social,
     trash,
@@ -65,6 +66,7 @@ def create_app(
         trash.router,
         cost.router,
         events.router,
+        search.router,
         social.router,  # after users: /api/v1/users/me is not a profile ("me" is no username)
     )
     for router in routers:
