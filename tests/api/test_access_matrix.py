@@ -247,6 +247,8 @@ ROWS = [
     Row("follow", "PUT", "/api/v1/users/alice/follow", (401, 204, 422, 204)),
     Row("unfollow", "DELETE", "/api/v1/users/alice/follow", (401, 204, 204, 204)),
     Row("home", "GET", "/api/v1/home", (401, 200, 200, 200)),
+    Row("search", "GET", "/api/v1/search?q=sea", (200,) * 4),
+    Row("search-empty", "GET", "/api/v1/search?q=%20", (422,) * 4),
     # cost and admin
     Row("cost-estimate", "GET", "/api/v1/cost/estimate", (200,) * 4),
     Row("admin-bill", "GET", "/api/v1/admin/bill", (401, 403, 403, 200)),
@@ -356,6 +358,14 @@ def test_private_images_are_absent_from_every_listing_of_others(world: World) ->
         client.get("/api/v1/users/alice/images?limit=100", headers=world.auth["owner"])
     )
     assert private_id in _ids(client.get("/api/v1/home?limit=100", headers=world.auth["owner"]))
+
+
+def test_search_finds_a_private_image_for_its_owner_alone(world: World) -> None:
+    private_id, public_id = world.private["id"], world.public["id"]
+    for caller in CALLERS:
+        ids = _ids(world.client.get("/api/v1/search?q=sea&limit=100", headers=world.auth[caller]))
+        assert public_id in ids, caller
+        assert (private_id in ids) == (caller == "owner"), caller
 
 
 def test_public_media_are_cached_publicly_and_private_media_never(world: World) -> None:

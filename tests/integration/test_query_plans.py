@@ -22,10 +22,13 @@ from shutterbox.adapters.db.engine import Database, open_database
 from shutterbox.adapters.db.metadata import SqlMetadata
 from shutterbox.adapters.db.migrate import upgrade_to_head
 from shutterbox.domain.images import Image, Status, Variant, Visibility
+from shutterbox.domain.search import SearchPosition, parse_query
 from shutterbox.ports.metadata import Transaction
 
 T0 = datetime(2024, 5, 1, 12, 0, 0)
-LIST_TABLES = ("images", "variants", "image_tags", "home_timeline", "follows", "users")
+LIST_TABLES = (
+    *("images", "variants", "image_tags", "home_timeline", "follows", "users", "image_search"),
+)
 
 
 @pytest.fixture
@@ -93,6 +96,21 @@ LISTS: dict[str, Read] = {
     "library (export)": lambda tx: tx.images.library_page(3, after=CURSOR, limit=500),
     "followers": lambda tx: tx.follows.people(2, of_followers=True, after="a", limit=21),
     "following": lambda tx: tx.follows.people(1, of_followers=False, after=None, limit=21),
+    "search people": lambda tx: tx.search.usernames("user", limit=10),
+}
+
+# Searches rank their hits, so they sort (a top-N sort of the matching rows, bounded by the
+# page): what they must not do is read a table whole. The word index finds the rows (FTS5's
+# own index on SQLite, reported as a "SCAN" of the virtual table by index; a GIN bitmap scan
+# on PostgreSQL, so bitmap scans stay allowed), everything else is a seek by key.
+SEARCH_CURSOR = SearchPosition(4, T0 + timedelta(minutes=200), "img00200")
+SEARCHES: dict[str, Read] = {
+    "search": lambda tx: tx.search.images(
+        parse_query("sea t1"), viewer_id=None, after=None, limit=21
+    ),
+    "search, own, deep": lambda tx: tx.search.images(
+        parse_query("sea t"), viewer_id=3, after=SEARCH_CURSOR, limit=21
+    ),
 }
 
 
@@ -131,12 +149,14 @@ async def _sqlite_problems(db: Database, statement: str, parameters: Any) -> lis
 _AVOIDED = ("enable_seqscan", "enable_sort", "enable_incremental_sort", "enable_bitmapscan")
 
 
-async def _postgres_problems(db: Database, statement: str, parameters: Any) -> list[str]:
+async def _postgres_problems(
+    db: Database, statement: str, parameters: Any, avoided: tuple[str, ...] = _AVOIDED
+) -> list[str]:
     async with db.reader.connect() as conn:
         raw = await conn.get_raw_connection()
         asyncpg_conn = raw.driver_connection
         async with asyncpg_conn.transaction():  # type: ignore[union-attr]
-            for setting in _AVOIDED:
+            for setting in avoided:
                 await asyncpg_conn.execute(f"SET LOCAL {setting} = off")  # type: ignore[union-attr]
             plan_json = await asyncpg_conn.fetchval(  # type: ignore[union-attr]
                 "EXPLAIN (FORMAT JSON) " + statement, *parameters
@@ -161,6 +181,29 @@ async def _postgres_problems(db: Database, statement: str, parameters: Any) -> l
 async def test_no_list_query_scans_or_sorts(database: Database, name: str):
     explain = _sqlite_problems if database.is_sqlite else _postgres_problems
     for statement, parameters in await _statements(database, LISTS[name]):
+        problems = await explain(database, statement, parameters)
+        assert problems == [], f"{name}: {statement}\n{problems}"
+
+
+async def _sqlite_table_scans(db: Database, statement: str, parameters: Any) -> list[str]:
+    return [
+        line
+        for line in await _sqlite_problems(db, statement, parameters)
+        if line.startswith("SCAN")
+        and "VIRTUAL TABLE INDEX" not in line
+        and line != "SCAN hits"  # the page itself: at most ``limit`` rows
+    ]
+
+
+async def _postgres_table_scans(db: Database, statement: str, parameters: Any) -> list[str]:
+    problems = await _postgres_problems(db, statement, parameters, avoided=_AVOIDED[:1])
+    return [problem for problem in problems if problem.startswith("Seq Scan")]
+
+
+@pytest.mark.parametrize("name", list(SEARCHES))
+async def test_no_search_reads_a_table_whole(database: Database, name: str):
+    explain = _sqlite_table_scans if database.is_sqlite else _postgres_table_scans
+    for statement, parameters in await _statements(database, SEARCHES[name]):
         problems = await explain(database, statement, parameters)
         assert problems == [], f"{name}: {statement}\n{problems}"
 
