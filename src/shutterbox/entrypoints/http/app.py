@@ -29,6 +29,7 @@ from shutterbox.entrypoints.http.middleware.request_metrics import RequestMetric
 from shutterbox.entrypoints.web import (
     auth_pages,
     feed_fragments,
+    search_pages,
     feed_pages,
     image_pages,
     lab_page,
@@ -77,6 +78,7 @@ def create_app(
     app.include_router(auth_pages.router)
     app.include_router(feed_pages.router)
     app.include_router(feed_fragments.router)
+    app.include_router(search_pages.router)
     app.mount(static_assets.STATIC_PREFIX, static_assets.static_files(), name="static")
     app.add_middleware(RequestMetrics)
     return app
