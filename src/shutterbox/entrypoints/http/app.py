@@ -29,10 +29,10 @@ from shutterbox.entrypoints.http.middleware.request_metrics import RequestMetric
 from shutterbox.entrypoints.web import (
     auth_pages,
     feed_fragments,
-    search_pages,
     feed_pages,
     image_pages,
     lab_page,
+    search_pages,
     static_assets,
     upload_pages,
 )
