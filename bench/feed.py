@@ -64,10 +64,11 @@ from bench.benchkit import (
 )
 from shutterbox.adapters.db.engine import open_database
 from shutterbox.adapters.db.migrate import MIGRATIONS_DIR, upgrade_to_head
-from shutterbox.adapters.db.repositories import timeline
+from shutterbox.adapters.db.repositories import search, timeline
 from shutterbox.adapters.db.tables import (
     follows,
     home_timeline,
+    image_search,
     image_tags,
     images,
     users,
@@ -485,6 +486,10 @@ async def build(loader: Loader, shape: Shape) -> float:
             for definition in indexes:
                 await conn.execute(text(definition))
             say.say("home timelines")
+            # PostgreSQL loaded with its triggers off: the search rows are made here; SQLite's
+            # triggers made them as the images went in, and its word index is rebuilt whole
+            await search.rebuild_search_index(conn)
+            say.say("search index")
         await loader.settle(engine)
     finally:
         await engine.dispose()
@@ -552,6 +557,7 @@ class Facts:
     deep_cursor: str
     deep_first_id: str  # the first image of the page after the cursor
     homes: dict[str, int]  # reader: images in their home
+    sunsets: int  # public images whose caption holds "sunset" (a search, ranked)
 
 
 async def check_keys(conn: AsyncConnection, image_id: str) -> None:
@@ -568,6 +574,16 @@ async def check_keys(conn: AsyncConnection, image_id: str) -> None:
         or set(found.scalars()) != expected
     ):
         raise RuntimeError(f"the keys of image {image_id} are not the project's: fix the load")
+
+
+async def check_search_index(conn: AsyncConnection) -> None:
+    """Every ready, undeleted image has its search row: the load filled the index."""
+    listed = await conn.scalar(
+        select(func.count()).where(images.c.status == "ready", images.c.deleted_at.is_(None))
+    )
+    indexed = await conn.scalar(select(func.count()).select_from(image_search))
+    if listed != indexed:
+        raise RuntimeError(f"{indexed} search rows for {listed} listed images: fix the load")
 
 
 async def survey(url: str, shape: Shape) -> Facts:
@@ -616,6 +632,13 @@ async def survey(url: str, shape: Shape) -> Facts:
                 )
             ).all()
             await check_keys(conn, first.id)
+            sunsets = int(
+                await conn.scalar(
+                    select(func.count()).where(shown, func.lower(images.c.caption) == "sunset")
+                )
+                or 0
+            )
+            await check_search_index(conn)
             homes = {}
             for name, reader in shape.reader_ids.items():
                 homes[name] = int(
@@ -639,6 +662,7 @@ async def survey(url: str, shape: Shape) -> Facts:
         deep_cursor=encode_position(last.created_at, last.id),
         deep_first_id=str(first.id),
         homes=homes,
+        sunsets=sunsets,
     )
 
 
@@ -671,6 +695,14 @@ def endpoints(facts: Facts) -> list[Endpoint]:
             f"/api/v1/users/{largest}/images?limit={PAGE}",
         ),
         Endpoint(f"common tag's images ({tagged:,})", f"/api/v1/tags/{tag}/images?limit={PAGE}"),
+        Endpoint(f"search, the common tag ({tagged:,})", f"/api/v1/search?q={tag}&limit={PAGE}"),
+        Endpoint(
+            f"search, a caption word ({facts.sunsets:,})", f"/api/v1/search?q=sunset&limit={PAGE}"
+        ),
+        Endpoint(
+            f"search, a rare word: a username ({small_count:,})",
+            f"/api/v1/search?q={small}&limit={PAGE}",
+        ),
         *(
             Endpoint(
                 f"home, following {READERS[name]:,} ({facts.homes[name]:,} images)",
