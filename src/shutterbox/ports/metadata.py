@@ -20,6 +20,7 @@ from shutterbox.domain.errors import Conflict
 from shutterbox.domain.images import Image, Variant, Visibility
 from shutterbox.domain.storage import StorageClass
 from shutterbox.domain.users import User
+from shutterbox.ports.albums import AlbumRepository, ShareRepository
 from shutterbox.ports.scrub import ScrubQueries
 
 Position = tuple[datetime, str]  # keyset pagination: (timestamp, image id)
@@ -283,6 +284,10 @@ class Transaction(Protocol):
     def egress(self) -> EgressRepository: ...
     @property
     def bill(self) -> BillRepository: ...
+    @property
+    def albums(self) -> AlbumRepository: ...
+    @property
+    def shares(self) -> ShareRepository: ...
 
 
 class WriteTransaction(Transaction, Protocol):
