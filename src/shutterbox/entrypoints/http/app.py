@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from shutterbox import __version__
 from shutterbox.config import Settings
 from shutterbox.entrypoints.api.routers import (
+    albums,
     cost,
     events,
     export,
@@ -16,6 +17,7 @@ from shutterbox.entrypoints.api.routers import (
     media,
     ops,
     session,
+    shares,
     social,
     trash,
     tus,
@@ -66,6 +68,8 @@ def create_app(
         cost.router,
         events.router,
         social.router,  # after users: /api/v1/users/me is not a profile ("me" is no username)
+        albums.router,
+        shares.router,
     )
     for router in routers:
         app.include_router(router)
