@@ -28,11 +28,13 @@ from shutterbox.entrypoints.http.errors import install_error_handlers
 from shutterbox.entrypoints.http.lifespan import lifespan
 from shutterbox.entrypoints.http.middleware.request_metrics import RequestMetrics
 from shutterbox.entrypoints.web import (
+    album_pages,
     auth_pages,
     feed_fragments,
     feed_pages,
     image_pages,
     lab_page,
+    share_pages,
     static_assets,
     upload_pages,
 )
@@ -79,6 +81,8 @@ def create_app(
     app.include_router(auth_pages.router)
     app.include_router(feed_pages.router)
     app.include_router(feed_fragments.router)
+    app.include_router(album_pages.router)
+    app.include_router(share_pages.router)
     app.mount(static_assets.STATIC_PREFIX, static_assets.static_files(), name="static")
     app.add_middleware(RequestMetrics)
     return app
