@@ -261,6 +261,163 @@ ROWS = [
     ),
 ]
 
+
+# --- albums and share links: alice's, made once per world and kept on it --------------------
+
+
+def _album(world: World, name: str, visibility: str = "public", *, fresh: bool = False) -> str:
+    """One of alice's albums; ``public``/``private`` hold her public and private image."""
+    kept: dict[str, str] = world.__dict__.setdefault("albums", {})
+    if name in kept and not fresh:
+        return kept[name]
+    owner = world.auth["owner"]
+    made = world.client.post(
+        "/api/v1/albums", headers=owner, json={"title": name, "visibility": visibility}
+    )
+    assert made.status_code == 201, made.text
+    album_id = str(made.json()["id"])
+    for image in (world.public, world.private):
+        added = world.client.put(f"/api/v1/albums/{album_id}/images/{image['id']}", headers=owner)
+        assert added.status_code == 204
+    kept[name] = album_id
+    return album_id
+
+
+def _link(world: World, name: str, *, fresh: bool = False, **fields: Any) -> dict[str, Any]:
+    """One of alice's share links (of her public album unless ``fields`` say otherwise)."""
+    kept: dict[str, dict[str, Any]] = world.__dict__.setdefault("links", {})
+    if name in kept and not fresh:
+        return kept[name]
+    body = fields or {"album_id": _album(world, "public")}
+    made = world.client.post("/api/v1/shares", headers=world.auth["owner"], json=body)
+    assert made.status_code == 201, made.text
+    kept[name] = made.json()
+    return kept[name]
+
+
+def _revoked(world: World) -> dict[str, Any]:
+    link = _link(world, "revoked", image_id=world.private["id"])
+    world.client.delete(f"/api/v1/shares/{link['id']}", headers=world.auth["owner"])
+    return link
+
+
+def _shared_media(world: World, link: dict[str, Any]) -> str:
+    """The private image's thumbnail URL as the link hands it out (read before revoking)."""
+    kept: dict[str, str] = world.__dict__.setdefault("shared_media", {})
+    if link["id"] not in kept:
+        body = world.client.get(f"/api/v1/shared/{link['token']}").json()
+        url = urlsplit(body["image"]["variants"]["thumb"]["url"])
+        kept[link["id"]] = f"{url.path}?{url.query}"
+    return kept[link["id"]]
+
+
+def _revoked_media(world: World) -> str:
+    link = _link(world, "to-revoke", image_id=world.private["id"])
+    url = _shared_media(world, link)
+    world.client.delete(f"/api/v1/shares/{link['id']}", headers=world.auth["owner"])
+    return url
+
+
+def _pub(world: World) -> str:
+    return f"/api/v1/albums/{_album(world, 'public')}"
+
+
+def _priv(world: World) -> str:
+    return f"/api/v1/albums/{_album(world, 'private', 'private')}"
+
+
+ALBUM_ROWS = [
+    Row("album-create", "POST", "/api/v1/albums", (401, 201, 201, 201), json={"title": "x"}),
+    Row("album-read-public", "GET", _pub, (200,) * 4),
+    Row("album-read-private", "GET", _priv, (404, 404, 200, 404)),
+    Row("album-patch-public", "PATCH", _pub, (401, 403, 200, 403), json={"description": "d"}),
+    Row("album-patch-private", "PATCH", _priv, (401, 404, 200, 404), json={"description": "d"}),
+    Row(
+        "album-delete-public",
+        "DELETE",
+        lambda w: f"/api/v1/albums/{_album(w, 'gone', fresh=True)}",
+        (401, 403, 204, 403),
+    ),
+    Row(
+        "album-delete-private",
+        "DELETE",
+        lambda w: f"/api/v1/albums/{_album(w, 'gone', 'private', fresh=True)}",
+        (401, 404, 204, 404),
+    ),
+    Row("user-albums", "GET", "/api/v1/users/alice/albums", (200,) * 4),
+    Row(
+        "album-add-image",
+        "PUT",
+        lambda w: f"{_pub(w)}/images/{w.public['id']}",
+        (401, 403, 204, 403),
+    ),
+    Row(
+        "album-add-image-private-album",
+        "PUT",
+        lambda w: f"{_priv(w)}/images/{w.public['id']}",
+        (401, 404, 204, 404),
+    ),
+    Row(
+        "album-remove-image",
+        "DELETE",
+        lambda w: f"/api/v1/albums/{_album(w, 'scratch')}/images/{w.public['id']}",
+        (401, 403, 204, 403),
+    ),
+    Row(
+        "album-order",
+        "PUT",
+        lambda w: f"{_pub(w)}/order",
+        (401, 403, 204, 403),
+        json=lambda w: {"move": w.public["id"]},
+    ),
+    Row("album-images", "GET", lambda w: f"{_pub(w)}/images", (200,) * 4),
+    Row("album-images-private-album", "GET", lambda w: f"{_priv(w)}/images", (404, 404, 200, 404)),
+    Row(
+        "share-album",
+        "POST",
+        "/api/v1/shares",
+        (401, 403, 201, 403),
+        json=lambda w: {"album_id": _album(w, "public")},
+    ),
+    Row(
+        "share-private-image",
+        "POST",
+        "/api/v1/shares",
+        (401, 404, 201, 404),
+        json=lambda w: {"image_id": w.private["id"]},
+    ),
+    Row("shares-list", "GET", "/api/v1/shares", (401, 200, 200, 200)),
+    Row(
+        "share-revoke",
+        "DELETE",
+        lambda w: f"/api/v1/shares/{_link(w, 'revoke-me', fresh=True)['id']}",
+        (401, 404, 204, 404),
+    ),
+    Row("shared-read", "GET", lambda w: f"/api/v1/shared/{_link(w, 'album')['token']}", (200,) * 4),
+    Row(
+        "shared-unlock-wrong",
+        "POST",
+        lambda w: (
+            f"/api/v1/shared/{_link(w, 'pw', image_id=w.public['id'], password='pw')['token']}"
+            "/unlock"
+        ),
+        (403,) * 4,
+        json={"password": "not it"},
+    ),
+    Row("shared-locked", "GET", lambda w: f"/api/v1/shared/{_link(w, 'pw')['token']}", (401,) * 4),
+    Row("shared-revoked", "GET", lambda w: f"/api/v1/shared/{_revoked(w)['token']}", (410,) * 4),
+    Row(
+        "shared-media-private",
+        "GET",
+        lambda w: _shared_media(w, _link(w, "image", image_id=w.private["id"])),
+        (200,) * 4,
+    ),
+    Row("shared-media-revoked", "GET", _revoked_media, (410,) * 4),
+    Row("shared-page", "GET", lambda w: _link(w, "album")["url"], (200,) * 4),
+    Row("shared-page-revoked", "GET", lambda w: _revoked(w)["url"], (410,) * 4),
+]
+ROWS += ALBUM_ROWS
+
 CASES = [
     pytest.param(row, caller, expected, id=f"{row.name}-{caller}")
     for row in ROWS
@@ -425,3 +582,51 @@ def test_logging_out_revokes_the_session_token(world: World) -> None:
         assert client.get("/api/v1/users/me").status_code == 401  # the old cookie: anonymous
     finally:
         client.cookies.clear()
+
+
+# --- albums and share links never show private content to anyone not allowed ---------------
+
+
+def test_private_images_never_show_through_albums_or_links_of_anyone_not_allowed(
+    world: World,
+) -> None:
+    client, private_id, public_id = world.client, world.private["id"], world.public["id"]
+    public_album, private_album = _album(world, "public"), _album(world, "private", "private")
+    bob = world.auth["other"]
+    bobs = client.post("/api/v1/albums", headers=bob, json={"title": "bob's"}).json()["id"]
+    for image_id in (private_id, public_id):  # nobody puts alice's images in their album
+        answer = client.put(f"/api/v1/albums/{bobs}/images/{image_id}", headers=bob)
+        assert answer.status_code == 404
+    cover = client.patch(
+        f"/api/v1/albums/{public_album}",
+        headers=world.auth["owner"],
+        json={"cover_image_id": private_id},
+    )
+    assert cover.status_code == 200
+    for caller in ("anonymous", "other", "admin"):
+        headers = world.auth[caller]
+        shown = _ids(client.get(f"/api/v1/albums/{public_album}/images?limit=100", headers=headers))
+        assert private_id not in shown and public_id in shown, caller
+        album = client.get(f"/api/v1/albums/{public_album}", headers=headers).json()
+        assert album["cover"] is None, caller
+        listed = client.get("/api/v1/users/alice/albums?limit=100", headers=headers).json()
+        assert private_album not in {a["id"] for a in listed["items"]}, caller
+        assert private_id not in str(listed), caller
+        page = client.get(f"/albums/{public_album}", headers=headers)
+        assert page.status_code == 200 and private_id not in page.text, caller
+        assert client.get(f"/albums/{private_album}", headers=headers).status_code == 404
+        shared = client.get(f"/api/v1/shared/{_link(world, 'album')['token']}", headers=headers)
+        assert shared.json()["images"] is not None
+        assert all(i["original"] is None for i in shared.json()["images"]), caller
+    owner = _ids(
+        client.get(f"/api/v1/albums/{public_album}/images?limit=100", headers=world.auth["owner"])
+    )
+    assert private_id in owner
+    # a revoked link shows nothing, and the media it handed out stop working
+    media = _revoked_media(world)
+    for caller in CALLERS:
+        assert client.get(media, headers=world.auth[caller]).status_code in (403, 404, 410)
+        revoked = client.get(
+            f"/api/v1/shared/{_revoked(world)['token']}", headers=world.auth[caller]
+        )
+        assert revoked.status_code == 410 and private_id not in revoked.text

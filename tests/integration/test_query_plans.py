@@ -21,6 +21,7 @@ from sqlalchemy import event, text
 from shutterbox.adapters.db.engine import Database, open_database
 from shutterbox.adapters.db.metadata import SqlMetadata
 from shutterbox.adapters.db.migrate import upgrade_to_head
+from shutterbox.domain.albums import Album, Share
 from shutterbox.domain.images import Image, Status, Variant, Visibility
 from shutterbox.domain.search import SearchPosition, parse_query
 from shutterbox.ports.metadata import Transaction
@@ -28,6 +29,7 @@ from shutterbox.ports.metadata import Transaction
 T0 = datetime(2024, 5, 1, 12, 0, 0)
 LIST_TABLES = (
     *("images", "variants", "image_tags", "home_timeline", "follows", "users", "image_search"),
+    *("albums", "album_images", "shares"),
 )
 
 
@@ -73,6 +75,21 @@ async def _populate(metadata: SqlMetadata) -> None:
                 await tx.images.mark_deleted(image.id, T0)
         for followee in users[1:6]:
             await tx.follows.add(users[0].id, followee.id, T0)
+        await _albums_and_links(tx, users)
+
+
+async def _albums_and_links(tx: Any, users: list[Any]) -> None:
+    """Each user's albums (every third private) holding their images, and share links."""
+    for n in range(24):
+        owner = users[n % len(users)]
+        at = T0 + timedelta(minutes=n)
+        visibility = Visibility.PRIVATE if n % 3 == 0 else Visibility.PUBLIC
+        album = Album(f"alb{n:05d}", owner.id, "", f"album {n}", "", visibility, None, at, at)
+        await tx.albums.create(album)
+        for m in range(n % len(users), 240, 40):
+            await tx.albums.add_image(album.id, f"img{m:05d}", at)
+        link = Share(f"shr{n:05d}", owner.id, f"{n:064d}", album.id, None, None, None, False, at)
+        await tx.shares.create(link)
 
 
 Read = Callable[[Transaction], Awaitable[Any]]
@@ -97,6 +114,21 @@ LISTS: dict[str, Read] = {
     "followers": lambda tx: tx.follows.people(2, of_followers=True, after="a", limit=21),
     "following": lambda tx: tx.follows.people(1, of_followers=False, after=None, limit=21),
     "search people": lambda tx: tx.search.usernames("user", limit=10),
+    "albums of a user": lambda tx: tx.albums.of_owner(
+        3, include_private=False, limit=21, cursor=CURSOR
+    ),
+    "own albums": lambda tx: tx.albums.of_owner(3, include_private=True, limit=21, cursor=None),
+    "album images": lambda tx: tx.albums.images(
+        "alb00003", include_private=False, ready_only=True, limit=21, cursor=None
+    ),
+    "own album images, deep": lambda tx: tx.albums.images(
+        "alb00003", include_private=True, ready_only=False, limit=21, cursor=(1 << 21, "img00003")
+    ),
+    "shared album images": lambda tx: tx.albums.images(
+        "alb00003", include_private=True, ready_only=True, limit=21, cursor=None
+    ),
+    "album covers": lambda tx: tx.albums.covers(["img00001", "img00002"]),
+    "share links of a user": lambda tx: tx.shares.of_owner(3, limit=21, cursor=CURSOR),
 }
 
 # Searches rank their hits, so they sort (a top-N sort of the matching rows, bounded by the

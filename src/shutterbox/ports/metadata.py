@@ -20,6 +20,7 @@ from shutterbox.domain.errors import Conflict
 from shutterbox.domain.images import Image, Variant, Visibility
 from shutterbox.domain.storage import StorageClass
 from shutterbox.domain.users import User
+from shutterbox.ports.albums import AlbumRepository, ShareRepository
 from shutterbox.ports.scrub import ScrubQueries
 from shutterbox.ports.search import SearchRepository
 
@@ -286,6 +287,10 @@ class Transaction(Protocol):
     def bill(self) -> BillRepository: ...
     @property
     def search(self) -> SearchRepository: ...
+    @property
+    def albums(self) -> AlbumRepository: ...
+    @property
+    def shares(self) -> ShareRepository: ...
 
 
 class WriteTransaction(Transaction, Protocol):

@@ -29,6 +29,7 @@ from shutterbox.ports.metadata import (
     StoredOriginal,
     VariantFiles,
 )
+from tests.support.fakes.albums import AlbumState, FakeAlbums, FakeShares
 from tests.support.fakes.search import FakeSearch
 
 T = TypeVar("T")
@@ -52,6 +53,7 @@ class State:
     idempotency: dict[tuple[int, str], tuple[str, datetime]] = field(default_factory=dict)
     direct: dict[str, dict[str, Any]] = field(default_factory=dict)
     egress: dict[tuple[date, str], list[int]] = field(default_factory=dict)
+    albums: AlbumState = field(default_factory=AlbumState)  # albums, their entries, shares
 
 
 def _state(image: Image) -> ImageState:
@@ -569,6 +571,7 @@ class FakeTransaction:
         self.egress = FakeEgress(state)
         self.bill = FakeBill(state)
         self.search = FakeSearch(state)
+        self.albums, self.shares = FakeAlbums(state), FakeShares(state)
 
 
 class FakeMetadata:

@@ -21,12 +21,14 @@ from shutterbox.adapters.db.image_cache import ImageCache
 from shutterbox.adapters.db.inline_connection import InlineConnection
 from shutterbox.adapters.db.inline_reads import InlineSqliteReads
 from shutterbox.adapters.db.lean_reads import LeanConnection
+from shutterbox.adapters.db.repositories.albums import SqlAlbums
 from shutterbox.adapters.db.repositories.bill import SqlBill
 from shutterbox.adapters.db.repositories.egress import SqlEgress
 from shutterbox.adapters.db.repositories.follows import SqlFollows
 from shutterbox.adapters.db.repositories.images import SqlImages
 from shutterbox.adapters.db.repositories.scrub import ScrubRepository
 from shutterbox.adapters.db.repositories.search import SqlSearch
+from shutterbox.adapters.db.repositories.shares import SqlShares
 from shutterbox.adapters.db.repositories.uploads import SqlUploads
 from shutterbox.adapters.db.repositories.users import SqlUsers
 from shutterbox.adapters.db.variant_cache import VariantCache
@@ -52,6 +54,7 @@ class SqlTransaction:
         self.egress = SqlEgress(conn)
         self.bill = SqlBill(conn)
         self.search = SqlSearch(conn, self.images)
+        self.albums, self.shares = SqlAlbums(conn, self.images), SqlShares(conn)
 
 
 class SqlMetadata:

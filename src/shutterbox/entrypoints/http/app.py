@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from shutterbox import __version__
 from shutterbox.config import Settings
 from shutterbox.entrypoints.api.routers import (
+    albums,
     cost,
     events,
     export,
@@ -17,6 +18,7 @@ from shutterbox.entrypoints.api.routers import (
     ops,
     search,
     session,
+    shares,
     social,
     trash,
     tus,
@@ -27,12 +29,14 @@ from shutterbox.entrypoints.http.errors import install_error_handlers
 from shutterbox.entrypoints.http.lifespan import lifespan
 from shutterbox.entrypoints.http.middleware.request_metrics import RequestMetrics
 from shutterbox.entrypoints.web import (
+    album_pages,
     auth_pages,
     feed_fragments,
     feed_pages,
     image_pages,
     lab_page,
     search_pages,
+    share_pages,
     static_assets,
     upload_pages,
 )
@@ -69,6 +73,8 @@ def create_app(
         events.router,
         search.router,
         social.router,  # after users: /api/v1/users/me is not a profile ("me" is no username)
+        albums.router,
+        shares.router,
     )
     for router in routers:
         app.include_router(router)
@@ -79,6 +85,8 @@ def create_app(
     app.include_router(feed_pages.router)
     app.include_router(feed_fragments.router)
     app.include_router(search_pages.router)
+    app.include_router(album_pages.router)
+    app.include_router(share_pages.router)
     app.mount(static_assets.STATIC_PREFIX, static_assets.static_files(), name="static")
     app.add_middleware(RequestMetrics)
     return app

@@ -20,6 +20,8 @@ from shutterbox.entrypoints.api.local_files import local_file_response
 from shutterbox.entrypoints.http.middleware.egress_metering import MeteredRoute
 from shutterbox.ports import BlobStore
 from shutterbox.ports.metadata import VariantFiles
+from shutterbox.services.albums import shared_view
+from shutterbox.services.delivery import shared_media
 from shutterbox.services.delivery.media_urls import HASH_CHARS
 from shutterbox.services.images import lookup
 from shutterbox.services.storage import originals, restores
@@ -87,6 +89,9 @@ async def read_media(
     range_header: Annotated[str | None, Header(alias="range")] = None,
     expires: Annotated[int | None, Query(description="Signed URLs: expiry (Unix time).")] = None,
     signature: Annotated[str | None, Query(max_length=128, description="Signed URLs.")] = None,
+    share: Annotated[
+        str | None, Query(max_length=64, description="Media seen through a share link: its id.")
+    ] = None,
 ) -> Response:
     """A variant (public ones: immutable, for every cache) or the original (its owner, or a
     signed URL). A public variant costs one indexed look-up and no check of who asks."""
@@ -98,6 +103,8 @@ async def read_media(
         image = await lookup.find_image(services, image_id)
         if image is None or image.deleted_at is not None:
             raise NotFound("no such image")
+        if share is not None:
+            raise NotFound("a share link never shows an original")
         access = Access(image.owner_id, image.visibility, is_variant=False)
         cache_control = await _cache_control(access, request, services, expires, signature)
         if match["ext"] is None or not image.original_sha256.startswith(match["hash"]):
@@ -112,8 +119,13 @@ async def read_media(
     files = await lookup.variant_files(services, image_id, name)
     if files is None or files.deleted:
         raise NotFound("no such image")
-    access = Access(files.owner_id, files.visibility, is_variant=True)
-    cache_control = await _cache_control(access, request, services, expires, signature)
+    if share is not None:
+        cache_control = await _shared_cache_control(
+            services, request.url.path, image_id, share, expires, signature
+        )
+    else:
+        access = Access(files.owner_id, files.visibility, is_variant=True)
+        cache_control = await _cache_control(access, request, services, expires, signature)
     chosen, vary = _choose(files, match["hash"], match["ext"], request.headers.get("accept", ""))
     found = File(chosen.key, chosen.sha256, chosen.media_type)
     return await _send(
@@ -163,6 +175,26 @@ async def _cache_control(
         raise Forbidden("the link is invalid or has expired")
     remaining = max(0, int(expires - time.time()))
     return f"private, max-age={min(remaining, 3600)}"
+
+
+async def _shared_cache_control(
+    services: ServicesDep,
+    path: str,
+    image_id: str,
+    share_id: str,
+    expires: int | None,
+    signature: str | None,
+) -> str:
+    """A variant seen through a share link: the URL signed for that link, and the link still
+    live and showing the image (checked on every request: a revoked link's media stop at
+    once). Kept privately by the browser for a minute, never by an edge."""
+    if signature is None or expires is None:
+        raise NotFound("no such image")
+    if not shared_media.verify(services.media_urls, path, share_id, expires, signature):
+        raise Forbidden("the link is invalid or has expired")
+    await shared_view.check_media(services, share_id, image_id)
+    remaining = max(0, int(expires - time.time()))
+    return f"private, max-age={min(remaining, shared_media.SHARED_MAX_AGE_SECONDS)}"
 
 
 def _choose(

@@ -1,0 +1,1 @@
+"""Albums (an owner's ordered selections of their own images) and share links."""
