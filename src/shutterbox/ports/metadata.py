@@ -21,6 +21,7 @@ from shutterbox.domain.images import Image, Variant, Visibility
 from shutterbox.domain.storage import StorageClass
 from shutterbox.domain.users import User
 from shutterbox.ports.scrub import ScrubQueries
+from shutterbox.ports.social import CommentRepository, LikeRepository, NotificationRepository
 
 Position = tuple[datetime, str]  # keyset pagination: (timestamp, image id)
 
@@ -283,6 +284,10 @@ class Transaction(Protocol):
     def egress(self) -> EgressRepository: ...
     @property
     def bill(self) -> BillRepository: ...
+
+    likes: LikeRepository  # likes, comments and notifications: ports/social.py
+    comments: CommentRepository
+    notifications: NotificationRepository
 
 
 class WriteTransaction(Transaction, Protocol):

@@ -29,6 +29,7 @@ from shutterbox.ports.metadata import (
     StoredOriginal,
     VariantFiles,
 )
+from tests.support.fakes.social import SocialState, fake_social_repositories
 
 T = TypeVar("T")
 
@@ -51,6 +52,7 @@ class State:
     idempotency: dict[tuple[int, str], tuple[str, datetime]] = field(default_factory=dict)
     direct: dict[str, dict[str, Any]] = field(default_factory=dict)
     egress: dict[tuple[date, str], list[int]] = field(default_factory=dict)
+    social: SocialState = field(default_factory=SocialState)  # likes, comments, notifications
 
 
 def _state(image: Image) -> ImageState:
@@ -567,6 +569,7 @@ class FakeTransaction:
         self.uploads = FakeUploads(state)
         self.egress = FakeEgress(state)
         self.bill = FakeBill(state)
+        self.likes, self.comments, self.notifications = fake_social_repositories(state)
 
 
 class FakeMetadata:

@@ -26,6 +26,7 @@ from shutterbox.adapters.db.repositories.egress import SqlEgress
 from shutterbox.adapters.db.repositories.follows import SqlFollows
 from shutterbox.adapters.db.repositories.images import SqlImages
 from shutterbox.adapters.db.repositories.scrub import ScrubRepository
+from shutterbox.adapters.db.repositories.social import social_repositories
 from shutterbox.adapters.db.repositories.uploads import SqlUploads
 from shutterbox.adapters.db.repositories.users import SqlUsers
 from shutterbox.adapters.db.variant_cache import VariantCache
@@ -50,6 +51,7 @@ class SqlTransaction:
         self.uploads = SqlUploads(conn)
         self.egress = SqlEgress(conn)
         self.bill = SqlBill(conn)
+        self.likes, self.comments, self.notifications = social_repositories(conn)
 
 
 class SqlMetadata:

@@ -14,7 +14,9 @@ from shutterbox.entrypoints.api.routers import (
     feed,
     images,
     media,
+    notifications,
     ops,
+    reactions,
     session,
     social,
     trash,
@@ -65,6 +67,8 @@ def create_app(
         trash.router,
         cost.router,
         events.router,
+        reactions.router,
+        notifications.router,
         social.router,  # after users: /api/v1/users/me is not a profile ("me" is no username)
     )
     for router in routers:

@@ -1,8 +1,9 @@
 """Deleting an account: at once, nobody can log in as it (every token and session is gone,
 no password matches), its images are gone from every read and page, and the follows from and
-to it are removed; then, in the background, each image goes through the same removal as an
-emptied trash (the edges purged, every blob deleted, then the row), and the account's row goes
-with the last of them. Its username is free again from then on."""
+to it, its likes, comments and notifications are removed; then, in the background, each
+image goes through the same removal as an emptied trash (the edges purged, every blob
+deleted, then the row), and the account's row goes with the last of them. Its username is
+free again from then on."""
 
 from __future__ import annotations
 
@@ -42,6 +43,9 @@ async def close_account(services: Services, user_id: int) -> None:
             await tx.images.mark_deleted(image_id, now)
         await tx.users.close(user_id)
         await tx.follows.forget(user_id)
+        await tx.likes.forget_user(user_id)  # the counts of others' images go down with them
+        await tx.comments.forget_user(user_id)
+        await tx.notifications.forget_user(user_id)
         jobs = [
             await services.queue.enqueue(
                 tx, JobKind.RECLAIM_IMAGE, image_id, WITH_ACCOUNT, lane=Lane.BULK
