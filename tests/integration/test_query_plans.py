@@ -11,6 +11,7 @@ plan that still has one had no other way."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,10 +23,14 @@ from shutterbox.adapters.db.engine import Database, open_database
 from shutterbox.adapters.db.metadata import SqlMetadata
 from shutterbox.adapters.db.migrate import upgrade_to_head
 from shutterbox.domain.images import Image, Status, Variant, Visibility
+from shutterbox.domain.social import Comment, Notification, NotificationKind
 from shutterbox.ports.metadata import Transaction
 
 T0 = datetime(2024, 5, 1, 12, 0, 0)
-LIST_TABLES = ("images", "variants", "image_tags", "home_timeline", "follows", "users")
+LIST_TABLES = (
+    *("images", "variants", "image_tags", "home_timeline", "follows", "users"),
+    *("likes", "comments", "notifications"),
+)
 
 
 @pytest.fixture
@@ -70,6 +75,28 @@ async def _populate(metadata: SqlMetadata) -> None:
                 await tx.images.mark_deleted(image.id, T0)
         for followee in users[1:6]:
             await tx.follows.add(users[0].id, followee.id, T0)
+        await _populate_social(tx, users)
+
+
+async def _populate_social(tx: Any, users: list[Any]) -> None:
+    """Likes, comments and notifications on the images above."""
+    for n in range(0, 240, 3):
+        image_id, owner = f"img{n:05d}", users[n % len(users)]
+        for liker in users[:3]:
+            await tx.likes.add(liker.id, image_id, T0)
+        for k in range(3):
+            author = users[(n + k) % len(users)]
+            comment = Comment(f"c{n:05d}{k}", image_id, author.id, author.username, "hi", T0)
+            await tx.comments.add(replace(comment, created_at=T0 + timedelta(minutes=n, seconds=k)))
+            notice = Notification(
+                f"n{n:05d}{k}",
+                owner.id,
+                NotificationKind.COMMENT,
+                T0 + timedelta(minutes=n, seconds=k),
+                image_id=image_id,
+                comment_id=comment.id,
+            )
+            await tx.notifications.add(notice, author.id)
 
 
 Read = Callable[[Transaction], Awaitable[Any]]
@@ -93,6 +120,13 @@ LISTS: dict[str, Read] = {
     "library (export)": lambda tx: tx.images.library_page(3, after=CURSOR, limit=500),
     "followers": lambda tx: tx.follows.people(2, of_followers=True, after="a", limit=21),
     "following": lambda tx: tx.follows.people(1, of_followers=False, after=None, limit=21),
+    "liked by me (a page)": lambda tx: tx.likes.liked(1, [f"img{n:05d}" for n in range(0, 60)]),
+    "comments": lambda tx: tx.comments.page("img00030", after=None, limit=51),
+    "comments, deep": lambda tx: tx.comments.page("img00030", after=(T0, "c"), limit=51),
+    "notifications": lambda tx: tx.notifications.page(4, before=None, limit=21),
+    "notifications, deep": lambda tx: tx.notifications.page(4, before=CURSOR, limit=21),
+    "new notifications": lambda tx: tx.notifications.since(4, (T0, ""), 20),
+    "unread notifications": lambda tx: tx.notifications.unread_count(4, at_most=100),
 }
 
 

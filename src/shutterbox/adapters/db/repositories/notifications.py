@@ -14,7 +14,6 @@ from sqlalchemy import (
     and_,
     bindparam,
     delete,
-    func,
     or_,
     select,
     tuple_,
@@ -72,13 +71,13 @@ def _list(*, newest_first: bool, from_position: bool) -> Any:
     )
 
 
-# The unread ones, counted up to a bound: one range of ``ix_notifications_unread``.
-_UNREAD = select(func.count()).select_from(
+# The unread ones, up to a bound: one range of ``ix_notifications_unread`` (their ids are
+# counted as they arrive: at most ``at_most`` short rows).
+_UNREAD = (
     select(_N.id)
     .select_from(notifications.outerjoin(images, images.c.id == _N.image_id))
     .where(_N.recipient_id == _RECIPIENT, _N.read_at.is_(None), _SHOWN)
     .limit(bindparam("at_most", type_=Integer))
-    .subquery()
 )
 
 
@@ -153,7 +152,7 @@ class SqlNotifications:
 
     async def unread_count(self, recipient_id: int, *, at_most: int) -> int:
         parameters = {"recipient_id": recipient_id, "at_most": at_most}
-        return int(await self.conn.scalar(_UNREAD, parameters) or 0)
+        return len((await self.conn.execute(_UNREAD, parameters)).all())
 
     async def mark_read(self, recipient_id: int, up_to: Position | None, when: datetime) -> None:
         conditions = [_N.recipient_id == recipient_id, _N.read_at.is_(None)]
