@@ -9,7 +9,10 @@ from datetime import timedelta
 from shutterbox.domain.images import Visibility
 from shutterbox.domain.social import Comment, Notification, NotificationKind
 from shutterbox.ports.metadata import Metadata
-from tests.contract.test_metadata import T0, _image, _ready, _user, metadata  # noqa: F401
+from tests.contract import test_metadata
+from tests.contract.test_metadata import T0, _image, _ready, _user
+
+metadata = test_metadata.metadata  # the fixture: SQLite, PostgreSQL (twice) and the fake
 
 
 def _comment(n: int, image_id: str, author_id: int, author: str) -> Comment:

@@ -33,6 +33,7 @@ from shutterbox.entrypoints.web import (
     feed_pages,
     image_pages,
     lab_page,
+    social_pages,
     static_assets,
     upload_pages,
 )
@@ -79,6 +80,7 @@ def create_app(
     app.include_router(auth_pages.router)
     app.include_router(feed_pages.router)
     app.include_router(feed_fragments.router)
+    app.include_router(social_pages.router)
     app.mount(static_assets.STATIC_PREFIX, static_assets.static_files(), name="static")
     app.add_middleware(RequestMetrics)
     return app
