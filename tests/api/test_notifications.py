@@ -3,12 +3,17 @@ an image the recipient can no longer see, nor about oneself."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
 
+from shutterbox.entrypoints.http.app import create_app
+from shutterbox.entrypoints.http.lifespan import app_state
+from shutterbox.services.images import processing
 from tests.imagegen import jpeg_bytes
 from tests.support.clients import register, upload
+from tests.support.settings import make_settings
 
 
 def _image(client: TestClient, auth: dict[str, str], **fields: str) -> str:
@@ -99,3 +104,19 @@ def test_a_notification_about_an_image_gone_from_sight_is_not_shown(client: Test
     restored = client.post(f"/api/v1/images/{trashed}/restore", headers=alice)
     assert restored.status_code == 200 and restored.json()["likes"] == 1
     assert _unread(client, alice) == 2
+
+
+def test_a_failed_processing_tells_the_owner_once(tmp_path: Path):
+    settings = make_settings(tmp_path / "data", workers=0)  # the image waits for the test
+    with TestClient(create_app(settings)) as client:
+        alice = register(client, "alice")
+        image_id = _image(client, alice)
+        services: Any = app_state(client.app).services
+        for _ in range(2):  # given up twice (a rerun): told once
+            client.portal.call(  # type: ignore[attr-defined]
+                processing.mark_failed_after_retries, services, image_id, "boom"
+            )
+        items = _notifications(client, alice)["items"]
+        assert [(n["kind"], n["actor"], n["image_id"]) for n in items] == [
+            ("processing_failed", None, image_id)
+        ]
