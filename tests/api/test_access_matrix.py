@@ -76,6 +76,13 @@ class World:
             assert gone.status_code == 204
         return image_id
 
+    def comment(self, image: dict[str, Any]) -> str:
+        """A new comment of alice's on one of her images: its id."""
+        path = f"/api/v1/images/{image['id']}/comments"
+        made = self.client.post(path, headers=self.auth["owner"], json={"text": "mine"})
+        assert made.status_code == 201, made.text
+        return str(made.json()["id"])
+
     def media(self, image: dict[str, Any], name: str, *, signed: bool = False) -> str:
         url = image["original"]["url"] if name == "original" else image["variants"][name]["url"]
         return url if signed else urlsplit(url).path
@@ -249,6 +256,67 @@ ROWS = [
     Row("home", "GET", "/api/v1/home", (401, 200, 200, 200)),
     Row("search", "GET", "/api/v1/search?q=sea", (200,) * 4),
     Row("search-empty", "GET", "/api/v1/search?q=%20", (422,) * 4),
+    # likes, comments and notifications
+    Row(
+        "like-public", "PUT", lambda w: f"/api/v1/images/{w.public['id']}/like", (401,) + (200,) * 3
+    ),
+    Row(
+        "unlike-public",
+        "DELETE",
+        lambda w: f"/api/v1/images/{w.public['id']}/like",
+        (401,) + (200,) * 3,
+    ),
+    Row(
+        "like-private",
+        "PUT",
+        lambda w: f"/api/v1/images/{w.private['id']}/like",
+        (401, 404, 200, 404),
+    ),
+    Row(
+        "unlike-private",
+        "DELETE",
+        lambda w: f"/api/v1/images/{w.private['id']}/like",
+        (401, 404, 200, 404),
+    ),
+    Row(
+        "comment-public",
+        "POST",
+        lambda w: f"/api/v1/images/{w.public['id']}/comments",
+        (401, 201, 201, 201),
+        json={"text": "nice"},
+    ),
+    Row(
+        "comment-private",
+        "POST",
+        lambda w: f"/api/v1/images/{w.private['id']}/comments",
+        (401, 404, 201, 404),
+        json={"text": "nice"},
+    ),
+    Row(
+        "comments-public", "GET", lambda w: f"/api/v1/images/{w.public['id']}/comments", (200,) * 4
+    ),
+    Row(
+        "comments-private",
+        "GET",
+        lambda w: f"/api/v1/images/{w.private['id']}/comments",
+        (404, 404, 200, 404),
+    ),
+    # alice's own comment on her image: others may not delete it, an admin may
+    Row(
+        "delete-comment-public",
+        "DELETE",
+        lambda w: f"/api/v1/comments/{w.comment(w.public)}",
+        (401, 403, 204, 204),
+    ),
+    Row(
+        "delete-comment-private",
+        "DELETE",
+        lambda w: f"/api/v1/comments/{w.comment(w.private)}",
+        (401, 404, 204, 404),
+    ),
+    Row("notifications", "GET", "/api/v1/notifications", (401, 200, 200, 200)),
+    Row("notifications-unread", "GET", "/api/v1/notifications/unread-count", (401, 200, 200, 200)),
+    Row("notifications-read", "POST", "/api/v1/notifications/read", (401, 204, 204, 204)),
     # cost and admin
     Row("cost-estimate", "GET", "/api/v1/cost/estimate", (200,) * 4),
     Row("admin-bill", "GET", "/api/v1/admin/bill", (401, 403, 403, 200)),

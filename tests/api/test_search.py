@@ -150,3 +150,17 @@ def test_a_query_with_nothing_or_too_much_to_search_for_is_refused(
 def test_hostile_queries_never_fail(client: TestClient, q: str):
     answer = client.get("/api/v1/search", params={"q": q})
     assert answer.status_code in (200, 422), answer.text
+
+
+def test_a_hit_says_whether_the_viewer_likes_it(client: TestClient):
+    alice, bob = register(client, "alice"), register(client, "bob")
+    liked, other = (
+        _ready(client, alice, caption="lighthouse"),
+        _ready(client, alice, caption="lighthouse"),
+    )
+    assert client.put(f"/api/v1/images/{liked}/like", headers=bob).status_code == 200
+    hits = {i["id"]: i for i in _search(client, "lighthouse", bob)["items"]}
+    assert hits[liked]["liked_by_me"] is True and hits[liked]["likes"] == 1
+    assert hits[other]["liked_by_me"] is False
+    anonymous = {i["id"]: i for i in _search(client, "lighthouse")["items"]}
+    assert anonymous[liked]["liked_by_me"] is False and anonymous[liked]["likes"] == 1

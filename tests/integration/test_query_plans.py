@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,12 +25,13 @@ from shutterbox.adapters.db.migrate import upgrade_to_head
 from shutterbox.domain.albums import Album, Share
 from shutterbox.domain.images import Image, Status, Variant, Visibility
 from shutterbox.domain.search import SearchPosition, parse_query
+from shutterbox.domain.social import Comment, Notification, NotificationKind
 from shutterbox.ports.metadata import Transaction
 
 T0 = datetime(2024, 5, 1, 12, 0, 0)
 LIST_TABLES = (
     *("images", "variants", "image_tags", "home_timeline", "follows", "users", "image_search"),
-    *("albums", "album_images", "shares"),
+    *("albums", "album_images", "shares", "likes", "comments", "notifications"),
 )
 
 
@@ -76,6 +78,7 @@ async def _populate(metadata: SqlMetadata) -> None:
         for followee in users[1:6]:
             await tx.follows.add(users[0].id, followee.id, T0)
         await _albums_and_links(tx, users)
+        await _populate_social(tx, users)
 
 
 async def _albums_and_links(tx: Any, users: list[Any]) -> None:
@@ -90,6 +93,27 @@ async def _albums_and_links(tx: Any, users: list[Any]) -> None:
             await tx.albums.add_image(album.id, f"img{m:05d}", at)
         link = Share(f"shr{n:05d}", owner.id, f"{n:064d}", album.id, None, None, None, False, at)
         await tx.shares.create(link)
+
+
+async def _populate_social(tx: Any, users: list[Any]) -> None:
+    """Likes, comments and notifications on the images above."""
+    for n in range(0, 240, 3):
+        image_id, owner = f"img{n:05d}", users[n % len(users)]
+        for liker in users[:3]:
+            await tx.likes.add(liker.id, image_id, T0)
+        for k in range(3):
+            author = users[(n + k) % len(users)]
+            comment = Comment(f"c{n:05d}{k}", image_id, author.id, author.username, "hi", T0)
+            await tx.comments.add(replace(comment, created_at=T0 + timedelta(minutes=n, seconds=k)))
+            notice = Notification(
+                f"n{n:05d}{k}",
+                owner.id,
+                NotificationKind.COMMENT,
+                T0 + timedelta(minutes=n, seconds=k),
+                image_id=image_id,
+                comment_id=comment.id,
+            )
+            await tx.notifications.add(notice, author.id)
 
 
 Read = Callable[[Transaction], Awaitable[Any]]
@@ -129,6 +153,13 @@ LISTS: dict[str, Read] = {
     ),
     "album covers": lambda tx: tx.albums.covers(["img00001", "img00002"]),
     "share links of a user": lambda tx: tx.shares.of_owner(3, limit=21, cursor=CURSOR),
+    "liked by me (a page)": lambda tx: tx.likes.liked(1, [f"img{n:05d}" for n in range(0, 60)]),
+    "comments": lambda tx: tx.comments.page("img00030", after=None, limit=51),
+    "comments, deep": lambda tx: tx.comments.page("img00030", after=(T0, "c"), limit=51),
+    "notifications": lambda tx: tx.notifications.page(4, before=None, limit=21),
+    "notifications, deep": lambda tx: tx.notifications.page(4, before=CURSOR, limit=21),
+    "new notifications": lambda tx: tx.notifications.since(4, (T0, ""), 20),
+    "unread notifications": lambda tx: tx.notifications.unread_count(4, at_most=100),
 }
 
 # Searches rank their hits, so they sort (a top-N sort of the matching rows, bounded by the

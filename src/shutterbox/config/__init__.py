@@ -15,6 +15,7 @@ from shutterbox.config.delivery import DeliverySettings
 from shutterbox.config.lifecycle import LifecycleSettings
 from shutterbox.config.places import PlacesSettings
 from shutterbox.config.processing import ProcessingSettings
+from shutterbox.config.social import SocialSettings
 from shutterbox.config.uploads import UploadSettings
 
 
@@ -26,6 +27,7 @@ class Settings(
     LifecycleSettings,
     DeliverySettings,
     AccountSettings,
+    SocialSettings,
 ):
     model_config = SettingsConfigDict(env_prefix="SHUTTERBOX_", extra="ignore")
 

@@ -93,6 +93,8 @@ class Image:
     original_storage_class: StorageClass = StorageClass.STANDARD
     original_restore_requested_at: datetime | None = None
     original_restored_until: datetime | None = None
+    like_count: int = 0  # kept on the row with every like and comment (ports/social.py)
+    comment_count: int = 0
     # The row's version, raised by the database on every change (None: not from a database
     # that keeps one); what is kept by (id, version) is current. Bookkeeping, not content:
     # two images with the same fields are equal whatever their versions.

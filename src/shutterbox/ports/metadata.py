@@ -23,6 +23,7 @@ from shutterbox.domain.users import User
 from shutterbox.ports.albums import AlbumRepository, ShareRepository
 from shutterbox.ports.scrub import ScrubQueries
 from shutterbox.ports.search import SearchRepository
+from shutterbox.ports.social import CommentRepository, LikeRepository, NotificationRepository
 
 Position = tuple[datetime, str]  # keyset pagination: (timestamp, image id)
 
@@ -291,6 +292,10 @@ class Transaction(Protocol):
     def albums(self) -> AlbumRepository: ...
     @property
     def shares(self) -> ShareRepository: ...
+
+    likes: LikeRepository  # likes, comments and notifications: ports/social.py
+    comments: CommentRepository
+    notifications: NotificationRepository
 
 
 class WriteTransaction(Transaction, Protocol):

@@ -31,6 +31,7 @@ from shutterbox.ports.metadata import (
 )
 from tests.support.fakes.albums import AlbumState, FakeAlbums, FakeShares
 from tests.support.fakes.search import FakeSearch
+from tests.support.fakes.social import SocialState, fake_social_repositories
 
 T = TypeVar("T")
 
@@ -54,6 +55,7 @@ class State:
     direct: dict[str, dict[str, Any]] = field(default_factory=dict)
     egress: dict[tuple[date, str], list[int]] = field(default_factory=dict)
     albums: AlbumState = field(default_factory=AlbumState)  # albums, their entries, shares
+    social: SocialState = field(default_factory=SocialState)  # likes, comments, notifications
 
 
 def _state(image: Image) -> ImageState:
@@ -572,6 +574,7 @@ class FakeTransaction:
         self.bill = FakeBill(state)
         self.search = FakeSearch(state)
         self.albums, self.shares = FakeAlbums(state), FakeShares(state)
+        self.likes, self.comments, self.notifications = fake_social_repositories(state)
 
 
 class FakeMetadata:

@@ -29,6 +29,7 @@ from shutterbox.adapters.db.repositories.images import SqlImages
 from shutterbox.adapters.db.repositories.scrub import ScrubRepository
 from shutterbox.adapters.db.repositories.search import SqlSearch
 from shutterbox.adapters.db.repositories.shares import SqlShares
+from shutterbox.adapters.db.repositories.social import social_repositories
 from shutterbox.adapters.db.repositories.uploads import SqlUploads
 from shutterbox.adapters.db.repositories.users import SqlUsers
 from shutterbox.adapters.db.variant_cache import VariantCache
@@ -55,6 +56,7 @@ class SqlTransaction:
         self.bill = SqlBill(conn)
         self.search = SqlSearch(conn, self.images)
         self.albums, self.shares = SqlAlbums(conn, self.images), SqlShares(conn)
+        self.likes, self.comments, self.notifications = social_repositories(conn)
 
 
 class SqlMetadata:

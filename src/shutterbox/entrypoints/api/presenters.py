@@ -7,6 +7,7 @@ answer one image, and a test checks that both agree with the schema."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any
 
@@ -88,8 +89,11 @@ def _variants_json(image: Image, urls: MediaUrls) -> dict[str, Any]:
     return shown
 
 
-def image_json(image: Image, viewer: User | None, urls: MediaUrls) -> dict[str, Any]:
-    """The JSON value of ``ImagePublic`` for ``image`` as ``viewer`` sees it."""
+def image_json(
+    image: Image, viewer: User | None, urls: MediaUrls, *, liked: bool = False
+) -> dict[str, Any]:
+    """The JSON value of ``ImagePublic`` for ``image`` as ``viewer`` sees it (``liked``:
+    whether the viewer likes it; always the last member, see ``_item_json``)."""
     location = None
     if image.location_name or image.lat is not None:
         location = {"name": image.location_name, "lat": image.lat, "lon": image.lon}
@@ -129,11 +133,16 @@ def image_json(image: Image, viewer: User | None, urls: MediaUrls) -> dict[str, 
         "processed_at": timestamp(image.processed_at),
         "variants": _variants(image, urls),
         "original": original,
+        "likes": image.like_count,
+        "comments": image.comment_count,
+        "liked_by_me": liked,
     }
 
 
-def image_public(image: Image, viewer: User | None, urls: MediaUrls) -> ImagePublic:
-    return ImagePublic.model_validate(image_json(image, viewer, urls))
+def image_public(
+    image: Image, viewer: User | None, urls: MediaUrls, *, liked: bool = False
+) -> ImagePublic:
+    return ImagePublic.model_validate(image_json(image, viewer, urls, liked=liked))
 
 
 # The JSON of public images as anyone but their owner sees it, by image, row version and base
@@ -143,27 +152,37 @@ _PUBLIC_JSON: dict[tuple[str, int, str], bytes] = {}
 _PUBLIC_JSON_KEPT = 20_000
 
 
-def _item_json(image: Image, viewer: User | None, urls: MediaUrls) -> bytes:
+_NOT_LIKED, _LIKED = b'"liked_by_me":false}', b'"liked_by_me":true}'
+
+
+def _item_json(image: Image, viewer: User | None, urls: MediaUrls, liked: bool) -> bytes:
     if (
         image.version is None
         or image.visibility != Visibility.PUBLIC
         or (viewer is not None and viewer.id == image.owner_id)
     ):
-        return to_json(image_json(image, viewer, urls))
+        return to_json(image_json(image, viewer, urls, liked=liked))
     key = (image.id, image.version, urls.cdn_base or urls.origin_base)
     shown = _PUBLIC_JSON.get(key)
     if shown is None:
         if len(_PUBLIC_JSON) >= _PUBLIC_JSON_KEPT:
             del _PUBLIC_JSON[next(iter(_PUBLIC_JSON))]  # the oldest entry
         shown = _PUBLIC_JSON[key] = to_json(image_json(image, None, urls))
+    if liked:  # the one member that depends on the viewer is the last one
+        return shown[: -len(_NOT_LIKED)] + _LIKED
     return shown
 
 
 def page_response(
-    images: list[Image], next_cursor: str | None, viewer: User | None, urls: MediaUrls
+    images: list[Image],
+    next_cursor: str | None,
+    viewer: User | None,
+    urls: MediaUrls,
+    liked: Collection[str] = (),
 ) -> Response:
     """An ``ImagePage`` answer, written straight to JSON (pydantic's own encoder), each
-    public image's part made once per version."""
-    items = b",".join(_item_json(image, viewer, urls) for image in images)
+    public image's part made once per version; ``liked``: the ids of those the viewer likes
+    (``services.social.likes.liked_among``, one query for the page)."""
+    items = b",".join(_item_json(image, viewer, urls, image.id in liked) for image in images)
     body = b'{"items":[' + items + b'],"next_cursor":' + to_json(next_cursor) + b"}"
     return Response(body, media_type="application/json")

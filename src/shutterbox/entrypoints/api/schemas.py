@@ -107,6 +107,11 @@ class ImagePublic(BaseModel):
     processed_at: Timestamp | None = None
     variants: dict[str, VariantPublic] = Field(default_factory=dict)
     original: OriginalPublic | None = Field(default=None, description="Only shown to the owner.")
+    likes: int = Field(default=0, description="How many people like it.")
+    comments: int = Field(default=0, description="How many comments it has.")
+    liked_by_me: bool = Field(
+        default=False, description="Whether you like it; false when you are not logged in."
+    )
 
 
 class ProcessingEstimate(BaseModel):

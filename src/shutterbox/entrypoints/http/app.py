@@ -15,7 +15,9 @@ from shutterbox.entrypoints.api.routers import (
     feed,
     images,
     media,
+    notifications,
     ops,
+    reactions,
     search,
     session,
     shares,
@@ -37,6 +39,7 @@ from shutterbox.entrypoints.web import (
     lab_page,
     search_pages,
     share_pages,
+    social_pages,
     static_assets,
     upload_pages,
 )
@@ -72,6 +75,8 @@ def create_app(
         cost.router,
         events.router,
         search.router,
+        reactions.router,
+        notifications.router,
         social.router,  # after users: /api/v1/users/me is not a profile ("me" is no username)
         albums.router,
         shares.router,
@@ -87,6 +92,7 @@ def create_app(
     app.include_router(search_pages.router)
     app.include_router(album_pages.router)
     app.include_router(share_pages.router)
+    app.include_router(social_pages.router)
     app.mount(static_assets.STATIC_PREFIX, static_assets.static_files(), name="static")
     app.add_middleware(RequestMetrics)
     return app

@@ -19,7 +19,9 @@ from datetime import datetime
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from shutterbox.domain.errors import InvalidInput
 from shutterbox.domain.images import MAX_ALT_TEXT_CHARS
+from shutterbox.domain.social import MAX_COMMENT_CHARS
 from shutterbox.entrypoints.api.presenters import image_public
 from shutterbox.entrypoints.api.schemas import Camera, ImagePublic, VariantPublic
 from shutterbox.entrypoints.http.lifespan import app_state
@@ -27,6 +29,7 @@ from shutterbox.entrypoints.web.cards import image_alt
 from shutterbox.entrypoints.web.rendering import page_viewer, render
 from shutterbox.services.context import Services
 from shutterbox.services.images import lookup
+from shutterbox.services.social import comments, likes
 
 router = APIRouter(include_in_schema=False)
 
@@ -129,8 +132,13 @@ def media_origins(services: Services) -> list[str]:
     return [base] if base else []
 
 
+COMMENTS_SHOWN = 100  # a page of comments on the image's page; "More comments" for the next
+
+
 @router.get("/images/{image_id}", response_class=HTMLResponse)
-async def read_image_page(image_id: str, request: Request) -> HTMLResponse:
+async def read_image_page(
+    image_id: str, request: Request, comments_after: str | None = None
+) -> HTMLResponse:
     viewer, _csrf = await page_viewer(request)
     services: Services = app_state(request.app).services
     image = None
@@ -140,7 +148,16 @@ async def read_image_page(image_id: str, request: Request) -> HTMLResponse:
         # Deleted, private to someone else, or never existed: the same answer for each, so
         # that the page does not tell which.
         return await render(request, "image.html", {"image": None}, status_code=404)
-    public = image_public(image, viewer, services.media_urls)
+    liked = bool(await likes.liked_among(services, viewer, [image]))
+    public = image_public(image, viewer, services.media_urls, liked=liked)
+    try:
+        _seen, shown = await comments.comments_page(
+            services, viewer, image_id, COMMENTS_SHOWN, comments_after
+        )
+    except InvalidInput:  # a cursor made by hand: the first comments instead
+        _seen, shown = await comments.comments_page(
+            services, viewer, image_id, COMMENTS_SHOWN, None
+        )
     return await render(
         request,
         "image.html",
@@ -156,6 +173,9 @@ async def read_image_page(image_id: str, request: Request) -> HTMLResponse:
             "max_caption_chars": services.settings.max_caption_chars,
             "max_alt_text_chars": MAX_ALT_TEXT_CHARS,
             "trash_days": f"{services.settings.trash_retention_days:g}",
+            "comments": [(c, comments.may_delete(c, image, viewer)) for c in shown.items],
+            "more_comments": shown.next_cursor,
+            "max_comment_chars": MAX_COMMENT_CHARS,
         },
         img_sources=media_origins(services),
     )

@@ -22,6 +22,7 @@ from shutterbox.entrypoints.http.lifespan import app_state
 from shutterbox.entrypoints.web.csp import page_headers
 from shutterbox.entrypoints.web.static_assets import static_url
 from shutterbox.services.people import sessions
+from shutterbox.services.social import notifications
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 
@@ -71,6 +72,16 @@ async def page_viewer(request: Request) -> tuple[User | None, str | None]:
     return known
 
 
+async def _unread(request: Request, viewer: User | None) -> str:
+    """The header's count of unread notifications ("" for none, "99+" for many)."""
+    if viewer is None:
+        return ""
+    count = await notifications.unread_count(app_state(request.app).services, viewer)
+    if count >= notifications.UNREAD_COUNTED:
+        return f"{notifications.UNREAD_COUNTED - 1}+"
+    return str(count) if count else ""
+
+
 async def render(
     request: Request,
     template: str,
@@ -91,6 +102,7 @@ async def render(
         "active": "",
         "viewer": viewer,
         "csrf_token": csrf_token,
+        "unread_notifications": await _unread(request, viewer),
         **(context or {}),
     }
     response = templates.TemplateResponse(request, template, values, status_code=status_code)

@@ -34,6 +34,7 @@ from shutterbox.clock import utcnow
 from shutterbox.domain.images import Status
 from shutterbox.ports.metadata import ImageState, Transaction
 from shutterbox.services.context import Services
+from shutterbox.services.social.live import NewNotification, NotificationWatch
 
 log = logging.getLogger(__name__)
 
@@ -80,22 +81,26 @@ class StatusWatch:
     async def poll(self) -> list[ImageStatus]:
         """The images that changed since the last poll; on the first, the ones processing or
         changed in the last few minutes."""
+        async with self.services.metadata.read() as tx:
+            return await self.poll_in(tx)
+
+    async def poll_in(self, tx: Transaction) -> list[ImageStatus]:
+        """``poll`` in a read that is already open."""
         now = utcnow()
         recent = now - RECENT
-        async with self.services.metadata.read() as tx:
-            rows = await self._changing(tx, now)
-            seen: dict[str, _Seen] = {}
-            changed: list[ImageState] = []
-            for row in sorted(rows, key=lambda r: (r.created_at, r.id)):
-                state = _Seen(row.status, row.failure_reason, row.processed_at)
-                seen[row.id] = state
-                if self._first:
-                    latest = max(row.created_at, row.processed_at or row.created_at)
-                    if row.status == Status.PROCESSING.value or latest >= recent:
-                        changed.append(row)
-                elif self._seen.get(row.id) != state:
+        rows = await self._changing(tx, now)
+        seen: dict[str, _Seen] = {}
+        changed: list[ImageState] = []
+        for row in sorted(rows, key=lambda r: (r.created_at, r.id)):
+            state = _Seen(row.status, row.failure_reason, row.processed_at)
+            seen[row.id] = state
+            if self._first:
+                latest = max(row.created_at, row.processed_at or row.created_at)
+                if row.status == Status.PROCESSING.value or latest >= recent:
                     changed.append(row)
-            events = [await self._event(tx, row) for row in changed]
+            elif self._seen.get(row.id) != state:
+                changed.append(row)
+        events = [await self._event(tx, row) for row in changed]
         self._seen = seen
         self._first = False
         return events
@@ -112,16 +117,22 @@ class StatusWatch:
 
 async def watch(
     services: Services, owner_id: int, closing: asyncio.Event
-) -> AsyncIterator[list[ImageStatus]]:
-    """Every ``events_poll_seconds``, the owner's images that changed (often none), until
-    ``closing`` is set. Ends early, after logging, if the database cannot be read: the client
-    reconnects and is told the current state again."""
+) -> AsyncIterator[list[ImageStatus | NewNotification]]:
+    """Every ``events_poll_seconds``, the owner's images that changed and their new
+    notifications (often none), both in one read, until ``closing`` is set. Ends early, after
+    logging, if the database cannot be read: the client reconnects and is told the current
+    state again."""
     status_watch = StatusWatch(services, owner_id)
+    notification_watch = NotificationWatch(owner_id)
     interval = services.settings.events_poll_seconds
     unreadable: tuple[type[Exception], ...] = (*services.metadata.failures, OSError)
     while not closing.is_set():
         try:
-            changed = await status_watch.poll()
+            async with services.metadata.read() as tx:
+                changed: list[ImageStatus | NewNotification] = [
+                    *await status_watch.poll_in(tx),
+                    *await notification_watch.poll_in(tx),
+                ]
         except unreadable:
             log.warning("status stream for user %s stopped: cannot read images", owner_id)
             return

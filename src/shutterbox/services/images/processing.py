@@ -27,6 +27,7 @@ from shutterbox.ports import Job
 from shutterbox.services import metrics
 from shutterbox.services.context import Services
 from shutterbox.services.job_handler import JobHandler
+from shutterbox.services.social.notifications import processing_failed
 from shutterbox.services.storage.originals import ensure_replicated, verified_original
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,8 @@ async def process_image(services: Services, image_id: str, *, force: bool = Fals
     except ImageRejected as rejected:
         async with services.metadata.write() as tx:
             await tx.images.mark_failed(image_id, rejected.reason, utcnow())
+            if image.status == Status.PROCESSING:  # told once, not again by a rerun
+                await processing_failed(tx, image.owner_id, image_id)
         metrics.PROCESSING_FAILURES.labels(reason="rejected").inc()
         log.info("image %s rejected: %s", image_id, rejected.reason)
         return
@@ -129,9 +132,12 @@ async def _make_variants(
 
 async def mark_failed_after_retries(services: Services, image_id: str, error: str) -> None:
     async with services.metadata.write() as tx:
+        image = await tx.images.get(image_id)
         await tx.images.mark_failed(
             image_id, f"processing kept failing and was given up ({error})", utcnow()
         )
+        if image is not None and image.status == Status.PROCESSING:
+            await processing_failed(tx, image.owner_id, image_id)
 
 
 async def _run_job(services: Services, job: Job) -> None:

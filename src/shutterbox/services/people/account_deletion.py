@@ -1,8 +1,9 @@
 """Deleting an account: at once, nobody can log in as it (every token and session is gone,
 no password matches), its images are gone from every read and page, and the follows from and
-to it, its albums and its share links are removed; then, in the background, each image goes
-through the same removal as an emptied trash (the edges purged, every blob deleted, then the
-row), and the account's row goes with the last of them. Its username is free again from then on."""
+to it, its albums and share links, its likes, comments and notifications are removed; then,
+in the background, each image goes through the same removal as an emptied trash (the edges
+purged, every blob deleted, then the row), and the account's row goes with the last of them.
+Its username is free again from then on."""
 
 from __future__ import annotations
 
@@ -44,6 +45,9 @@ async def close_account(services: Services, user_id: int) -> None:
         await tx.follows.forget(user_id)
         await tx.shares.forget_owner(user_id)
         await tx.albums.forget_owner(user_id)
+        await tx.likes.forget_user(user_id)  # the counts of others' images go down with them
+        await tx.comments.forget_user(user_id)
+        await tx.notifications.forget_user(user_id)
         jobs = [
             await services.queue.enqueue(
                 tx, JobKind.RECLAIM_IMAGE, image_id, WITH_ACCOUNT, lane=Lane.BULK

@@ -8,9 +8,11 @@ from datetime import datetime
 
 from shutterbox.clock import utcnow
 from shutterbox.domain.errors import InvalidInput, NotFound
+from shutterbox.domain.social import NotificationKind
 from shutterbox.domain.users import User
 from shutterbox.ports.metadata import Transaction
 from shutterbox.services.context import Services
+from shutterbox.services.social.notifications import notify
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,8 @@ async def follow(services: Services, follower: User, username: str) -> None:
         followee = await _user_called(tx, username)
         if followee.id == follower.id:
             raise InvalidInput("you cannot follow yourself")
+        if not await tx.follows.exists(follower.id, followee.id):
+            await notify(tx, followee.id, NotificationKind.FOLLOW, actor=follower)
         await tx.follows.add(follower.id, followee.id, utcnow())
 
 
@@ -50,6 +54,9 @@ async def unfollow(services: Services, follower: User, username: str) -> None:
     async with services.metadata.write() as tx:
         followee = await _user_called(tx, username)
         await tx.follows.remove(follower.id, followee.id)
+        await tx.notifications.withdraw(
+            NotificationKind.FOLLOW, follower.id, recipient_id=followee.id
+        )
 
 
 async def profile(services: Services, viewer: User | None, username: str) -> Profile:

@@ -21,6 +21,7 @@ from shutterbox.domain.errors import RateLimited
 
 LOGIN = "login"
 UPLOAD = "upload"
+COMMENT = "comment"
 
 _PERIODS = {"second": 1.0, "minute": 60.0, "hour": 3600.0}
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(second|minute|hour)s?\s*$", re.IGNORECASE)
@@ -103,9 +104,14 @@ class RateLimiter:
 
 
 def limiter_from(settings: Settings) -> RateLimiter:
-    """The limiter for the configured rates (``login_rate``, ``upload_rate``)."""
+    """The limiter for the configured rates (``login_rate``, ``upload_rate``,
+    ``comment_rate``)."""
     return RateLimiter(
-        {LOGIN: parse_rate(settings.login_rate), UPLOAD: parse_rate(settings.upload_rate)}
+        {
+            LOGIN: parse_rate(settings.login_rate),
+            UPLOAD: parse_rate(settings.upload_rate),
+            COMMENT: parse_rate(settings.comment_rate),
+        }
     )
 
 
@@ -127,3 +133,7 @@ def login_succeeded(limiter: RateLimiter, username: str, client: str) -> None:
 
 def hit_upload(limiter: RateLimiter, user_id: int) -> None:
     limiter.hit(UPLOAD, str(user_id), "too many uploads")
+
+
+def hit_comment(limiter: RateLimiter, user_id: int) -> None:
+    limiter.hit(COMMENT, str(user_id), "too many comments")

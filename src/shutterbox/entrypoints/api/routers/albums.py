@@ -20,6 +20,7 @@ from shutterbox.entrypoints.api.presenters import page_response
 from shutterbox.entrypoints.api.routers.feed import Cursor, Limit
 from shutterbox.entrypoints.api.schemas import ErrorBody, ImagePage
 from shutterbox.services.albums import albums, entries
+from shutterbox.services.social import likes
 
 router = APIRouter(prefix="/api/v1", tags=["albums"])
 
@@ -159,4 +160,5 @@ async def read_album_images(
     """The album's images in its order, those you may see: a private image in a public album
     is shown to its owner alone."""
     page = await entries.album_images(services, album_id, viewer, limit, cursor)
-    return page_response(page.items, page.next_cursor, viewer, services.media_urls)
+    liked = await likes.liked_among(services, viewer, page.items)
+    return page_response(page.items, page.next_cursor, viewer, services.media_urls, liked)

@@ -10,10 +10,12 @@ from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
 from shutterbox.entrypoints.api.deps import CurrentUser, ServicesDep, StateDep
+from shutterbox.entrypoints.api.routers.notifications import notification_json
 from shutterbox.entrypoints.api.schemas import ErrorBody
 from shutterbox.entrypoints.http.middleware.stream_closing import StreamCloser
 from shutterbox.services.context import Services
 from shutterbox.services.images import events
+from shutterbox.services.social.live import NewNotification
 
 router = APIRouter(prefix="/api/v1", tags=["images"])
 
@@ -24,13 +26,20 @@ _DESCRIPTION = """\
 (`processing` → `ready` or `failed`, or back to `processing` when it is retried), with
 `data: {"id", "status", "failure_reason", "thumb_url"}`. Right after connecting, one such
 event for each of your images that is processing or changed in the last few minutes.
+A `notification` event for each new notification of yours (as `GET /api/v1/notifications`
+lists them), with `data: {"notification": {...}, "unread": N}`.
 Idle streams get a `: keep-alive` comment every few seconds; `retry: 2000`.
 """
 
 
-def _image_event(event: events.ImageStatus, number: int) -> str:
-    data = json.dumps(event.as_json(), separators=(",", ":"))
-    return f"event: image\nid: {number}\ndata: {data}\n\n"
+def _event(event: events.ImageStatus | NewNotification, number: int) -> str:
+    if isinstance(event, NewNotification):
+        kind = "notification"
+        value = {"notification": notification_json(event.notification), "unread": event.unread}
+    else:
+        kind, value = "image", event.as_json()
+    data = json.dumps(value, separators=(",", ":"))
+    return f"event: {kind}\nid: {number}\ndata: {data}\n\n"
 
 
 async def _stream(services: Services, owner_id: int, streams: StreamCloser) -> AsyncIterator[str]:
@@ -41,7 +50,7 @@ async def _stream(services: Services, owner_id: int, streams: StreamCloser) -> A
     async for changed in events.watch(services, owner_id, streams.closing):
         for event in changed:
             number += 1
-            yield _image_event(event, number)
+            yield _event(event, number)
         if changed:
             sent = time.monotonic()
         elif time.monotonic() - sent >= keepalive:

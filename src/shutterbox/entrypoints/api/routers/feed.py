@@ -7,10 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from starlette.responses import Response
 
+from shutterbox.domain.users import User
 from shutterbox.entrypoints.api.deps import CurrentUser, OptionalUser, ServicesDep
 from shutterbox.entrypoints.api.presenters import page_response
 from shutterbox.entrypoints.api.schemas import ErrorBody, ImagePage
+from shutterbox.services.context import Services
 from shutterbox.services.images import feed
+from shutterbox.services.social import likes
 
 router = APIRouter(prefix="/api/v1", tags=["feed"])
 
@@ -20,13 +23,19 @@ Cursor = Annotated[
 ]
 
 
+async def _answer(services: Services, viewer: User | None, page: feed.Page) -> Response:
+    """The page, with which of its images the viewer likes (one query)."""
+    liked = await likes.liked_among(services, viewer, page.items)
+    return page_response(page.items, page.next_cursor, viewer, services.media_urls, liked)
+
+
 @router.get("/feed", response_model=ImagePage, responses={422: {"model": ErrorBody}})
 async def read_feed(
     services: ServicesDep, viewer: OptionalUser, limit: Limit = 20, cursor: Cursor = None
 ) -> Response:
     """Recent public images, newest first."""
     page = await feed.public_feed(services, limit, cursor)
-    return page_response(page.items, page.next_cursor, viewer, services.media_urls)
+    return await _answer(services, viewer, page)
 
 
 @router.get(
@@ -43,7 +52,7 @@ async def read_user_images(
 ) -> Response:
     """A user's images, newest first (their private ones too when they ask)."""
     page = await feed.user_images(services, username, viewer, limit, cursor)
-    return page_response(page.items, page.next_cursor, viewer, services.media_urls)
+    return await _answer(services, viewer, page)
 
 
 @router.get("/tags/{tag}/images", response_model=ImagePage, responses={422: {"model": ErrorBody}})
@@ -56,7 +65,7 @@ async def read_tag_images(
 ) -> Response:
     """Public images with this tag, newest first."""
     page = await feed.tag_images(services, tag, limit, cursor)
-    return page_response(page.items, page.next_cursor, viewer, services.media_urls)
+    return await _answer(services, viewer, page)
 
 
 @router.get(
@@ -70,4 +79,4 @@ async def read_home(
     """Your images (private ones too) and the public images of the people you follow, newest
     first."""
     page = await feed.home_feed(services, user, limit, cursor)
-    return page_response(page.items, page.next_cursor, user, services.media_urls)
+    return await _answer(services, user, page)

@@ -21,6 +21,7 @@ from shutterbox.entrypoints.api.upload_stream import read_upload
 from shutterbox.entrypoints.http.middleware import rate_limiting
 from shutterbox.services import metrics
 from shutterbox.services.images import backlog, deletion, editing, lookup, uploads
+from shutterbox.services.social import likes
 
 router = APIRouter(prefix="/api/v1/images", tags=["images"])
 
@@ -127,7 +128,8 @@ async def read_image(image_id: str, services: ServicesDep, viewer: OptionalUser)
     image = await lookup.find_image(services, image_id)
     if image is None or not image.visible_to(viewer.id if viewer else None):
         raise NotFound("no such image")
-    return image_public(image, viewer, services.media_urls)
+    liked = bool(await likes.liked_among(services, viewer, [image]))
+    return image_public(image, viewer, services.media_urls, liked=liked)
 
 
 @router.delete(
@@ -163,7 +165,8 @@ async def edit_image(
         visibility=body.visibility,
     )
     image = await editing.edit_image(services, user, image_id, edit)
-    return image_public(image, user, services.media_urls)
+    liked = bool(await likes.liked_among(services, user, [image]))
+    return image_public(image, user, services.media_urls, liked=liked)
 
 
 @router.post(
@@ -175,4 +178,5 @@ async def edit_image(
 async def retry_image(image_id: str, services: ServicesDep, user: CurrentUser) -> ImagePublic:
     """Process a `failed` image again: it goes back to `processing` (`409` for any other)."""
     image = await editing.retry_processing(services, user, image_id)
-    return image_public(image, user, services.media_urls)
+    liked = bool(await likes.liked_among(services, user, [image]))
+    return image_public(image, user, services.media_urls, liked=liked)

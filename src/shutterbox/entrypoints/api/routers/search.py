@@ -16,6 +16,7 @@ from shutterbox.entrypoints.api.routers.feed import Cursor, Limit
 from shutterbox.entrypoints.api.routers.social import UserRef
 from shutterbox.entrypoints.api.schemas import ErrorBody, ImagePublic
 from shutterbox.services.images import search
+from shutterbox.services.social import likes
 
 router = APIRouter(prefix="/api/v1", tags=["search"])
 
@@ -58,7 +59,8 @@ async def search_everything(
 ) -> Response:
     """Images and people matching the words of `q`."""
     found = await search.search(services, q, viewer, limit, cursor)
-    page = page_response(found.images, found.next_cursor, viewer, services.media_urls)
+    liked = await likes.liked_among(services, viewer, found.images)
+    page = page_response(found.images, found.next_cursor, viewer, services.media_urls, liked)
     users = to_json([{"username": name} for name in found.usernames])
     # the feed's page (its images as every list shows them), with the people in front
     return Response(

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from shutterbox.entrypoints.api.deps import CurrentUser, ServicesDep
 from shutterbox.entrypoints.api.presenters import image_public
 from shutterbox.entrypoints.api.schemas import ErrorBody, ImagePublic, Timestamp
+from shutterbox.services.social import likes
 from shutterbox.services.storage import trash
 
 router = APIRouter(prefix="/api/v1", tags=["trash"])
@@ -75,4 +76,5 @@ async def read_trash(
 async def restore_image(image_id: str, services: ServicesDep, user: CurrentUser) -> ImagePublic:
     """Bring an image back from your trash, within the retention period."""
     image = await trash.restore_from_trash(services, user, image_id)
-    return image_public(image, user, services.media_urls)
+    liked = bool(await likes.liked_among(services, user, [image]))
+    return image_public(image, user, services.media_urls, liked=liked)
