@@ -26,6 +26,7 @@ class WorkerPool:
         self.services = services
         self.concurrency = concurrency
         self._tasks: list[asyncio.Task[None]] = []
+        self._busy: set[asyncio.Task[object]] = set()  # workers in the middle of a job
         self._stopping = asyncio.Event()
         prefix = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.worker_ids = [f"{prefix}:{n}" for n in range(concurrency)]
@@ -53,10 +54,20 @@ class WorkerPool:
     async def _schedule(self) -> bool:
         return await lifecycle.schedule_pass(self.services)
 
-    async def stop(self) -> None:
+    async def stop(self, grace_seconds: float = 30.0) -> None:
+        """Stop claiming; idle workers stop at once, a worker in the middle of a job finishes
+        it and records how it ended (cut short after ``grace_seconds``: its lease then runs
+        out and another worker takes the job). A job cut short between its result and its
+        record would otherwise stay leased, and look taken, until the lease ran out."""
         self._stopping.set()
+        busy = [task for task in self._tasks if task in self._busy]
         for task in self._tasks:
-            task.cancel()
+            if task not in busy:
+                task.cancel()
+        if busy:
+            _, late = await asyncio.wait(busy, timeout=grace_seconds)
+            for task in late:
+                task.cancel()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
@@ -79,11 +90,16 @@ class WorkerPool:
             if job is None:
                 await queue.wait_for_work(settings.job_poll_seconds)
                 continue
+            current = asyncio.current_task()
+            assert current is not None
+            self._busy.add(current)
             try:
                 await self.run_job(job, worker_id)
             except Exception:  # the outcome could not be recorded (the database went away)
                 log.exception("could not record how job %s ended; it runs again", job.id)
                 await asyncio.sleep(settings.job_poll_seconds)  # then this worker takes it back
+            finally:
+                self._busy.discard(current)
 
     async def run_job(self, job: Job, worker_id: str) -> None:
         heartbeat = asyncio.create_task(self._keep_leased(job, worker_id))
