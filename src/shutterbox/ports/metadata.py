@@ -20,6 +20,7 @@ from shutterbox.domain.errors import Conflict
 from shutterbox.domain.images import Image, Variant, Visibility
 from shutterbox.domain.storage import StorageClass
 from shutterbox.domain.users import User
+from shutterbox.ports.moderation import BlockRepository, ModerationRepository, ReportRepository
 from shutterbox.ports.scrub import ScrubQueries
 from shutterbox.ports.search import SearchRepository
 
@@ -286,6 +287,12 @@ class Transaction(Protocol):
     def bill(self) -> BillRepository: ...
     @property
     def search(self) -> SearchRepository: ...
+    @property
+    def reports(self) -> ReportRepository: ...
+    @property
+    def moderation(self) -> ModerationRepository: ...
+    @property
+    def blocks(self) -> BlockRepository: ...
 
 
 class WriteTransaction(Transaction, Protocol):

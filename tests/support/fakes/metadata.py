@@ -29,6 +29,12 @@ from shutterbox.ports.metadata import (
     StoredOriginal,
     VariantFiles,
 )
+from tests.support.fakes.moderation import (
+    FakeBlocks,
+    FakeModeration,
+    FakeReports,
+    ModerationState,
+)
 from tests.support.fakes.search import FakeSearch
 
 T = TypeVar("T")
@@ -52,6 +58,7 @@ class State:
     idempotency: dict[tuple[int, str], tuple[str, datetime]] = field(default_factory=dict)
     direct: dict[str, dict[str, Any]] = field(default_factory=dict)
     egress: dict[tuple[date, str], list[int]] = field(default_factory=dict)
+    moderation: ModerationState = field(default_factory=ModerationState)
 
 
 def _state(image: Image) -> ImageState:
@@ -569,6 +576,8 @@ class FakeTransaction:
         self.egress = FakeEgress(state)
         self.bill = FakeBill(state)
         self.search = FakeSearch(state)
+        self.reports, self.moderation = FakeReports(state), FakeModeration(state)
+        self.blocks = FakeBlocks(state)
 
 
 class FakeMetadata:

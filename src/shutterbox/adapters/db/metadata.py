@@ -22,9 +22,11 @@ from shutterbox.adapters.db.inline_connection import InlineConnection
 from shutterbox.adapters.db.inline_reads import InlineSqliteReads
 from shutterbox.adapters.db.lean_reads import LeanConnection
 from shutterbox.adapters.db.repositories.bill import SqlBill
+from shutterbox.adapters.db.repositories.blocks import SqlBlocks
 from shutterbox.adapters.db.repositories.egress import SqlEgress
 from shutterbox.adapters.db.repositories.follows import SqlFollows
 from shutterbox.adapters.db.repositories.images import SqlImages
+from shutterbox.adapters.db.repositories.moderation import SqlModeration, SqlReports
 from shutterbox.adapters.db.repositories.scrub import ScrubRepository
 from shutterbox.adapters.db.repositories.search import SqlSearch
 from shutterbox.adapters.db.repositories.uploads import SqlUploads
@@ -52,6 +54,8 @@ class SqlTransaction:
         self.egress = SqlEgress(conn)
         self.bill = SqlBill(conn)
         self.search = SqlSearch(conn, self.images)
+        self.reports, self.moderation = SqlReports(conn), SqlModeration(conn)
+        self.blocks = SqlBlocks(conn)
 
 
 class SqlMetadata:

@@ -8,12 +8,14 @@ from fastapi import FastAPI
 from shutterbox import __version__
 from shutterbox.config import Settings
 from shutterbox.entrypoints.api.routers import (
+    blocks,
     cost,
     events,
     export,
     feed,
     images,
     media,
+    moderation,
     ops,
     search,
     session,
@@ -69,6 +71,8 @@ def create_app(
         events.router,
         search.router,
         social.router,  # after users: /api/v1/users/me is not a profile ("me" is no username)
+        moderation.router,
+        blocks.router,
     )
     for router in routers:
         app.include_router(router)

@@ -105,7 +105,9 @@ async def read_feed_page(request: Request) -> Response:
     services = feeds.services_of(request)
     viewer, _ = await page_viewer(request)
     context = {"active": "feed", "kind": "public"}
-    return await _feed_page(request, feeds.public_feed(services), viewer, "feed.html", context)
+    return await _feed_page(
+        request, feeds.public_feed(services, viewer), viewer, "feed.html", context
+    )
 
 
 @router.get("/home", response_class=HTMLResponse)
@@ -156,4 +158,6 @@ async def read_tag_page(request: Request, tag: str) -> Response:
         return RedirectResponse(f"/tags/{quote(name, safe='')}", status_code=308)
     viewer, _ = await page_viewer(request)
     context = {"tag": name, "kind": "tag", "active": ""}
-    return await _feed_page(request, feeds.tag_feed(services, name), viewer, "tag.html", context)
+    return await _feed_page(
+        request, feeds.tag_feed(services, name, viewer), viewer, "tag.html", context
+    )

@@ -20,6 +20,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from shutterbox.domain.images import MAX_ALT_TEXT_CHARS
+from shutterbox.domain.moderation import ReportReason
 from shutterbox.entrypoints.api.presenters import image_public
 from shutterbox.entrypoints.api.schemas import Camera, ImagePublic, VariantPublic
 from shutterbox.entrypoints.http.lifespan import app_state
@@ -27,6 +28,8 @@ from shutterbox.entrypoints.web.cards import image_alt
 from shutterbox.entrypoints.web.rendering import page_viewer, render
 from shutterbox.services.context import Services
 from shutterbox.services.images import lookup
+from shutterbox.services.moderation import actions
+from shutterbox.services.people import blocks
 
 router = APIRouter(include_in_schema=False)
 
@@ -136,11 +139,16 @@ async def read_image_page(image_id: str, request: Request) -> HTMLResponse:
     image = None
     if 0 < len(image_id) <= 64:
         image = await lookup.find_image(services, image_id)
-    if image is None or not image.visible_to(viewer.id if viewer else None):
-        # Deleted, private to someone else, or never existed: the same answer for each, so
-        # that the page does not tell which.
+    if (
+        image is None
+        or not image.visible_to(viewer.id if viewer else None)
+        or await blocks.hides_image(services, viewer, image)
+    ):
+        # Deleted, private to someone else, hidden by a block, or never existed: the same
+        # answer for each, so that the page does not tell which.
         return await render(request, "image.html", {"image": None}, status_code=404)
     public = image_public(image, viewer, services.media_urls)
+    hold = await actions.hold_for_owner(services, viewer, image)
     return await render(
         request,
         "image.html",
@@ -156,6 +164,8 @@ async def read_image_page(image_id: str, request: Request) -> HTMLResponse:
             "max_caption_chars": services.settings.max_caption_chars,
             "max_alt_text_chars": MAX_ALT_TEXT_CHARS,
             "trash_days": f"{services.settings.trash_retention_days:g}",
+            "hidden_reason": hold.reason if hold else None,
+            "report_reasons": [reason.value for reason in ReportReason],
         },
         img_sources=media_origins(services),
     )
