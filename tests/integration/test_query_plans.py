@@ -22,12 +22,14 @@ from shutterbox.adapters.db.engine import Database, open_database
 from shutterbox.adapters.db.metadata import SqlMetadata
 from shutterbox.adapters.db.migrate import upgrade_to_head
 from shutterbox.domain.images import Image, Status, Variant, Visibility
+from shutterbox.domain.moderation import ReportStatus
 from shutterbox.domain.search import SearchPosition, parse_query
 from shutterbox.ports.metadata import Transaction
 
 T0 = datetime(2024, 5, 1, 12, 0, 0)
 LIST_TABLES = (
     *("images", "variants", "image_tags", "home_timeline", "follows", "users", "image_search"),
+    *("reports", "moderation_audit", "blocks", "image_holds"),
 )
 
 
@@ -97,6 +99,11 @@ LISTS: dict[str, Read] = {
     "followers": lambda tx: tx.follows.people(2, of_followers=True, after="a", limit=21),
     "following": lambda tx: tx.follows.people(1, of_followers=False, after=None, limit=21),
     "search people": lambda tx: tx.search.usernames("user", limit=10),
+    "open reports": lambda tx: tx.reports.queue(ReportStatus.OPEN, after=(T0, 5), limit=21),
+    "resolved reports": lambda tx: tx.reports.queue(ReportStatus.RESOLVED, after=(T0, 5), limit=21),
+    "audit log": lambda tx: tx.moderation.audit(before=(T0, 5), limit=21),
+    "blocked people": lambda tx: tx.blocks.blocked_names(1, after="a", limit=21),
+    "blocks of a viewer": lambda tx: tx.blocks.hidden_from(1),
 }
 
 # Searches rank their hits, so they sort (a top-N sort of the matching rows, bounded by the
