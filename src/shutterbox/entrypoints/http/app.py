@@ -34,6 +34,7 @@ from shutterbox.entrypoints.web import (
     feed_pages,
     image_pages,
     lab_page,
+    moderation_pages,
     search_pages,
     static_assets,
     upload_pages,
@@ -83,6 +84,7 @@ def create_app(
     app.include_router(feed_pages.router)
     app.include_router(feed_fragments.router)
     app.include_router(search_pages.router)
+    app.include_router(moderation_pages.router)
     app.mount(static_assets.STATIC_PREFIX, static_assets.static_files(), name="static")
     app.add_middleware(RequestMetrics)
     return app

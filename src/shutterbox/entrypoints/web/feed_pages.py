@@ -20,11 +20,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.responses import Response
 
 from shutterbox.domain.errors import NotFound
+from shutterbox.domain.moderation import ReportReason
 from shutterbox.domain.users import User
 from shutterbox.entrypoints.web import feeds
 from shutterbox.entrypoints.web.cards import Card, date_label
 from shutterbox.entrypoints.web.rendering import page_viewer, render
-from shutterbox.services.people import follows
+from shutterbox.services.people import blocks, follows
 
 router = APIRouter(include_in_schema=False)
 
@@ -142,6 +143,8 @@ async def read_profile_page(request: Request, username: str) -> Response:
         "joined_at": profile.created_at.date().isoformat(),
         "kind": "profile",
         "active": "",
+        "blocked": viewer is not None and await blocks.has_blocked(services, viewer, username),
+        "report_reasons": [reason.value for reason in ReportReason],
     }
     source = feeds.profile_feed(services, profile.username, viewer)
     return await _feed_page(request, source, viewer, "profile.html", context)
