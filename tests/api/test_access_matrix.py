@@ -18,6 +18,7 @@ from shutterbox.entrypoints.http.app import create_app
 from shutterbox.entrypoints.http.lifespan import app_state
 from shutterbox.entrypoints.http.middleware.stream_closing import StreamCloser
 from shutterbox.services.people import accounts
+from tests.api.access_moderation import moderation_rows
 from tests.imagegen import jpeg_bytes
 from tests.support.clients import register, upload, wait_for_status
 from tests.support.settings import make_settings
@@ -485,6 +486,7 @@ ALBUM_ROWS = [
     Row("shared-page-revoked", "GET", lambda w: _revoked(w)["url"], (410,) * 4),
 ]
 ROWS += ALBUM_ROWS
+ROWS += moderation_rows(Row)
 
 CASES = [
     pytest.param(row, caller, expected, id=f"{row.name}-{caller}")

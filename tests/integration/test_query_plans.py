@@ -24,6 +24,7 @@ from shutterbox.adapters.db.metadata import SqlMetadata
 from shutterbox.adapters.db.migrate import upgrade_to_head
 from shutterbox.domain.albums import Album, Share
 from shutterbox.domain.images import Image, Status, Variant, Visibility
+from shutterbox.domain.moderation import ReportStatus
 from shutterbox.domain.search import SearchPosition, parse_query
 from shutterbox.domain.social import Comment, Notification, NotificationKind
 from shutterbox.ports.metadata import Transaction
@@ -32,6 +33,7 @@ T0 = datetime(2024, 5, 1, 12, 0, 0)
 LIST_TABLES = (
     *("images", "variants", "image_tags", "home_timeline", "follows", "users", "image_search"),
     *("albums", "album_images", "shares", "likes", "comments", "notifications"),
+    *("reports", "moderation_audit", "blocks", "image_holds"),
 )
 
 
@@ -160,6 +162,11 @@ LISTS: dict[str, Read] = {
     "notifications, deep": lambda tx: tx.notifications.page(4, before=CURSOR, limit=21),
     "new notifications": lambda tx: tx.notifications.since(4, (T0, ""), 20),
     "unread notifications": lambda tx: tx.notifications.unread_count(4, at_most=100),
+    "open reports": lambda tx: tx.reports.queue(ReportStatus.OPEN, after=(T0, 5), limit=21),
+    "resolved reports": lambda tx: tx.reports.queue(ReportStatus.RESOLVED, after=(T0, 5), limit=21),
+    "audit log": lambda tx: tx.moderation.audit(before=(T0, 5), limit=21),
+    "blocked people": lambda tx: tx.blocks.blocked_names(1, after="a", limit=21),
+    "blocks of a viewer": lambda tx: tx.blocks.hidden_from(1),
 }
 
 # Searches rank their hits, so they sort (a top-N sort of the matching rows, bounded by the

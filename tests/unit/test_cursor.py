@@ -6,7 +6,7 @@ from datetime import datetime
 import pytest
 
 from shutterbox.domain.errors import InvalidInput
-from shutterbox.services.images.feed import decode_cursor, encode_cursor
+from shutterbox.services.images.cursors import decode_cursor, encode_cursor
 from tests.support.images import make_image
 
 

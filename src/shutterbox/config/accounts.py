@@ -24,3 +24,10 @@ class AccountSettings(BaseModel):
         "N/hour; more answer 429 with Retry-After. Counted in each API node's memory. 0 or "
         "empty: no limit.",
     )
+    report_rate: Rate = Field(
+        default="20/hour",
+        description="Reports a signed-in user may send (POST /api/v1/reports, the report forms "
+        "of the pages), as N/second, N/minute or N/hour; more answer 429 with Retry-After. "
+        "Reporting the same subject again counts too. Counted in each API node's memory. 0 or "
+        "empty: no limit.",
+    )

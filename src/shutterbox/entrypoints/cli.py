@@ -307,5 +307,45 @@ def create_user(
         raise typer.Exit(1) from exc
 
 
+def _moderate(username: str, reason: str, *, suspend: bool) -> None:
+    from shutterbox.bootstrap import bootstrap
+    from shutterbox.clock import utcnow
+    from shutterbox.domain.errors import ShutterboxError
+    from shutterbox.domain.users import User
+    from shutterbox.services.moderation import actions
+
+    operator = User(0, "(shell)", is_admin=True, created_at=utcnow())  # as the audit log names it
+    act = actions.suspend_user if suspend else actions.unsuspend_user
+
+    async def run() -> None:
+        services = await bootstrap(Settings())
+        try:
+            await act(services, operator, username, reason)
+        finally:
+            await services.close()
+
+    try:
+        asyncio.run(run())
+    except ShutterboxError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"{'suspended' if suspend else 'unsuspended'} {username}")
+
+
+Reason = Annotated[str, typer.Option(help="Why: kept in the moderation audit log.")]
+
+
+@users_app.command("suspend")
+def suspend_user(username: str, reason: Reason) -> None:
+    """Suspend an account: no login, its sessions end, its public photos hidden from others."""
+    _moderate(username, reason, suspend=True)
+
+
+@users_app.command("unsuspend")
+def unsuspend_user(username: str, reason: Reason) -> None:
+    """End an account's suspension."""
+    _moderate(username, reason, suspend=False)
+
+
 if __name__ == "__main__":
     app()

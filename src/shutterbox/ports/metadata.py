@@ -21,6 +21,7 @@ from shutterbox.domain.images import Image, Variant, Visibility
 from shutterbox.domain.storage import StorageClass
 from shutterbox.domain.users import User
 from shutterbox.ports.albums import AlbumRepository, ShareRepository
+from shutterbox.ports.moderation import BlockRepository, ModerationRepository, ReportRepository
 from shutterbox.ports.scrub import ScrubQueries
 from shutterbox.ports.search import SearchRepository
 from shutterbox.ports.social import CommentRepository, LikeRepository, NotificationRepository
@@ -292,6 +293,12 @@ class Transaction(Protocol):
     def albums(self) -> AlbumRepository: ...
     @property
     def shares(self) -> ShareRepository: ...
+    @property
+    def reports(self) -> ReportRepository: ...
+    @property
+    def moderation(self) -> ModerationRepository: ...
+    @property
+    def blocks(self) -> BlockRepository: ...
 
     likes: LikeRepository  # likes, comments and notifications: ports/social.py
     comments: CommentRepository

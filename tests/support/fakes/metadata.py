@@ -30,6 +30,12 @@ from shutterbox.ports.metadata import (
     VariantFiles,
 )
 from tests.support.fakes.albums import AlbumState, FakeAlbums, FakeShares
+from tests.support.fakes.moderation import (
+    FakeBlocks,
+    FakeModeration,
+    FakeReports,
+    ModerationState,
+)
 from tests.support.fakes.search import FakeSearch
 from tests.support.fakes.social import SocialState, fake_social_repositories
 
@@ -56,6 +62,7 @@ class State:
     egress: dict[tuple[date, str], list[int]] = field(default_factory=dict)
     albums: AlbumState = field(default_factory=AlbumState)  # albums, their entries, shares
     social: SocialState = field(default_factory=SocialState)  # likes, comments, notifications
+    moderation: ModerationState = field(default_factory=ModerationState)
 
 
 def _state(image: Image) -> ImageState:
@@ -575,6 +582,8 @@ class FakeTransaction:
         self.search = FakeSearch(state)
         self.albums, self.shares = FakeAlbums(state), FakeShares(state)
         self.likes, self.comments, self.notifications = fake_social_repositories(state)
+        self.reports, self.moderation = FakeReports(state), FakeModeration(state)
+        self.blocks = FakeBlocks(state)
 
 
 class FakeMetadata:

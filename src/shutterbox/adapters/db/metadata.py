@@ -23,9 +23,11 @@ from shutterbox.adapters.db.inline_reads import InlineSqliteReads
 from shutterbox.adapters.db.lean_reads import LeanConnection
 from shutterbox.adapters.db.repositories.albums import SqlAlbums
 from shutterbox.adapters.db.repositories.bill import SqlBill
+from shutterbox.adapters.db.repositories.blocks import SqlBlocks
 from shutterbox.adapters.db.repositories.egress import SqlEgress
 from shutterbox.adapters.db.repositories.follows import SqlFollows
 from shutterbox.adapters.db.repositories.images import SqlImages
+from shutterbox.adapters.db.repositories.moderation import SqlModeration, SqlReports
 from shutterbox.adapters.db.repositories.scrub import ScrubRepository
 from shutterbox.adapters.db.repositories.search import SqlSearch
 from shutterbox.adapters.db.repositories.shares import SqlShares
@@ -57,6 +59,8 @@ class SqlTransaction:
         self.search = SqlSearch(conn, self.images)
         self.albums, self.shares = SqlAlbums(conn, self.images), SqlShares(conn)
         self.likes, self.comments, self.notifications = social_repositories(conn)
+        self.reports, self.moderation = SqlReports(conn), SqlModeration(conn)
+        self.blocks = SqlBlocks(conn)
 
 
 class SqlMetadata:

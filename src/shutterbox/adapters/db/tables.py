@@ -20,7 +20,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-metadata = MetaData(
+metadata: MetaData = MetaData(
     naming_convention={
         "ix": "ix_%(column_0_label)s",
         "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -29,7 +29,7 @@ metadata = MetaData(
     }
 )
 
-users = Table(
+users: Table = Table(
     "users",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
@@ -52,7 +52,7 @@ api_tokens = Table(
     Column("revoked_at", DateTime, nullable=True),
 )
 
-images = Table(
+images: Table = Table(
     "images",
     metadata,
     Column("id", String(32), primary_key=True),
@@ -258,143 +258,30 @@ egress_daily = Table(
     Column("requests", BigInteger, nullable=False),
 )
 
-# --- search ------------------------------------------------------------------------------------
-# What the search reads: a row per image that lists show (ready, undeleted), with the owner,
-# visibility and created time a page is filtered and ordered by, and the words of its details
-# in four field groups (``domain/search.py`` weighs them). Kept by triggers on ``images``
-# (migration 0015), so that every path that inserts, edits, hides, trashes or removes an
-# image keeps it right without knowing. The word index over it is per database, made by the
-# migration and not declared here: on SQLite the FTS5 table ``image_search_index`` (external
-# content: this table), kept by triggers on this one; on PostgreSQL the GIN index
-# ``ix_image_search_words`` over ``to_tsvector('simple', ...)`` of the four groups.
-image_search = Table(
-    "image_search",
-    metadata,
-    Column("doc_id", Integer, primary_key=True, autoincrement=True),  # the FTS5 rowid
-    Column(
-        "image_id",
-        String(32),
-        ForeignKey("images.id", ondelete="CASCADE"),
-        nullable=False,
-        unique=True,
-    ),
-    Column("owner_id", Integer, nullable=False),
-    Column("visibility", String(16), nullable=False),
-    Column("created_at", DateTime, nullable=False),
-    Column("tags", Text, nullable=False),
-    Column("caption", Text, nullable=False),
-    Column("names", Text, nullable=False),  # the owner's username and the place's name
-    Column("alt_text", Text, nullable=False),
+
+# The feature tables live in modules of their own; importing this module defines them all.
+from shutterbox.adapters.db.tables_albums import album_images, albums, shares  # noqa: E402
+from shutterbox.adapters.db.tables_moderation import (  # noqa: E402
+    blocks,
+    image_holds,
+    moderation_audit,
+    reports,
+    suspensions,
 )
-# People by the start of their username: one range of this index (on PostgreSQL the pattern
-# operators make ``LIKE 'prefix%'`` a range whatever the database's collation).
-Index(
-    "ix_users_username_prefix",
-    users.c.username,
-    postgresql_ops={"username": "varchar_pattern_ops"},
-)
+from shutterbox.adapters.db.tables_search import image_search  # noqa: E402
+from shutterbox.adapters.db.tables_social import comments, likes, notifications  # noqa: E402
 
-
-# --- albums and share links -----------------------------------------------------------------
-
-albums = Table(
-    "albums",
-    metadata,
-    Column("id", String(32), primary_key=True),
-    Column("owner_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
-    Column("title", String(200), nullable=False),
-    Column("description", Text, nullable=False, server_default=""),
-    Column("visibility", String(16), nullable=False),
-    Column("cover_image_id", String(32), nullable=True),  # shown only while in the album
-    Column("created_at", DateTime, nullable=False),
-    Column("updated_at", DateTime, nullable=False),
-    # an owner's albums, newest first; seen by others: the public ones
-    Index("ix_albums_owner", "owner_id", "created_at", "id"),
-    Index("ix_albums_owner_visible", "owner_id", "visibility", "created_at", "id"),
-)
-
-album_images = Table(
+__all__ = [
     "album_images",
-    metadata,
-    Column("album_id", String(32), ForeignKey("albums.id", ondelete="CASCADE"), primary_key=True),
-    Column("image_id", String(32), ForeignKey("images.id", ondelete="CASCADE"), primary_key=True),
-    # gapped integers (domain/albums.py): a move writes one row
-    Column("position", BigInteger, nullable=False),
-    Column("added_at", DateTime, nullable=False),
-    Index("ix_album_images_order", "album_id", "position", "image_id"),
-    Index("ix_album_images_image", "image_id"),
-)
-
-shares = Table(
-    "shares",
-    metadata,
-    Column("id", String(32), primary_key=True),
-    Column("owner_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
-    Column("token_sha256", String(64), nullable=False, unique=True),
-    Column("album_id", String(32), ForeignKey("albums.id", ondelete="CASCADE"), nullable=True),
-    Column("image_id", String(32), ForeignKey("images.id", ondelete="CASCADE"), nullable=True),
-    Column("expires_at", DateTime, nullable=True),
-    Column("password_hash", String(200), nullable=True),
-    Column("hide_details", Boolean, nullable=False, server_default="0"),
-    Column("created_at", DateTime, nullable=False),
-    Column("revoked_at", DateTime, nullable=True),
-    Index("ix_shares_owner", "owner_id", "created_at", "id"),
-    Index("ix_shares_album", "album_id"),
-    Index("ix_shares_image", "image_id"),
-)
-
-
-# --- Likes, comments and notifications ---------------------------------------------------
-# An image's counts are kept on its row (with every like and comment, in the same transaction),
-# so a list shows them without a query per image, and the row's version (migration 0012)
-# moves with them: an image kept by version never shows an old count.
-images.append_column(Column("like_count", Integer, nullable=False, server_default="0"))
-images.append_column(Column("comment_count", Integer, nullable=False, server_default="0"))
-
-likes = Table(
-    "likes",
-    metadata,
-    # the primary key answers "which of this page's images do I like" in one seek per image
-    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
-    Column("image_id", String(32), ForeignKey("images.id", ondelete="CASCADE"), primary_key=True),
-    Column("created_at", DateTime, nullable=False),
-    Index("ix_likes_image", "image_id"),
-)
-
-comments = Table(
+    "albums",
+    "blocks",
     "comments",
-    metadata,
-    Column("id", String(32), primary_key=True),
-    Column("image_id", String(32), ForeignKey("images.id", ondelete="CASCADE"), nullable=False),
-    Column("author_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
-    Column("text", Text, nullable=False),
-    Column("created_at", DateTime, nullable=False),
-    Index("ix_comments_image", "image_id", "created_at", "id"),  # an image's comments, in order
-    Index("ix_comments_author", "author_id"),
-)
-
-notifications = Table(
+    "image_holds",
+    "image_search",
+    "likes",
+    "moderation_audit",
     "notifications",
-    metadata,
-    Column("id", String(32), primary_key=True),
-    Column("recipient_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
-    Column("kind", String(20), nullable=False),  # domain.social.NotificationKind
-    Column("actor_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=True),
-    Column("image_id", String(32), ForeignKey("images.id", ondelete="CASCADE"), nullable=True),
-    Column("comment_id", String(32), ForeignKey("comments.id", ondelete="CASCADE"), nullable=True),
-    Column("created_at", DateTime, nullable=False),
-    Column("read_at", DateTime, nullable=True),
-    Index("ix_notifications_recipient", "recipient_id", "created_at", "id"),
-    Index("ix_notifications_actor", "actor_id"),
-    Index("ix_notifications_image", "image_id"),
-    Index("ix_notifications_comment", "comment_id"),
-)
-# the unread ones of a recipient: the header's count is one range of this index
-Index(
-    "ix_notifications_unread",
-    notifications.c.recipient_id,
-    notifications.c.created_at,
-    notifications.c.id,
-    sqlite_where=notifications.c.read_at.is_(None),
-    postgresql_where=notifications.c.read_at.is_(None),
-)
+    "reports",
+    "shares",
+    "suspensions",
+]

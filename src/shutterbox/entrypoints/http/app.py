@@ -9,12 +9,14 @@ from shutterbox import __version__
 from shutterbox.config import Settings
 from shutterbox.entrypoints.api.routers import (
     albums,
+    blocks,
     cost,
     events,
     export,
     feed,
     images,
     media,
+    moderation,
     notifications,
     ops,
     reactions,
@@ -37,6 +39,7 @@ from shutterbox.entrypoints.web import (
     feed_pages,
     image_pages,
     lab_page,
+    moderation_pages,
     search_pages,
     share_pages,
     social_pages,
@@ -80,6 +83,8 @@ def create_app(
         social.router,  # after users: /api/v1/users/me is not a profile ("me" is no username)
         albums.router,
         shares.router,
+        moderation.router,
+        blocks.router,
     )
     for router in routers:
         app.include_router(router)
@@ -93,6 +98,7 @@ def create_app(
     app.include_router(album_pages.router)
     app.include_router(share_pages.router)
     app.include_router(social_pages.router)
+    app.include_router(moderation_pages.router)
     app.mount(static_assets.STATIC_PREFIX, static_assets.static_files(), name="static")
     app.add_middleware(RequestMetrics)
     return app

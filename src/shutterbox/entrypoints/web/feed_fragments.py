@@ -52,7 +52,7 @@ async def _cards(request: Request, source: feeds.Feed, viewer: User | None) -> R
 @router.get("/api/v1/feed", response_class=HTMLResponse)
 async def read_feed_cards(request: Request) -> Response:
     viewer, _ = await page_viewer(request)
-    return await _cards(request, feeds.public_feed(feeds.services_of(request)), viewer)
+    return await _cards(request, feeds.public_feed(feeds.services_of(request), viewer), viewer)
 
 
 @router.get("/api/v1/home", response_class=HTMLResponse)
@@ -80,4 +80,4 @@ async def read_tag_cards(request: Request, tag: str) -> Response:
     if not name:
         return _refused(404, "That is not a tag.")
     viewer, _ = await page_viewer(request)
-    return await _cards(request, feeds.tag_feed(feeds.services_of(request), name), viewer)
+    return await _cards(request, feeds.tag_feed(feeds.services_of(request), name, viewer), viewer)

@@ -20,11 +20,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.responses import Response
 
 from shutterbox.domain.errors import NotFound
+from shutterbox.domain.moderation import ReportReason
 from shutterbox.domain.users import User
 from shutterbox.entrypoints.web import feeds
 from shutterbox.entrypoints.web.cards import Card, date_label
 from shutterbox.entrypoints.web.rendering import page_viewer, render
-from shutterbox.services.people import follows
+from shutterbox.services.people import blocks, follows
 
 router = APIRouter(include_in_schema=False)
 
@@ -105,7 +106,9 @@ async def read_feed_page(request: Request) -> Response:
     services = feeds.services_of(request)
     viewer, _ = await page_viewer(request)
     context = {"active": "feed", "kind": "public"}
-    return await _feed_page(request, feeds.public_feed(services), viewer, "feed.html", context)
+    return await _feed_page(
+        request, feeds.public_feed(services, viewer), viewer, "feed.html", context
+    )
 
 
 @router.get("/home", response_class=HTMLResponse)
@@ -140,6 +143,8 @@ async def read_profile_page(request: Request, username: str) -> Response:
         "joined_at": profile.created_at.date().isoformat(),
         "kind": "profile",
         "active": "",
+        "blocked": viewer is not None and await blocks.has_blocked(services, viewer, username),
+        "report_reasons": [reason.value for reason in ReportReason],
     }
     source = feeds.profile_feed(services, profile.username, viewer)
     return await _feed_page(request, source, viewer, "profile.html", context)
@@ -156,4 +161,6 @@ async def read_tag_page(request: Request, tag: str) -> Response:
         return RedirectResponse(f"/tags/{quote(name, safe='')}", status_code=308)
     viewer, _ = await page_viewer(request)
     context = {"tag": name, "kind": "tag", "active": ""}
-    return await _feed_page(request, feeds.tag_feed(services, name), viewer, "tag.html", context)
+    return await _feed_page(
+        request, feeds.tag_feed(services, name, viewer), viewer, "tag.html", context
+    )

@@ -46,10 +46,10 @@ def services_of(request: Request) -> Services:
     return services
 
 
-def public_feed(services: Services) -> Feed:
+def public_feed(services: Services, viewer: User | None = None) -> Feed:
     return Feed(
         "/api/v1/feed",
-        lambda limit, cursor: feed.public_feed(services, limit, cursor),
+        lambda limit, cursor: feed.public_feed(services, limit, cursor, viewer),
     )
 
 
@@ -67,10 +67,10 @@ def profile_feed(services: Services, username: str, viewer: User | None) -> Feed
     )
 
 
-def tag_feed(services: Services, name: str) -> Feed:
+def tag_feed(services: Services, name: str, viewer: User | None = None) -> Feed:
     return Feed(
         f"/api/v1/tags/{quote(name, safe='')}/images",
-        lambda limit, cursor: feed.tag_images(services, name, limit, cursor),
+        lambda limit, cursor: feed.tag_images(services, name, limit, cursor, viewer),
     )
 
 

@@ -21,6 +21,7 @@ from fastapi.responses import HTMLResponse
 
 from shutterbox.domain.errors import InvalidInput
 from shutterbox.domain.images import MAX_ALT_TEXT_CHARS
+from shutterbox.domain.moderation import ReportReason
 from shutterbox.domain.social import MAX_COMMENT_CHARS
 from shutterbox.entrypoints.api.presenters import image_public
 from shutterbox.entrypoints.api.schemas import Camera, ImagePublic, VariantPublic
@@ -29,6 +30,8 @@ from shutterbox.entrypoints.web.cards import image_alt
 from shutterbox.entrypoints.web.rendering import page_viewer, render
 from shutterbox.services.context import Services
 from shutterbox.services.images import lookup
+from shutterbox.services.moderation import actions
+from shutterbox.services.people import blocks
 from shutterbox.services.social import comments, likes
 
 router = APIRouter(include_in_schema=False)
@@ -144,12 +147,17 @@ async def read_image_page(
     image = None
     if 0 < len(image_id) <= 64:
         image = await lookup.find_image(services, image_id)
-    if image is None or not image.visible_to(viewer.id if viewer else None):
-        # Deleted, private to someone else, or never existed: the same answer for each, so
-        # that the page does not tell which.
+    if (
+        image is None
+        or not image.visible_to(viewer.id if viewer else None)
+        or await blocks.hides_image(services, viewer, image)
+    ):
+        # Deleted, private to someone else, hidden by a block, or never existed: the same
+        # answer for each, so that the page does not tell which.
         return await render(request, "image.html", {"image": None}, status_code=404)
     liked = bool(await likes.liked_among(services, viewer, [image]))
     public = image_public(image, viewer, services.media_urls, liked=liked)
+    hold = await actions.hold_for_owner(services, viewer, image)
     try:
         _seen, shown = await comments.comments_page(
             services, viewer, image_id, COMMENTS_SHOWN, comments_after
@@ -176,6 +184,8 @@ async def read_image_page(
             "comments": [(c, comments.may_delete(c, image, viewer)) for c in shown.items],
             "more_comments": shown.next_cursor,
             "max_comment_chars": MAX_COMMENT_CHARS,
+            "hidden_reason": hold.reason if hold else None,
+            "report_reasons": [reason.value for reason in ReportReason],
         },
         img_sources=media_origins(services),
     )

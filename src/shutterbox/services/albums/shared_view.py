@@ -112,9 +112,12 @@ async def open_share(
         share = await live_share(tx, token)
         if not unlocked(services, share, cookie_of.get(unlock_cookie_name(share))):
             raise PasswordRequired()
+        withheld = await _withheld_by_moderators(tx, share)
         if share.image_id is not None:
             image = await tx.images.get(share.image_id)
             if image is None or image.deleted_at is not None or image.status != Status.READY:
+                raise NotFound("what this link showed is no longer there")
+            if image.id in withheld:
                 raise NotFound("what this link showed is no longer there")
             return SharedView(share, None, image, None)
         assert share.album_id is not None
@@ -124,7 +127,17 @@ async def open_share(
         found = await tx.albums.images(
             album.id, include_private=True, ready_only=True, limit=limit + 1, cursor=position
         )
-    return SharedView(share, album, None, page_of(found, limit))
+    page = page_of(found, limit)  # the cursor follows what was read, shown or not
+    shown = EntryPage([image for image in page.items if image.id not in withheld], page.next_cursor)
+    return SharedView(share, album, None, shown)
+
+
+async def _withheld_by_moderators(tx: Transaction, share: Share) -> set[str]:
+    """The owner's images moderators hid, which no link shows; NotFound for every link of a
+    suspended owner."""
+    if await tx.moderation.suspension(share.owner_id) is not None:
+        raise NotFound("this link is not available")
+    return {hold.image_id for hold in await tx.moderation.holds_of_owner(share.owner_id)}
 
 
 async def unlock(services: Services, token: str, password: str, client: str) -> Share:
@@ -149,6 +162,8 @@ async def check_media(services: Services, share_id: str, image_id: str) -> None:
     async with services.metadata.quick_read() as tx:
         share = await tx.shares.get(share_id) if 0 < len(share_id) <= 64 else None
         share = _check_live(share, utcnow())
+        if image_id in await _withheld_by_moderators(tx, share):
+            raise NotFound("this link does not show that image")
         if share.image_id is not None:
             shows = share.image_id == image_id
         else:

@@ -78,6 +78,8 @@ async def edit_image(services: Services, user: User, image_id: str, edit: ImageE
     before answering, as a delete does: a public URL an edge kept must not outlive it."""
     async with services.metadata.write() as tx:
         image = await _own_image(tx, user, image_id, "edit")
+        if edit.visibility is not None and await tx.moderation.hold(image_id) is not None:
+            raise Forbidden("moderators hid this image: its visibility cannot change for now")
         values = _values(edit, services)
         if values and not await tx.images.update_details(image, values):
             raise NotFound("no such image")

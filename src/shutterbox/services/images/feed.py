@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
-from shutterbox.domain.errors import InvalidInput, NotFound
+from shutterbox.domain.errors import NotFound
 from shutterbox.domain.images import Image
 from shutterbox.domain.users import User
 from shutterbox.services.context import Services
+from shutterbox.services.images.cursors import decode_cursor, encode_cursor
+from shutterbox.services.people import blocks
 
 
 @dataclass
@@ -19,30 +18,16 @@ class Page:
     next_cursor: str | None
 
 
-def encode_position(at: datetime, image_id: str) -> str:
-    raw = f"{at.isoformat()}|{image_id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def encode_cursor(image: Image) -> str:
-    return encode_position(image.created_at, image.id)
-
-
-def decode_cursor(cursor: str | None) -> tuple[datetime, str] | None:
-    if not cursor:
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        at, image_id = raw.split("|", 1)
-        moment = datetime.fromisoformat(at)
-        if moment.tzinfo is not None:  # a cursor made by hand: times are kept in naive UTC
-            moment = moment.astimezone(UTC).replace(tzinfo=None)
-    except (binascii.Error, ValueError, UnicodeDecodeError, OverflowError) as exc:
-        raise InvalidInput("the cursor is not one this API handed out") from exc
-    return moment, image_id
-
-
-async def _page(services: Services, limit: int, cursor: str | None, **filters: object) -> Page:
+async def _page(
+    services: Services,
+    limit: int,
+    cursor: str | None,
+    viewer: User | None = None,
+    **filters: object,
+) -> Page:
+    """A page of a list. The images of people a block stands between the viewer and are left
+    out after the page is read (the cursor is the last image read, so no page repeats or
+    skips one): such a page may be shorter than ``limit``."""
     position = decode_cursor(cursor)
     async with services.metadata.quick_read() as tx:  # one index seek, and the variants
         items = await tx.images.feed(
@@ -50,13 +35,17 @@ async def _page(services: Services, limit: int, cursor: str | None, **filters: o
             cursor=position,
             **filters,  # type: ignore[arg-type]
         )
+        hidden = await blocks.hidden_owners(tx, viewer) if items else set()
     more = len(items) > limit
     items = items[:limit]
-    return Page(items, encode_cursor(items[-1]) if more and items else None)
+    next_cursor = encode_cursor(items[-1]) if more and items else None
+    return Page(blocks.without_owners(items, hidden, lambda image: image.owner_id), next_cursor)
 
 
-async def public_feed(services: Services, limit: int, cursor: str | None) -> Page:
-    return await _page(services, limit, cursor)
+async def public_feed(
+    services: Services, limit: int, cursor: str | None, viewer: User | None = None
+) -> Page:
+    return await _page(services, limit, cursor, viewer)
 
 
 async def user_images(
@@ -64,16 +53,19 @@ async def user_images(
 ) -> Page:
     name = username.lower()
     own = viewer is not None and viewer.username == name
-    page = await _page(services, limit, cursor, owner_name=name, include_private=own)
+    page = await _page(services, limit, cursor, viewer, owner_name=name, include_private=own)
     if not page.items:  # one query for a page; a second only to tell "nobody" from "nothing"
+        page.next_cursor = None  # a profile hidden by a block is empty to its end
         async with services.metadata.quick_read() as tx:
             if await tx.users.by_name(name) is None:
                 raise NotFound(f"no user called {username!r}")
     return page
 
 
-async def tag_images(services: Services, tag: str, limit: int, cursor: str | None) -> Page:
-    return await _page(services, limit, cursor, tag=tag.lower())
+async def tag_images(
+    services: Services, tag: str, limit: int, cursor: str | None, viewer: User | None = None
+) -> Page:
+    return await _page(services, limit, cursor, viewer, tag=tag.lower())
 
 
 async def home_feed(services: Services, viewer: User, limit: int, cursor: str | None) -> Page:

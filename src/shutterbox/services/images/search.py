@@ -22,6 +22,7 @@ from shutterbox.domain.images import Image
 from shutterbox.domain.search import SearchPosition, SearchQuery, parse_query, username_prefix
 from shutterbox.domain.users import User
 from shutterbox.services.context import Services
+from shutterbox.services.people import blocks
 
 USERS_SHOWN = 10
 
@@ -77,7 +78,9 @@ async def search(
             query, viewer_id=viewer.id if viewer else None, after=after, limit=limit + 1
         )
         usernames = await tx.search.usernames(prefix, limit=USERS_SHOWN) if prefix else []
+        hidden = await blocks.hidden_owners(tx, viewer) if hits else set()
     more = len(hits) > limit
     hits = hits[:limit]
     next_cursor = encode_search_cursor(query, hits[-1].position) if more and hits else None
-    return SearchPage([hit.image for hit in hits], usernames, next_cursor)
+    shown = blocks.without_owners([hit.image for hit in hits], hidden, lambda i: i.owner_id)
+    return SearchPage(shown, usernames, next_cursor)

@@ -11,7 +11,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from shutterbox.clock import utcnow
-from shutterbox.domain.errors import Conflict, InvalidInput, Unauthorized
+from shutterbox.domain.errors import Conflict, Forbidden, InvalidInput, Unauthorized
 from shutterbox.domain.users import User, check_password, check_username
 from shutterbox.ports.metadata import AlreadyExists, Metadata
 
@@ -47,6 +47,7 @@ async def verified_user_id(metadata: Metadata, username: str, password: str) -> 
     name that does not exist as for a wrong password)."""
     async with metadata.read() as tx:
         row = await tx.users.credentials(username.strip().lower())
+        suspension = await tx.moderation.suspension(row.user_id) if row else None
     stored_hash = row.password_hash if row else _DUMMY_HASH
     try:
         await anyio.to_thread.run_sync(_hasher.verify, stored_hash, password)
@@ -54,6 +55,8 @@ async def verified_user_id(metadata: Metadata, username: str, password: str) -> 
         row = None
     if row is None:
         raise Unauthorized("wrong username or password")
+    if suspension is not None:  # told only to whoever knows the password
+        raise Forbidden(f"this account is suspended: {suspension.reason}")
     return row.user_id
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from shutterbox.clock import utcnow
-from shutterbox.domain.errors import InvalidInput, NotFound
+from shutterbox.domain.errors import Forbidden, InvalidInput, NotFound
 from shutterbox.domain.social import NotificationKind
 from shutterbox.domain.users import User
 from shutterbox.ports.metadata import Transaction
@@ -44,6 +44,8 @@ async def follow(services: Services, follower: User, username: str) -> None:
         followee = await _user_called(tx, username)
         if followee.id == follower.id:
             raise InvalidInput("you cannot follow yourself")
+        if await tx.blocks.between(follower.id, followee.id):
+            raise Forbidden(f"you cannot follow {followee.username}: one of you blocked the other")
         if not await tx.follows.exists(follower.id, followee.id):
             await notify(tx, followee.id, NotificationKind.FOLLOW, actor=follower)
         await tx.follows.add(follower.id, followee.id, utcnow())
@@ -64,6 +66,8 @@ async def profile(services: Services, viewer: User | None, username: str) -> Pro
         user = await _user_called(tx, username)
         own = viewer is not None and viewer.id == user.id
         image_count = await tx.images.count_ready(user.id, include_private=own)
+        if viewer is not None and not own and await tx.blocks.between(viewer.id, user.id):
+            image_count = 0  # a block hides each one's images from the other
         followers = await tx.follows.count_followers(user.id)
         following = await tx.follows.count_following(user.id)
         followed_by_you: bool | None = None

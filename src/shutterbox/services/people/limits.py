@@ -22,6 +22,7 @@ from shutterbox.domain.errors import RateLimited
 LOGIN = "login"
 UPLOAD = "upload"
 COMMENT = "comment"
+REPORT = "report"
 
 _PERIODS = {"second": 1.0, "minute": 60.0, "hour": 3600.0}
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(second|minute|hour)s?\s*$", re.IGNORECASE)
@@ -105,12 +106,13 @@ class RateLimiter:
 
 def limiter_from(settings: Settings) -> RateLimiter:
     """The limiter for the configured rates (``login_rate``, ``upload_rate``,
-    ``comment_rate``)."""
+    ``comment_rate``, ``report_rate``)."""
     return RateLimiter(
         {
             LOGIN: parse_rate(settings.login_rate),
             UPLOAD: parse_rate(settings.upload_rate),
             COMMENT: parse_rate(settings.comment_rate),
+            REPORT: parse_rate(settings.report_rate),
         }
     )
 

@@ -12,7 +12,7 @@ from shutterbox.domain.social import Comment, NotificationKind, comment_text, ne
 from shutterbox.domain.users import User
 from shutterbox.ports.metadata import Transaction
 from shutterbox.services.context import Services
-from shutterbox.services.images.feed import decode_cursor, encode_position
+from shutterbox.services.images.cursors import decode_cursor, encode_position
 from shutterbox.services.people.limits import hit_comment
 from shutterbox.services.social.notifications import notify
 
@@ -24,8 +24,13 @@ class CommentPage:
 
 
 async def _image_seen_by(tx: Transaction, image_id: str, viewer: User | None) -> Image:
+    """The image, if the viewer sees it: visible to them, and no block between them and its
+    owner (a block hides both ways: no comments to read or write)."""
     image = await tx.images.get(image_id)
     if image is None or not image.visible_to(viewer.id if viewer else None):
+        raise NotFound("no such image")
+    blocked = viewer is not None and viewer.id != image.owner_id
+    if blocked and viewer is not None and await tx.blocks.between(viewer.id, image.owner_id):
         raise NotFound("no such image")
     return image
 

@@ -27,6 +27,8 @@ async def like(services: Services, user: User, image_id: str) -> LikeState:
         image = await tx.images.get(image_id)
         if image is None or not image.visible_to(user.id):
             raise NotFound("no such image")
+        if user.id != image.owner_id and await tx.blocks.between(user.id, image.owner_id):
+            raise NotFound("no such image")  # a block hides the image both ways
         count = image.like_count
         if await tx.likes.add(user.id, image_id, utcnow()):
             count += 1

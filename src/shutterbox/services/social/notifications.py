@@ -12,7 +12,7 @@ from shutterbox.domain.social import Notification, NotificationKind, new_social_
 from shutterbox.domain.users import User
 from shutterbox.ports.metadata import WriteTransaction
 from shutterbox.services.context import Services
-from shutterbox.services.images.feed import decode_cursor, encode_position
+from shutterbox.services.images.cursors import decode_cursor, encode_position
 
 # The unread count is counted up to this (the header shows "99+" past it).
 UNREAD_COUNTED = 100

@@ -9,8 +9,8 @@ from shutterbox.domain.errors import Gone, NotFound
 from shutterbox.domain.images import Image
 from shutterbox.domain.users import User
 from shutterbox.services.context import Services
+from shutterbox.services.images.cursors import decode_cursor, encode_position
 from shutterbox.services.images.deletion import trash_cutoff
-from shutterbox.services.images.feed import decode_cursor, encode_position
 
 
 async def restore_from_trash(services: Services, user: User, image_id: str) -> Image:

@@ -34,7 +34,7 @@ async def read_feed(
     services: ServicesDep, viewer: OptionalUser, limit: Limit = 20, cursor: Cursor = None
 ) -> Response:
     """Recent public images, newest first."""
-    page = await feed.public_feed(services, limit, cursor)
+    page = await feed.public_feed(services, limit, cursor, viewer)
     return await _answer(services, viewer, page)
 
 
@@ -64,7 +64,7 @@ async def read_tag_images(
     cursor: Cursor = None,
 ) -> Response:
     """Public images with this tag, newest first."""
-    page = await feed.tag_images(services, tag, limit, cursor)
+    page = await feed.tag_images(services, tag, limit, cursor, viewer)
     return await _answer(services, viewer, page)
 
 

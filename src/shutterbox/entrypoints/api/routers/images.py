@@ -21,6 +21,7 @@ from shutterbox.entrypoints.api.upload_stream import read_upload
 from shutterbox.entrypoints.http.middleware import rate_limiting
 from shutterbox.services import metrics
 from shutterbox.services.images import backlog, deletion, editing, lookup, uploads
+from shutterbox.services.people import blocks
 from shutterbox.services.social import likes
 
 router = APIRouter(prefix="/api/v1/images", tags=["images"])
@@ -126,7 +127,11 @@ async def create_image(
 @router.get("/{image_id}", response_model=ImagePublic, responses={404: {"model": ErrorBody}})
 async def read_image(image_id: str, services: ServicesDep, viewer: OptionalUser) -> ImagePublic:
     image = await lookup.find_image(services, image_id)
-    if image is None or not image.visible_to(viewer.id if viewer else None):
+    if (
+        image is None
+        or not image.visible_to(viewer.id if viewer else None)
+        or await blocks.hides_image(services, viewer, image)
+    ):
         raise NotFound("no such image")
     liked = bool(await likes.liked_among(services, viewer, [image]))
     return image_public(image, viewer, services.media_urls, liked=liked)
