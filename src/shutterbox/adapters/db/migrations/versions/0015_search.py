@@ -69,14 +69,16 @@ _FTS_COLUMNS = "tags, caption, names, alt_text, access"
 # holds any word of a query at all is one look-up, and a search skips the ranks it cannot
 # fill without reading the rows.
 _FIELD_INDEXES = {f"image_search_index_{name}": name for name in FIELDS}
+# Prefix indexes for the query's last word (a prefix) of up to 8 characters: without them FTS5
+# merges the lists of every word with that prefix before it reads one row (a cost that grows
+# with the matches); with them a prefix is one list, read lazily like a word's.
+_FTS_OPTIONS = "prefix='1 2 3 4 5 6 7 8', tokenize='unicode61 remove_diacritics 0'"
 _SQLITE_INDEXES = [
     f"""CREATE VIRTUAL TABLE image_search_index USING fts5(
-    {_FTS_COLUMNS}, content='image_search', content_rowid='doc_id',
-    tokenize='unicode61 remove_diacritics 0')""",
+    {_FTS_COLUMNS}, content='image_search', content_rowid='doc_id', {_FTS_OPTIONS})""",
     *(
         f"""CREATE VIRTUAL TABLE {table} USING fts5(
-    {column}, content='image_search', content_rowid='doc_id', detail='none',
-    tokenize='unicode61 remove_diacritics 0')"""
+    {column}, content='image_search', content_rowid='doc_id', detail='none', {_FTS_OPTIONS})"""
         for table, column in _FIELD_INDEXES.items()
     ),
 ]
