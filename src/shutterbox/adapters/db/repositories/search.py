@@ -56,6 +56,9 @@ class SqlSearch:
         parameters: dict[str, Any] = {"limit": limit}
         if dialect == "postgresql":
             present = frozenset(search_ranks.FIELDS)  # the planner sees the empty groups
+            # A plan for these words, never a generic one (which, blind to how many images
+            # hold them, would walk the whole index for a rank that holds none).
+            await self.conn.execute(search_ranks.PG_CUSTOM_PLANS)
             parameters |= search_ranks.pg_words(query)
             parameters |= {
                 "public": Visibility.PUBLIC.value,

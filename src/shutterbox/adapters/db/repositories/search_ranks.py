@@ -19,7 +19,9 @@ and a group that holds none is no condition.
 PostgreSQL: a rank is a query on ``image_search`` ordered by (created_at, image_id) with a
 ``LIMIT``; the planner reads it from the GIN indexes (the words', one per group) when it
 holds few images, or walks ``ix_image_search_newest`` newest first with the words as a
-filter when it holds many.
+filter when it holds many: a choice made with the query's words (``plan_cache_mode`` is
+``force_custom_plan`` for the search's transaction), as a generic plan of a prepared
+statement cannot.
 
 The ranks are the arms of one ``UNION ALL`` under the page's ``LIMIT``: both databases run
 the arms in order and stop once the page is full.
@@ -140,6 +142,8 @@ def pg_words(query: SearchQuery) -> dict[str, str]:
     return {"words": " & ".join(lexemes), "any_word": " | ".join(lexemes)}
 
 
+# For the rest of the transaction (a read; see ``SqlSearch.images``).
+PG_CUSTOM_PLANS = text("SELECT set_config('plan_cache_mode', 'force_custom_plan', true)")
 _PG_AFTER = "AND (s.created_at, s.image_id) < (:at, :after_id)"
 _PG_RANK = """SELECT * FROM (
     SELECT s.image_id AS image_id, {score} AS score FROM image_search AS s
