@@ -1,0 +1,190 @@
+"""A page of search hits, one rank at a time.
+
+An image's score is the sum of the weights of the field groups holding a word of the query
+(``domain/search.py``): it is a set of groups, so there are at most 15 scores, each its own
+rank. A page asks for the best rank first, newest first, and goes on to the next rank only
+while the page is not full; each rank is one read of an index in (created_at, image_id)
+order that stops at the page, whatever the number of matches. A rank is: every word in one
+of its groups, a word in each of its groups, no word in any other group.
+
+SQLite: the FTS5 index ``image_search_index`` has rowids in (created_at, image_id) order
+(migration 0015), so a rank is its match expression read ``ORDER BY rowid DESC`` with a
+``LIMIT``; who may see a row is part of the expression (its ``access`` column), so nothing
+is read and thrown away. The rows of one microsecond share a range of rowids and are put in
+id order by a second read down to the start of the page's last microsecond. Before the
+page, one look-up per field group (its own FTS5 index) says whether the group holds any
+word of the query at all: the ranks that need a group that holds none are not asked for,
+and a group that holds none is no condition.
+
+PostgreSQL: a rank is a query on ``image_search`` ordered by (created_at, image_id) with a
+``LIMIT``; the planner reads it from the GIN indexes (the words', one per group) when it
+holds few images, or walks ``ix_image_search_newest`` newest first with the words as a
+filter when it holds many: a choice made with the query's words (``plan_cache_mode`` is
+``force_custom_plan`` for the search's transaction), as a generic plan of a prepared
+statement cannot.
+
+The ranks are the arms of one ``UNION ALL`` under the page's ``LIMIT``: both databases run
+the arms in order and stop once the page is full.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from sqlalchemy import Integer, String, TextClause, bindparam, text
+
+from shutterbox.adapters.db.tables import image_search
+from shutterbox.domain.search import FIELD_WEIGHTS, SearchQuery
+
+FIELDS = tuple(FIELD_WEIGHTS)
+RANKS = sorted(range(1, 2 ** len(FIELDS)), reverse=True)  # the scores, best first
+
+
+def groups_of(score: int) -> tuple[str, ...]:
+    """The field groups an image of ``score`` has a word in."""
+    return tuple(name for name, weight in FIELD_WEIGHTS.items() if score & weight)
+
+
+def ranks_from(start: int | None, present: frozenset[str]) -> tuple[int, ...]:
+    """The ranks a page reads, best first, from ``start`` (a cursor's) down: those whose
+    groups all hold some word of the query."""
+    return tuple(
+        score
+        for score in RANKS
+        if (start is None or score <= start) and set(groups_of(score)) <= present
+    )
+
+
+# --- SQLite -----------------------------------------------------------------------------------
+
+
+def sqlite_words(query: SearchQuery) -> tuple[str, str]:
+    """FTS5 strings: every word (the last a prefix), and any of them."""
+    *whole, last = query.terms
+    strings = [*(f'"{term}"' for term in whole), f'"{last}"*']
+    return " AND ".join(strings), " OR ".join(strings)
+
+
+def sqlite_probes(query: SearchQuery) -> dict[str, str]:
+    """What the look-up of each group's own index matches: any word of the query."""
+    _, any_word = sqlite_words(query)
+    return {f"in_{name}": any_word for name in FIELDS}
+
+
+SQLITE_PROBE = text(
+    "SELECT "
+    + ", ".join(
+        f"EXISTS (SELECT 1 FROM image_search_index_{name}"
+        f" WHERE image_search_index_{name} MATCH :in_{name})"
+        for name in FIELDS
+    )
+)
+
+
+def sqlite_rank_match(
+    query: SearchQuery, score: int, present: frozenset[str], viewer_id: int | None
+) -> str:
+    """The FTS5 expression of one rank, for one viewer."""
+    every_word, any_word = sqlite_words(query)
+    groups = groups_of(score)
+    parts = [f"{{{' '.join(groups)}}} : ({every_word})"]
+    if len(groups) > 1:
+        parts += [f"{{{name}}} : ({any_word})" for name in groups]
+    expression = "(" + " AND ".join(parts) + ")"
+    for name in FIELDS:
+        if name in present and name not in groups:
+            expression = f"({expression} NOT {{{name}}} : ({any_word}))"
+    hidden = '{access} : "private"'
+    if viewer_id is not None:
+        hidden = f'({hidden} NOT {{access}} : "u{viewer_id}")'
+    return f"{expression} NOT {hidden}"
+
+
+_SQLITE_KEY = (
+    "((CAST(strftime('%s', :at) AS INTEGER) * 1000000"
+    " + CAST(substr(substr(:at, 21) || '000000', 1, 6) AS INTEGER)) * 1024 + 1024)"
+)
+_SQLITE_AFTER = (
+    f"AND image_search_index.rowid < {_SQLITE_KEY} "
+    "AND (s.created_at, s.image_id) < (:at, :after_id)"
+)
+_SQLITE_RANK = """SELECT * FROM (
+    SELECT s.image_id AS image_id, {score} AS score
+    FROM image_search_index JOIN image_search AS s ON s.doc_id = image_search_index.rowid
+    WHERE image_search_index MATCH :rank_{score} {after}
+    AND image_search_index.rowid >= coalesce((
+        SELECT min(page.doc_id) / 1024 * 1024 FROM (
+            SELECT image_search_index.rowid AS doc_id
+            FROM image_search_index JOIN image_search AS s ON s.doc_id = image_search_index.rowid
+            WHERE image_search_index MATCH :rank_{score} {after}
+            ORDER BY image_search_index.rowid DESC LIMIT :limit
+        ) AS page
+    ), 0)
+    ORDER BY s.created_at DESC, s.image_id DESC LIMIT :limit
+)"""
+
+# --- PostgreSQL -------------------------------------------------------------------------------
+
+_PG_ALL_GROUPS = (
+    "to_tsvector('simple'::regconfig, s.tags || ' ' || s.caption || ' ' || s.names "
+    "|| ' ' || s.alt_text) @@ to_tsquery('simple', :words)"
+)
+
+
+def _pg_group(name: str) -> str:
+    return f"to_tsvector('simple'::regconfig, s.{name}) @@ to_tsquery('simple', :any_word)"
+
+
+def pg_words(query: SearchQuery) -> dict[str, str]:
+    """Quoted lexemes of ``to_tsquery``: every word (the last a prefix), and any of them."""
+    *whole, last = query.terms
+    lexemes = [f"'{term}'" for term in whole] + [f"'{last}':*"]
+    return {"words": " & ".join(lexemes), "any_word": " | ".join(lexemes)}
+
+
+# For the rest of the transaction (a read; see ``SqlSearch.images``).
+PG_CUSTOM_PLANS = text("SELECT set_config('plan_cache_mode', 'force_custom_plan', true)")
+_PG_AFTER = "AND (s.created_at, s.image_id) < (:at, :after_id)"
+_PG_RANK = """SELECT * FROM (
+    SELECT s.image_id AS image_id, {score} AS score FROM image_search AS s
+    WHERE {conditions} AND (s.visibility = :public OR s.owner_id = :viewer) {after}
+    ORDER BY s.created_at DESC, s.image_id DESC LIMIT :limit
+) AS rank_{score}"""
+
+
+def _pg_conditions(score: int) -> str:
+    groups = groups_of(score)
+    conditions = [_PG_ALL_GROUPS]
+    conditions += [_pg_group(name) for name in groups]
+    conditions += [f"NOT ({_pg_group(name)})" for name in FIELDS if name not in groups]
+    return " AND ".join(conditions)
+
+
+# --- The page ---------------------------------------------------------------------------------
+
+_PAGE = """
+SELECT hits.image_id, i.version, hits.score
+FROM ({ranks} LIMIT :limit) AS hits JOIN images AS i ON i.id = hits.image_id
+"""
+
+
+@cache
+def page_statement(dialect: str, ranks: tuple[int, ...], after_score: int | None) -> TextClause:
+    """The page over ``ranks`` (best first); the rank ``after_score`` continues after the
+    cursor (parameters ``at`` and ``after_id``)."""
+    arms = []
+    for score in ranks:
+        if dialect == "postgresql":
+            after = _PG_AFTER if score == after_score else ""
+            arms.append(_PG_RANK.format(score=score, conditions=_pg_conditions(score), after=after))
+        else:
+            after = _SQLITE_AFTER if score == after_score else ""
+            arms.append(_SQLITE_RANK.format(score=score, after=after))
+    statement = text(_PAGE.format(ranks="\nUNION ALL\n".join(arms)))
+    if after_score is None:
+        return statement
+    return statement.bindparams(
+        bindparam("at", type_=image_search.c.created_at.type),
+        bindparam("after_id", type_=String),
+        bindparam("limit", type_=Integer),
+    )
