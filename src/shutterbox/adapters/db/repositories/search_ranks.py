@@ -146,8 +146,10 @@ def pg_words(query: SearchQuery) -> dict[str, str]:
 
 # Whether each group holds any word of the query: read from its GIN index alone (no walk),
 # told to stop at about a thousand rows (``gin_fuzzy_search_limit``: a group that holds the
-# words answers some, one that holds none answers none), so that a common word costs no more
-# than a rare one. The settings last until the end of the search's transaction.
+# words answers some, one that holds none answers none). The limit does not cut a prefix (the
+# query's last word), whose GIN scan still collects every matching row: on PostgreSQL a
+# common prefix costs in proportion to its matches. The settings last until the end of the
+# search's transaction.
 PG_PROBE_SETTINGS = text(
     "SELECT set_config('gin_fuzzy_search_limit', '1000', true),"
     " set_config('enable_seqscan', 'off', true), set_config('enable_indexscan', 'off', true)"
