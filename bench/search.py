@@ -138,7 +138,7 @@ async def measure(url: str, repeat: int, baseline_repeat: int) -> list[list[str]
                         f"{old99 * 1000:.2f}",
                         f"{new50 * 1000:.2f}",
                         f"{new99 * 1000:.2f}",
-                        f"{old50 / new50:.0f}x",
+                        f"{old50 / new50:.1f}x",
                     ]
                 )
                 print(f"  {label}: before p50 {old50 * 1000:.2f} ms, after {new50 * 1000:.2f} ms")

@@ -55,21 +55,20 @@ class SqlSearch:
         dialect = self.conn.dialect.name
         parameters: dict[str, Any] = {"limit": limit}
         if dialect == "postgresql":
-            present = frozenset(search_ranks.FIELDS)  # the planner sees the empty groups
-            # A plan for these words, never a generic one (which, blind to how many images
-            # hold them, would walk the whole index for a rank that holds none).
-            await self.conn.execute(search_ranks.PG_CUSTOM_PLANS)
-            parameters |= search_ranks.pg_words(query)
-            parameters |= {
+            await self.conn.execute(search_ranks.PG_PROBE_SETTINGS)
+            words = search_ranks.pg_words(query)
+            found_in = (await self.conn.execute(search_ranks.PG_PROBE, words)).one()
+            await self.conn.execute(search_ranks.PG_PAGE_SETTINGS)
+            parameters |= words | {
                 "public": Visibility.PUBLIC.value,
                 "viewer": viewer_id if viewer_id is not None else -1,
             }
         else:
             probes = search_ranks.sqlite_probes(query)
             found_in = (await self.conn.execute(search_ranks.SQLITE_PROBE, probes)).one()
-            present = frozenset(
-                name for name, found in zip(search_ranks.FIELDS, found_in, strict=True) if found
-            )
+        present = frozenset(
+            name for name, found in zip(search_ranks.FIELDS, found_in, strict=True) if found
+        )
         ranks = search_ranks.ranks_from(after.score if after else None, present)
         if not ranks:
             return []
@@ -81,7 +80,10 @@ class SqlSearch:
         if after is not None:
             parameters |= {"at": after.created_at, "after_id": after.image_id}
         statement = search_ranks.page_statement(
-            dialect, ranks, after.score if after is not None and after.score in ranks else None
+            dialect,
+            ranks,
+            present,
+            after.score if after is not None and after.score in ranks else None,
         )
         rows = (await self.conn.execute(statement, parameters)).all()
         scores = {image_id: int(score) for image_id, _, score in rows}
