@@ -34,6 +34,7 @@ bench: install  ## benchmarks; results go to docs/benchmarks.md
 	$(BIN)/python -m bench.edge
 	$(BIN)/python -m bench.media
 	$(BIN)/python -m bench.feed
+	$(BIN)/python -m bench.search
 	$(BIN)/python -m bench.resumable
 	$(BIN)/python -m bench.load
 
