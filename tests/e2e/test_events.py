@@ -35,6 +35,7 @@ class EventStream:
         self.response = stack.enter_context(client.stream("GET", "/api/v1/events", **kwargs))
         self._lines = self.response.iter_lines()
         self.last_id = 0
+        self.notifications: list[dict[str, Any]] = []  # notification events seen on the way
 
     def block(self) -> dict[str, Any]:
         """The next block: its fields, ``data`` decoded from JSON, comments in ``comments``.
@@ -55,11 +56,14 @@ class EventStream:
         raise EOFError
 
     def image(self, deadline: float) -> dict[str, Any]:
-        """The next ``image`` event, skipping keep-alives."""
+        """The next ``image`` event, skipping keep-alives (and keeping notifications)."""
         while time.monotonic() < deadline:
             block = self.block()
             if "comments" in block:
                 assert block == {"comments": ["keep-alive"]}, block
+                continue
+            if block.get("event") == "notification":
+                self.notifications.append(json.loads(block["data"])["notification"])
                 continue
             assert block["event"] == "image", block
             number = int(block["id"])
@@ -164,8 +168,13 @@ def test_statuses_stream_to_their_owner_only(server_factory):
         assert "cut off" in failed["failure_reason"]
         assert [e["status"] for e in bob_done[bobs]] == ["ready"]
 
-        # Idle: keep-alive comments, and nothing else.
-        assert alice_stream.block() == {"comments": ["keep-alive"]}
+        # The owner of the image that failed is told, live; then, idle: keep-alive comments.
+        while (block := alice_stream.block()).get("event") == "notification":
+            alice_stream.notifications.append(json.loads(block["data"])["notification"])
+        assert block == {"comments": ["keep-alive"]}, block
+        assert [(n["kind"], n["image_id"]) for n in alice_stream.notifications] == [
+            ("processing_failed", cut_off)
+        ]
 
         # A page that connects late learns the current state of everything recent at once.
         late = EventStream(stack, client, headers=alice)
