@@ -13,11 +13,11 @@ from shutterbox.domain.albums import Share
 from shutterbox.domain.images import Image, Visibility
 from shutterbox.domain.users import User
 from shutterbox.entrypoints.api.album_schemas import AlbumPublic, SharePublic
-from shutterbox.entrypoints.api.presenters import image_json, timestamp
+from shutterbox.entrypoints.api.presenters import image_json, timestamp, variants_with
 from shutterbox.services.albums.albums import AlbumView
 from shutterbox.services.albums.shared_view import SharedView
 from shutterbox.services.delivery import shared_media
-from shutterbox.services.delivery.media_urls import MediaUrls, media_path, negotiated_path
+from shutterbox.services.delivery.media_urls import MediaUrls
 
 # What a link that hides details leaves out of each image.
 HIDDEN_DETAILS = ("location", "camera", "taken_at")
@@ -55,27 +55,7 @@ def share_public(share: Share) -> SharePublic:
 
 
 def _shared_variants(image: Image, share: Share, urls: MediaUrls) -> dict[str, Any]:
-    def url(path: str) -> str:
-        return shared_media.shared_url(urls, share, path)
-
-    shown: dict[str, Any] = {}
-    for name, v in sorted(image.variants.items(), key=lambda kv: kv[1].width):
-        formats = {"jpeg": url(media_path(image.id, name, v.sha256, v.media_type))}
-        for fmt, alternates in image.alternates.items():
-            alternate = alternates.get(name)
-            if alternate is not None:
-                formats[fmt] = url(
-                    media_path(image.id, name, alternate.sha256, alternate.media_type)
-                )
-        shown[name] = {
-            "url": url(negotiated_path(image.id, name, v.sha256)),
-            "formats": formats,
-            "width": v.width,
-            "height": v.height,
-            "bytes": v.bytes,
-            "content_type": v.media_type,
-        }
-    return shown
+    return variants_with(image, lambda path: shared_media.shared_url(urls, share, path))
 
 
 def shared_image_json(image: Image, share: Share, urls: MediaUrls) -> dict[str, Any]:

@@ -7,7 +7,7 @@ answer one image, and a test checks that both agree with the schema."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 from typing import Any
 
@@ -69,6 +69,11 @@ def _variants_json(image: Image, urls: MediaUrls) -> dict[str, Any]:
     def url(path: str) -> str:  # public variants: a plain path under one base, built once
         return base + path if public else urls.origin_base + urls.signed(path)
 
+    return variants_with(image, url)
+
+
+def variants_with(image: Image, url: Callable[[str], str]) -> dict[str, Any]:
+    """The ``variants`` of an image's JSON, each media path made a URL by ``url``."""
     shown: dict[str, Any] = {}
     for name, v in sorted(image.variants.items(), key=lambda kv: kv[1].width):
         formats = {"jpeg": url(media_path(image.id, name, v.sha256, v.media_type))}
