@@ -14,18 +14,17 @@ from pathlib import Path
 
 import pytest
 
-from shutterbox.adapters.db.repositories.images import SqlImages
 from shutterbox.bootstrap import bootstrap
-from shutterbox.domain.formats import JPEG
 from shutterbox.domain.images import Image, Status
 from shutterbox.domain.users import User
 from shutterbox.services import metrics
 from shutterbox.services.context import Services
-from shutterbox.services.images import deletion, processing, uploads
+from shutterbox.services.images import deletion, processing
 from shutterbox.services.people import accounts
 from shutterbox.services.storage.replica import ReplicatedStore
 from shutterbox.services.storage.scrub import ProblemKind, ScrubReport, scrub
 from tests.imagegen import jpeg_bytes
+from tests.support.accepted import accept_jpeg, stored_image
 from tests.support.settings import make_settings
 
 NO_GRACE = timedelta(0)
@@ -60,22 +59,11 @@ def _second(services: Services, key: str) -> Path:
 
 
 async def _upload(services: Services, user: User, *, process: bool = True) -> Image:
-    data = jpeg_bytes(900, 600, noise=True)
-    digest = hashlib.sha256(data).hexdigest()
-    path = services.staging_dir / f"test-{digest[:12]}"
-    path.write_bytes(data)
-    staged = uploads.StagedFile(path, len(data), digest, JPEG)
-    image, _ = await uploads.accept_upload(services, user, staged, uploads.UploadDetails())
-    if process:
-        await processing.process_image(services, image.id)
-    return await _image(services, image.id)
+    return await accept_jpeg(services, user, jpeg_bytes(900, 600, noise=True), process=process)
 
 
 async def _image(services: Services, image_id: str) -> Image:
-    async with services.metadata.db.reader.connect() as conn:
-        image = await SqlImages(conn).get(image_id)
-    assert image is not None
-    return image
+    return await stored_image(services, image_id)
 
 
 def _sha(path: Path) -> str:
