@@ -26,7 +26,7 @@ async def accept_jpeg(services: Services, user: User, data: bytes, *, process: b
 
 
 async def stored_image(services: Services, image_id: str) -> Image:
-    async with services.metadata.db.reader.connect() as conn:  # type: ignore[attr-defined]
+    async with services.metadata.db.reader.connect() as conn:
         image = await SqlImages(conn).get(image_id)
     assert image is not None
     return image
