@@ -83,7 +83,7 @@ from shutterbox.domain.images import (
     original_key,
     variant_key,
 )
-from shutterbox.services.images.feed import encode_position
+from shutterbox.services.images.cursors import encode_position
 from tests.support.servers import POSTGRES_ADMIN_URL, postgres_database, reachable
 
 SECTION = "feed"
