@@ -14,9 +14,15 @@ from shutterbox.adapters.db.engine import open_database
 from shutterbox.adapters.db.migrate import alembic_config, upgrade_to_head
 from shutterbox.adapters.db.tables import metadata
 
-# The search's word index differs by database and is made by migration 0015 alone (the FTS5
-# table and its shadow tables on SQLite, a GIN index of an expression on PostgreSQL).
-_SEARCH_INDEX = ("image_search_index", "ix_image_search_words")
+# The search's word index differs by database and is made by migrations 0015 and 0022 alone
+# (the FTS5 table and its shadow tables on SQLite; on PostgreSQL GIN indexes of expressions,
+# the stored weighted words and the vocabulary of each field group).
+_SEARCH_INDEX = (
+    "image_search_index",
+    "ix_image_search_words",
+    "image_search_vocabulary",
+    "weighted_words",
+)
 
 
 def _declared(name: str | None, _type: str, _parents: Any) -> bool:

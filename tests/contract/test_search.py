@@ -5,6 +5,7 @@ nothing a viewer may not see. The fake runs ``domain.search.matches``, the refer
 from __future__ import annotations
 
 import itertools
+import random
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -15,6 +16,7 @@ from alembic import command
 from shutterbox.adapters.db.engine import open_database
 from shutterbox.adapters.db.metadata import SqlMetadata
 from shutterbox.adapters.db.migrate import alembic_config, upgrade_to_head
+from shutterbox.adapters.db.repositories import search_postgres
 from shutterbox.domain.images import Image, Status, Variant, Visibility
 from shutterbox.domain.search import SearchPosition, parse_query
 from shutterbox.domain.users import User
@@ -25,8 +27,10 @@ T0 = datetime(2024, 5, 1, 12, 0, 0)
 _serial = itertools.count()
 
 
-@pytest.fixture(params=["sqlite", "postgresql", "memory"])
-async def metadata(request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[Metadata]:
+@pytest.fixture(params=["sqlite", "postgresql", "postgresql-short-walks", "memory"])
+async def metadata(
+    request: pytest.FixtureRequest, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[Metadata]:
     if request.param == "memory":
         yield FakeMetadata()
         return
@@ -34,6 +38,11 @@ async def metadata(request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[Me
         url = f"sqlite+aiosqlite:///{tmp_path / 'search.db'}"
     else:
         url = request.getfixturevalue("postgres_url")
+    if request.param == "postgresql-short-walks":
+        # Walks of a row or two: every rank is walked, walked further and gathered, as a
+        # rare rank is among a million rows
+        monkeypatch.setattr(search_postgres, "WALK_ROWS", 2)
+        monkeypatch.setattr(search_postgres, "MORE_ROWS", 3)
     db = open_database(url)
     await upgrade_to_head(db)
     try:
@@ -187,6 +196,50 @@ async def test_pages_follow_each_other_without_repeats_or_gaps(metadata: Metadat
         after = hits[-1].position
         await _image(metadata, ann, tags=["beach"], minutes=100)  # newer, better: never seen
     assert seen == whole
+
+
+WORDS = ["sun", "sunset", "sea", "city", "night"]
+
+
+async def test_pages_match_the_reference_for_mixed_details(metadata: Metadata):
+    """Images with the words spread over every field group, some hidden: each query's pages
+    (every rank, read in pages of 3) are the reference's (``domain.search.matches``)."""
+    ann, ben = await _user(metadata, "ann"), await _user(metadata, "ben")
+    rng = random.Random(7)
+    reference = FakeMetadata()
+    ref_ann, ref_ben = await _user(reference, "ann"), await _user(reference, "ben")
+    for n in range(60):
+        fields = {
+            "tags": rng.sample(WORDS, rng.randint(0, 2)),
+            "caption": " ".join(rng.sample(WORDS, rng.randint(0, 2))),
+            "alt_text": rng.choice(["", "sea", "the city at night"]),
+            "visibility": Visibility.PRIVATE if n % 7 == 0 else Visibility.PUBLIC,
+        }
+        owner, ref_owner = (ann, ref_ann) if n % 2 else (ben, ref_ben)
+        at = n // 3  # three images a minute: ties broken by id
+        await _image(metadata, owner, minutes=at, id=f"mix{n:03d}", **fields)
+        await _image(reference, ref_owner, minutes=at, id=f"mix{n:03d}", **fields)
+    for words in ["sun", "sunset", "sea", "city night", "sea su", "night s", "ann", "ben sea"]:
+        for viewer, ref_viewer in [(None, None), (ann, ref_ann)]:
+            assert await _pages(metadata, words, viewer) == await _pages(
+                reference, words, ref_viewer
+            ), words
+
+
+async def _pages(
+    metadata: Metadata, words: str, viewer: User | None, size: int = 3
+) -> list[tuple[str, int]]:
+    seen: list[tuple[str, int]] = []
+    after: SearchPosition | None = None
+    while True:
+        async with metadata.read() as tx:
+            hits = await tx.search.images(
+                parse_query(words), viewer_id=viewer.id if viewer else None, after=after, limit=size
+            )
+        seen += [(hit.image.id, hit.score) for hit in hits]
+        if len(hits) < size:
+            return seen
+        after = hits[-1].position
 
 
 HOSTILE = [

@@ -18,9 +18,9 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from shutterbox.adapters.db.repositories import search_ranks
+from shutterbox.adapters.db.repositories import search_postgres, search_ranks
 from shutterbox.adapters.db.repositories.images import SqlImages
-from shutterbox.adapters.db.tables import users
+from shutterbox.adapters.db.tables import images, users
 from shutterbox.domain.images import Image, Visibility
 from shutterbox.domain.search import SearchPosition, SearchQuery
 from shutterbox.domain.users import CLOSED_ACCOUNT_HASH
@@ -52,48 +52,51 @@ class SqlSearch:
         after: SearchPosition | None,
         limit: int,
     ) -> list[SearchHit]:
-        dialect = self.conn.dialect.name
-        parameters: dict[str, Any] = {"limit": limit}
-        if dialect == "postgresql":
-            await self.conn.execute(search_ranks.PG_PROBE_SETTINGS)
-            words = search_ranks.pg_words(query)
-            found_in = (await self.conn.execute(search_ranks.PG_PROBE, words)).one()
-            await self.conn.execute(search_ranks.PG_PAGE_SETTINGS)
-            parameters |= words | {
-                "public": Visibility.PUBLIC.value,
-                "viewer": viewer_id if viewer_id is not None else -1,
-            }
+        if self.conn.dialect.name == "postgresql":
+            found_hits = await search_postgres.search_page(
+                self.conn, query, viewer_id=viewer_id, after=after, limit=limit
+            )
+            scores = {hit.image_id: hit.score for hit in found_hits}
+            listed = []
+            if scores:
+                versions = await self.conn.execute(
+                    select(images.c.id, images.c.version).where(images.c.id.in_(list(scores)))
+                )
+                listed = [(str(image_id), int(version)) for image_id, version in versions]
         else:
-            probes = search_ranks.sqlite_probes(query)
-            found_in = (await self.conn.execute(search_ranks.SQLITE_PROBE, probes)).one()
-        present = frozenset(
-            name for name, found in zip(search_ranks.FIELDS, found_in, strict=True) if found
-        )
-        ranks = search_ranks.ranks_from(after.score if after else None, present)
-        if not ranks:
-            return []
-        if dialect != "postgresql":
-            parameters |= {
-                f"rank_{score}": search_ranks.sqlite_rank_match(query, score, present, viewer_id)
-                for score in ranks
-            }
-        if after is not None:
-            parameters |= {"at": after.created_at, "after_id": after.image_id}
-        statement = search_ranks.page_statement(
-            dialect,
-            ranks,
-            present,
-            after.score if after is not None and after.score in ranks else None,
-        )
-        rows = (await self.conn.execute(statement, parameters)).all()
-        scores = {image_id: int(score) for image_id, _, score in rows}
-        listed = [(image_id, version) for image_id, version, _ in rows]
+            scores, listed = await self._sqlite_page(query, viewer_id, after, limit)
         found = await self.found_images._listed_images(
             listed,  # the same path as the feeds'
             _still_listed(viewer_id),
         )
         hits = [SearchHit(image, scores[image.id]) for image in found]
         return sorted(hits, key=lambda hit: (hit.score, hit.image.created_at, hit.image.id))[::-1]
+
+    async def _sqlite_page(
+        self, query: SearchQuery, viewer_id: int | None, after: SearchPosition | None, limit: int
+    ) -> tuple[dict[str, int], list[tuple[str, int]]]:
+        """The page's scores and (id, version)s, from the FTS5 indexes (``search_ranks``)."""
+        probes = search_ranks.sqlite_probes(query)
+        found_in = (await self.conn.execute(search_ranks.SQLITE_PROBE, probes)).one()
+        present = frozenset(
+            name for name, found in zip(search_ranks.FIELDS, found_in, strict=True) if found
+        )
+        ranks = search_ranks.ranks_from(after.score if after else None, present)
+        if not ranks:
+            return {}, []
+        parameters: dict[str, Any] = {"limit": limit}
+        parameters |= {
+            f"rank_{score}": search_ranks.sqlite_rank_match(query, score, present, viewer_id)
+            for score in ranks
+        }
+        if after is not None:
+            parameters |= {"at": after.created_at, "after_id": after.image_id}
+        statement = search_ranks.page_statement(
+            ranks, after.score if after is not None and after.score in ranks else None
+        )
+        rows = (await self.conn.execute(statement, parameters)).all()
+        scores = {image_id: int(score) for image_id, _, score in rows}
+        return scores, [(image_id, version) for image_id, version, _ in rows]
 
     async def usernames(self, prefix: str, *, limit: int) -> list[str]:
         if self.conn.dialect.name == "postgresql":
@@ -129,12 +132,14 @@ WHERE i.status = 'ready' AND i.deleted_at IS NULL
 async def rebuild_search_index(conn: AsyncConnection) -> None:
     """Make the search rows and their word index again from the images: after a bulk load.
     On PostgreSQL a load with the triggers off (``session_replication_role = replica``)
-    leaves ``image_search`` empty: it is filled as the migration fills it. On SQLite the
+    leaves ``image_search`` empty: it is filled as the migrations fill it, with its
+    vocabulary. On SQLite the
     triggers always run, so the rows are there; the FTS5 index is rebuilt from them (one
     pass per FTS5 table, each written in order)."""
     if conn.dialect.name == "postgresql":
         await conn.execute(text("TRUNCATE image_search"))
         await conn.execute(text(_PG_REFILL))
+        await conn.execute(search_postgres.REFILL_VOCABULARY)
     else:
         for table in (
             "image_search_index",

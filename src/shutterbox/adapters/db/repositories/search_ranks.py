@@ -1,4 +1,4 @@
-"""A page of search hits, one rank at a time.
+"""A page of search hits, one rank at a time; the ranks, and how SQLite reads them.
 
 An image's score is the sum of the weights of the field groups holding a word of the query
 (``domain/search.py``): it is a set of groups, so there are at most 15 scores, each its own
@@ -16,17 +16,11 @@ page, one look-up per field group (its own FTS5 index) says whether the group ho
 word of the query at all: the ranks that need a group that holds none are not asked for,
 and a group that holds none is no condition.
 
-PostgreSQL: a rank is a query on ``image_search`` ordered by (created_at, image_id) with a
-``LIMIT``; the planner reads it from the GIN indexes (the words', one per group) when it
-holds few images, or walks ``ix_image_search_newest`` newest first with the words as a
-filter when it holds many: a choice made with the query's words (``plan_cache_mode`` is
-``force_custom_plan`` for the search's transaction), as a generic plan of a prepared
-statement cannot. As on SQLite, a look-up per group first (its GIN index, cut short by
-``gin_fuzzy_search_limit``) leaves out the ranks that cannot be filled: the planner cannot
-tell that two groups never hold the same word, and would walk the whole index for them.
+PostgreSQL reads its ranks one statement at a time, each the cheaper of two ways:
+``search_postgres``.
 
-The ranks are the arms of one ``UNION ALL`` under the page's ``LIMIT``: both databases run
-the arms in order and stop once the page is full.
+On SQLite the ranks are the arms of one ``UNION ALL`` under the page's ``LIMIT``: it runs
+the arms in order and stops once the page is full.
 """
 
 from __future__ import annotations
@@ -125,67 +119,6 @@ _SQLITE_RANK = """SELECT * FROM (
     ORDER BY s.created_at DESC, s.image_id DESC LIMIT :limit
 )"""
 
-# --- PostgreSQL -------------------------------------------------------------------------------
-
-_PG_ALL_GROUPS = (
-    "to_tsvector('simple'::regconfig, s.tags || ' ' || s.caption || ' ' || s.names "
-    "|| ' ' || s.alt_text) @@ to_tsquery('simple', :words)"
-)
-
-
-def _pg_group(name: str) -> str:
-    return f"to_tsvector('simple'::regconfig, s.{name}) @@ to_tsquery('simple', :any_word)"
-
-
-def pg_words(query: SearchQuery) -> dict[str, str]:
-    """Quoted lexemes of ``to_tsquery``: every word (the last a prefix), and any of them."""
-    *whole, last = query.terms
-    lexemes = [f"'{term}'" for term in whole] + [f"'{last}':*"]
-    return {"words": " & ".join(lexemes), "any_word": " | ".join(lexemes)}
-
-
-# Whether each group holds any word of the query: read from its GIN index alone (no walk),
-# told to stop at about a thousand rows (``gin_fuzzy_search_limit``: a group that holds the
-# words answers some, one that holds none answers none). The limit does not cut a prefix (the
-# query's last word), whose GIN scan still collects every matching row: on PostgreSQL a
-# common prefix costs in proportion to its matches. The settings last until the end of the
-# search's transaction.
-PG_PROBE_SETTINGS = text(
-    "SELECT set_config('gin_fuzzy_search_limit', '1000', true),"
-    " set_config('enable_seqscan', 'off', true), set_config('enable_indexscan', 'off', true)"
-)
-PG_PROBE = text(
-    "SELECT "
-    + ", ".join(
-        f"EXISTS (SELECT 1 FROM image_search AS s WHERE {_pg_group(name)})" for name in FIELDS
-    )
-)
-# Then the page: exact index reads again, and a plan for these words, never a generic one
-# (which, blind to how many images hold them, would walk the whole index for a rank that
-# holds none).
-PG_PAGE_SETTINGS = text(
-    "SELECT set_config('gin_fuzzy_search_limit', '0', true),"
-    " set_config('enable_seqscan', 'on', true), set_config('enable_indexscan', 'on', true),"
-    " set_config('plan_cache_mode', 'force_custom_plan', true)"
-)
-_PG_AFTER = "AND (s.created_at, s.image_id) < (:at, :after_id)"
-_PG_RANK = """SELECT * FROM (
-    SELECT s.image_id AS image_id, {score} AS score FROM image_search AS s
-    WHERE {conditions} AND (s.visibility = :public OR s.owner_id = :viewer) {after}
-    ORDER BY s.created_at DESC, s.image_id DESC LIMIT :limit
-) AS rank_{score}"""
-
-
-def _pg_conditions(score: int, present: frozenset[str]) -> str:
-    groups = groups_of(score)
-    conditions = [_PG_ALL_GROUPS]
-    conditions += [_pg_group(name) for name in groups]
-    conditions += [
-        f"NOT ({_pg_group(name)})" for name in FIELDS if name in present and name not in groups
-    ]
-    return " AND ".join(conditions)
-
-
 # --- The page ---------------------------------------------------------------------------------
 
 _PAGE = """
@@ -195,22 +128,14 @@ FROM ({ranks} LIMIT :limit) AS hits JOIN images AS i ON i.id = hits.image_id
 
 
 @cache
-def page_statement(
-    dialect: str, ranks: tuple[int, ...], present: frozenset[str], after_score: int | None
-) -> TextClause:
-    """The page over ``ranks`` (best first), the groups that hold no word of the query left
-    out of their conditions; the rank ``after_score`` continues after the cursor
-    (parameters ``at`` and ``after_id``)."""
+def page_statement(ranks: tuple[int, ...], after_score: int | None) -> TextClause:
+    """The SQLite page over ``ranks`` (best first, each its own match parameter
+    ``rank_<score>``); the rank ``after_score`` continues after the cursor (parameters
+    ``at`` and ``after_id``)."""
     arms = []
     for score in ranks:
-        if dialect == "postgresql":
-            after = _PG_AFTER if score == after_score else ""
-            arms.append(
-                _PG_RANK.format(score=score, conditions=_pg_conditions(score, present), after=after)
-            )
-        else:
-            after = _SQLITE_AFTER if score == after_score else ""
-            arms.append(_SQLITE_RANK.format(score=score, after=after))
+        after = _SQLITE_AFTER if score == after_score else ""
+        arms.append(_SQLITE_RANK.format(score=score, after=after))
     statement = text(_PAGE.format(ranks="\nUNION ALL\n".join(arms)))
     if after_score is None:
         return statement
