@@ -107,6 +107,18 @@ def test_https_with_http2_hsts_and_plain_http_redirected(front_factory: FrontFac
         assert plain.get("/healthz").status_code == 200
         assert plain.get("/readyz").status_code == 200
         assert plain.get("/.well-known/acme-challenge/unknown-token").status_code == 404
+    # An edge cache on this machine reaches the service over plain HTTP, unredirected, and
+    # says which scheme its own client used.
+    with httpx.Client(base_url=nginx.edge_url, timeout=30) as edge:
+        assert edge.get("/api/v1/feed").status_code == 200
+        register(edge, "edgy")
+        login = {"username": "edgy", "password": "correct horse"}
+        over_https = edge.post(
+            "/api/v1/session", json=login, headers={"X-Forwarded-Proto": "https"}
+        )
+        assert "secure" in over_https.headers["set-cookie"].lower().split("; ")
+        over_http = edge.post("/api/v1/session", json=login)
+        assert "secure" not in over_http.headers["set-cookie"].lower().split("; ")
     with httpx.Client(
         base_url=nginx.http_url, verify=nginx.client_context(), follow_redirects=True, timeout=30
     ) as following:

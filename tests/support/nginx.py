@@ -31,6 +31,7 @@ CERTIFICATE_DIR = "/etc/letsencrypt/live/photos.example.org/"
 DATA_DIR = "/var/lib/shutterbox/"
 HTTP_LISTEN = "    listen 80;"
 HTTPS_LISTEN = "    listen 443 ssl http2;"
+EDGE_LISTEN = "    listen 127.0.0.1:8080;"
 REDIRECT = "return 301 https://$host$request_uri;"
 SERVER_LINE = re.compile(r"^(?P<indent>[ \t]*)server 127\.0\.0\.1:\d+(?P<params>[^;]*);.*$", re.M)
 
@@ -79,13 +80,14 @@ def replace_once(text: str, old: str, new: str) -> str:
 
 def render_site(
     upstream_ports: Sequence[int],
-    http_port: int,
-    https_port: int,
+    ports: tuple[int, int, int],
     certificate_dir: Path,
     data_dir: Path | None,
 ) -> str:
-    """deploy/nginx/shutterbox.conf with the API nodes, the listening ports (on 127.0.0.1),
-    the redirect's port, the certificate's directory and the data directory replaced."""
+    """deploy/nginx/shutterbox.conf with the API nodes, the listening ports (plain HTTP,
+    HTTPS and the edge's plain listener, all on 127.0.0.1), the redirect's port, the
+    certificate's directory and the data directory replaced."""
+    http_port, https_port, edge_port = ports
     site = (NGINX_CONFIG_DIR / SITE).read_text()
     servers = list(SERVER_LINE.finditer(site))
     if not servers:
@@ -99,6 +101,7 @@ def render_site(
     site = site[: first.start()] + lines + site[first.end() :]
     site = replace_once(site, HTTP_LISTEN, f"    listen 127.0.0.1:{http_port};")
     site = replace_once(site, HTTPS_LISTEN, f"    listen 127.0.0.1:{https_port} ssl http2;")
+    site = replace_once(site, EDGE_LISTEN, f"    listen 127.0.0.1:{edge_port};")
     site = replace_once(site, REDIRECT, f"return 301 https://$host:{https_port}$request_uri;")
     if site.count(CERTIFICATE_DIR) != 3:
         raise AssertionError(f"deploy/nginx/{SITE} no longer names three certificate files")
@@ -110,7 +113,8 @@ def render_site(
 
 class Nginx(ManagedProcess):
     """deploy/nginx/nginx.conf + shutterbox.conf in front of API nodes on 127.0.0.1, with a
-    fresh test certificate: https on ``port``, plain http (redirects) on ``http_port``.
+    fresh test certificate: https on ``port``, plain http (redirects) on ``http_port``, the
+    edge cache's plain listener on ``edge_port``.
     ``data_dir``: the directory the X-Accel-Redirect location may serve files from."""
 
     def __init__(
@@ -124,6 +128,7 @@ class Nginx(ManagedProcess):
         self.prefix = prefix
         self.port = port or free_port()
         self.http_port = free_port()
+        self.edge_port = free_port()
         self.upstream_ports = list(upstream_ports)
         self.data_dir = data_dir
         self.access_log = prefix / "access.log"
@@ -144,14 +149,17 @@ class Nginx(ManagedProcess):
     def http_url(self) -> str:
         return f"http://127.0.0.1:{self.http_port}"
 
+    @property
+    def edge_url(self) -> str:
+        """The plain listener an edge cache on the same machine sends its requests to."""
+        return f"http://127.0.0.1:{self.edge_port}"
+
     def client_context(self) -> ssl.SSLContext:
         return self.certificate.client_context()
 
     def render(self) -> Path:
-        certificates = self.certificate.directory
-        site = render_site(
-            self.upstream_ports, self.http_port, self.port, certificates, self.data_dir
-        )
+        ports = (self.http_port, self.port, self.edge_port)
+        site = render_site(self.upstream_ports, ports, self.certificate.directory, self.data_dir)
         self.prefix.mkdir(parents=True, exist_ok=True)
         (self.prefix / SITE).write_text(site)
         main = (NGINX_CONFIG_DIR / "nginx.conf").read_text()
