@@ -33,7 +33,9 @@ def metered(meter: EgressMeter, scope: Scope, send: Send) -> Send:
             await send(message)
             if counting and scope.get("method") == "GET":
                 meter.add(0, 1)
-            if counting and file_bytes is not None:  # nginx sends the file (X-Accel-Redirect)
+            # nginx sends the file (X-Accel-Redirect): its size counts (for a Range request
+            # too, as an upper bound: only nginx knows the part it sends).
+            if counting and file_bytes is not None:
                 counting = False
                 if scope.get("method") == "GET":
                     meter.add(file_bytes)
