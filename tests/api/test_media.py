@@ -1,13 +1,17 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import pytest
 import pyvips
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 
+from shutterbox.entrypoints.http.app import create_app
 from tests.imagegen import jpeg_bytes
 from tests.support.clients import register, upload, wait_for_status
+from tests.support.settings import make_settings
 
 
 @pytest.fixture
@@ -132,3 +136,31 @@ def test_private_image_is_hidden_from_others(client: TestClient):
     assert client.get(unsigned, headers=register(client, "bob")).status_code == 404
     assert client.get(f"/api/v1/images/{image['id']}").status_code == 404
     assert client.get("/api/v1/feed").json()["items"] == []
+
+
+def test_behind_nginx_the_file_is_handed_over_after_the_checks(tmp_path: Path):
+    """SHUTTERBOX_MEDIA_ACCEL_REDIRECT: no bytes from the API, only the file's name for nginx
+    (tests/edge/test_tls.py runs the real nginx); refusals and 304s stay the API's."""
+    settings = make_settings(tmp_path / "data", media_accel_redirect="/_shutterbox_files")
+    with TestClient(create_app(settings)) as client:
+        auth = register(client, "alice")
+        created = upload(client, auth, jpeg_bytes(800, 600), visibility="private")
+        image = wait_for_status(client, created.json()["id"], auth)
+        url = image["variants"]["thumb"]["url"]
+        path = url.split("?")[0]
+        handed = client.get(path, headers=auth)
+        assert handed.status_code == 200 and handed.content == b""
+        target = handed.headers["x-accel-redirect"]
+        assert target.startswith("/_shutterbox_files/") and target.endswith("-thumb.jpg")
+        on_disk = target.removeprefix("/_shutterbox_files")
+        with open(on_disk, "rb") as file:
+            size = len(file.read())
+        assert handed.headers["x-shutterbox-file-bytes"] == str(size)
+        assert handed.headers["content-type"] == "image/jpeg"
+        assert handed.headers["cache-control"] == "private, no-store"
+        assert client.head(path, headers=auth).headers["x-accel-redirect"] == target
+        assert client.get(path).status_code == 404  # a stranger: nothing handed over
+        etag = handed.headers["etag"]
+        assert client.get(path, headers={**auth, "If-None-Match": etag}).status_code == 304
+    with pytest.raises(ValidationError):
+        make_settings(tmp_path / "other", media_accel_redirect="no-leading-slash")

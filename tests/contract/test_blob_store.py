@@ -166,6 +166,25 @@ async def test_local_store_leaves_no_temporary_files(tmp_path: Path):
     assert await _keys(store) == ["a/b"]
 
 
+async def test_local_store_publishes_blobs_with_the_umask_mode(tmp_path: Path):
+    """Not mkstemp's 0600: a front server in the service's group sends the files itself
+    (X-Accel-Redirect), and the process's umask decides whether it may."""
+    import os
+
+    store = LocalBlobStore(tmp_path / "blobs")
+    await store.put_bytes("a/put", b"1")
+    staged = tmp_path / "staged"
+    staged.write_bytes(b"2")
+    staged.chmod(0o600)
+    await store.put_file("a/moved", staged)
+    mask = os.umask(0o077)
+    os.umask(mask)
+    for key in ("a/put", "a/moved"):
+        path = store.local_path(key)
+        assert path is not None
+        assert path.stat().st_mode & 0o777 == 0o666 & ~mask
+
+
 def test_local_store_removes_only_stale_temporary_files(tmp_path: Path):
     import os
     import time

@@ -239,7 +239,9 @@ async def test_uploads_through_nginx_survive_an_api_restart_and_a_killed_worker(
 
     db = await asyncpg.create_pool(backends.asyncpg_url, min_size=1, max_size=3)
     limits = httpx.Limits(max_connections=CONCURRENCY + 4, max_keepalive_connections=CONCURRENCY)
-    http = httpx.AsyncClient(base_url=nginx.url, timeout=60, limits=limits)
+    http = httpx.AsyncClient(
+        base_url=nginx.url, timeout=60, limits=limits, verify=nginx.client_context()
+    )
     chores: list[asyncio.Task[None]] = []
     try:
         client = Client(http)

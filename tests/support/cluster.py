@@ -3,8 +3,9 @@
 PostgreSQL, an S3-compatible endpoint (moto's server) and NATS JetStream (or a Kafka-protocol
 broker, Tansu) hold the state;
 `shutterbox serve --no-workers` API nodes, `shutterbox worker` processes and optionally nginx
-(a copy of deploy/nginx with the ports filled in) run as subprocesses, each in a process
-group of its own, with its own data directory (staging files only) and log file.
+(a copy of deploy/nginx with the ports and a test certificate filled in, `tests.support.nginx`)
+run as subprocesses, each in a process group of its own, with its own data directory (staging
+files only) and log file.
 
 Used by tests/scale and by bench/scaled.py; every process is a `ManagedProcess`.
 """
@@ -16,7 +17,6 @@ import contextlib
 import os
 import re
 import secrets
-import shutil
 import signal
 import subprocess
 import sys
@@ -28,18 +28,15 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from tests.support.nginx import Nginx
 from tests.support.ports import free_port, reachable
 from tests.support.processes import (
     ManagedProcess,
     http_ok,
     log_contains,
-    port_open,
     shutterbox_command,
 )
 from tests.support.servers import KafkaBroker, S3Endpoint
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-NGINX_CONFIG_DIR = REPO_ROOT / "deploy" / "nginx"
 
 
 def _run_async(coroutine: Any) -> Any:
@@ -170,76 +167,6 @@ class WorkerNode(Process):
 
     def wait_started(self, timeout: float = 60.0) -> None:
         self.wait_ready(timeout)
-
-
-class Nginx(ManagedProcess):
-    """deploy/nginx/nginx.conf + shutterbox.conf, copied with the listening port and the
-    upstream servers filled in, run unprivileged in the foreground."""
-
-    SERVER_LINE = re.compile(
-        r"^(?P<indent>[ \t]*)server 127\.0\.0\.1:\d+(?P<params>[^;]*);.*$", re.M
-    )
-    LISTEN_LINE = re.compile(r"^(?P<indent>[ \t]*)listen 8080;", re.M)
-
-    def __init__(self, prefix: Path, upstream_ports: Sequence[int], port: int | None = None):
-        self.prefix = prefix
-        self.port = port or free_port()
-        self.upstream_ports = list(upstream_ports)
-        self.access_log = prefix / "access.log"
-        super().__init__(
-            "nginx",
-            self._command("-g", "daemon off;"),
-            log_path=prefix / "nginx-stderr.log",
-            ready=port_open(self.url),
-            ready_interval=0.05,
-        )
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def render(self) -> Path:
-        site = (NGINX_CONFIG_DIR / "shutterbox.conf").read_text()
-        servers = list(self.SERVER_LINE.finditer(site))
-        if not servers or len(self.LISTEN_LINE.findall(site)) != 1:
-            raise RuntimeError("deploy/nginx/shutterbox.conf no longer has the expected lines")
-        first = servers[0]
-        lines = "\n".join(
-            f"{first['indent']}server 127.0.0.1:{port}{first['params']};"
-            for port in self.upstream_ports
-        )
-        for match in reversed(servers[1:]):
-            site = site[: match.start()] + site[match.end() + 1 :]
-        site = site[: first.start()] + lines + site[first.end() :]
-        site = self.LISTEN_LINE.sub(rf"\g<indent>listen 127.0.0.1:{self.port};", site)
-        self.prefix.mkdir(parents=True, exist_ok=True)
-        (self.prefix / "shutterbox.conf").write_text(site)
-        shutil.copyfile(NGINX_CONFIG_DIR / "nginx.conf", self.prefix / "nginx.conf")
-        return self.prefix / "nginx.conf"
-
-    def _command(self, *extra: str) -> list[str]:
-        nginx = shutil.which("nginx") or "nginx"
-        conf = self.prefix / "nginx.conf"
-        return [nginx, "-p", str(self.prefix), "-c", str(conf), "-e", "stderr", *extra]
-
-    def start(self, timeout: float = 15.0) -> None:
-        self.render()
-        check = subprocess.run(self._command("-t"), capture_output=True, text=True, check=False)
-        if check.returncode != 0:
-            raise RuntimeError(f"nginx -t failed:\n{check.stderr}")
-        super().start(timeout)
-
-    def access_log_entries(self) -> list[dict[str, str]]:
-        """The access log (deploy's `shutterbox` format): per request the request line,
-        the status and the upstream addresses tried (several when nginx retried)."""
-        pattern = re.compile(r'"(?P<request>[^"]*)" (?P<status>\d{3}) .* up=(?P<up>.*?) req=')
-        if not self.access_log.exists():
-            return []
-        return [
-            match.groupdict()
-            for line in self.access_log.read_text(errors="replace").splitlines()
-            if (match := pattern.search(line))
-        ]
 
 
 class Cluster:

@@ -319,6 +319,21 @@ async def test_the_meter_counts_a_file_the_server_sends_itself():
     assert _origin(meter) == (77, 1)
 
 
+async def test_the_meter_counts_a_file_nginx_sends_for_the_origin():
+    meter = EgressMeter()
+
+    async def send(message: dict[str, Any]) -> None:
+        return None
+
+    for method in ("GET", "HEAD"):
+        wrapped = metered(meter, {"type": "http", "method": method}, send)
+        headers = [(b"content-length", b"0"), (b"x-accel-redirect", b"/_f/x.jpg")]
+        headers.append((b"x-shutterbox-file-bytes", b"5000"))
+        await wrapped({"type": "http.response.start", "status": 200, "headers": headers})
+        await wrapped({"type": "http.response.body", "body": b"", "more_body": False})
+    assert _origin(meter) == (5000, 1)
+
+
 def test_variant_names_match_the_pipeline():
     from shutterbox.domain.images import VARIANT_NAMES as PIPELINE
 

@@ -41,6 +41,16 @@ class DeliverySettings(BaseModel):
         "redirect to a presigned GET valid this long instead of streaming the bytes through "
         "the origin. 0: stream them.",
     )
+    media_accel_redirect: str = Field(
+        default="",
+        pattern=r"^(/[A-Za-z0-9._~-]+)*$",
+        description="Behind nginx on the machine that holds a local blob store: the prefix of "
+        "nginx's internal location for media files (deploy/nginx uses /_shutterbox_files). "
+        "After its access checks the API answers a media request with an empty body and "
+        "X-Accel-Redirect: PREFIX + the file's absolute path, and nginx sends the file with "
+        "sendfile. Only with nginx between the API and every client (an edge cache straight "
+        "in front of the API would keep the empty body). Empty: the API sends the bytes itself.",
+    )
     cdn_purge_urls: str = Field(
         default="",
         description="Comma-separated base URLs of the edge caches (e.g. Varnish) the origin "

@@ -162,6 +162,7 @@ class LocalBlobStore(ObjectBlobStore):
             parent = parent.parent
         target.parent.mkdir(parents=True, exist_ok=True)
         with open(source, "rb+") as handle:
+            os.fchmod(handle.fileno(), _PUBLISHED_MODE)
             if target.exists():  # replacing a blob: the new bytes are on disk before the name
                 os.fsync(handle.fileno())
                 os.replace(source, target)
@@ -277,7 +278,7 @@ class LocalBlobStore(ObjectBlobStore):
         return None  # the origin takes the bytes itself, through its own signed URL
 
     async def presign_get(self, key: str, expires_in: timedelta) -> str | None:
-        return None  # served by the origin with sendfile
+        return None  # served by the origin (or, behind nginx, by nginx: X-Accel-Redirect)
 
     def staging_dir(self) -> Path:
         """A directory on the store's filesystem: files put from there are renamed, not copied."""
@@ -286,6 +287,19 @@ class LocalBlobStore(ObjectBlobStore):
     def temporary_directories(self) -> tuple[Path, ...]:
         """Where a put writes before it renames into place (``TemporaryFileHolder``)."""
         return (self._tmp,)
+
+
+def _published_mode() -> int:
+    """The mode an ordinary ``open()`` would give a new file: 0666 less the process's umask.
+    Temporary files are made 0600; a published blob gets this instead, so that the umask
+    (systemd's ``UMask=``) decides whether a front server in the service's group may read
+    it and send it itself (X-Accel-Redirect, deploy/nginx)."""
+    mask = os.umask(0o077)  # reading the umask means setting it; the stricter one meanwhile
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+_PUBLISHED_MODE = _published_mode()
 
 
 def _mkstemp(directory: Path) -> tuple[int, str]:

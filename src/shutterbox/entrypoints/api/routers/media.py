@@ -255,7 +255,8 @@ async def _send(
             )
     path = store.local_path(found.key)
     if path is not None:
-        return await local_file_response(path, found.media_type, headers, request)
+        accel = services.settings.media_accel_redirect
+        return await local_file_response(path, found.media_type, headers, request, accel)
     return await _ranged_from_store(
         store, found.key, found.media_type, headers, range_header, request.method == "HEAD"
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 from fastapi.routing import APIRoute
 from starlette.types import Message, Receive, Scope, Send
 
+from shutterbox.entrypoints.api.local_files import FILE_BYTES_HEADER
 from shutterbox.entrypoints.http.lifespan import app_state
 from shutterbox.services.billing.egress import EgressMeter
 
@@ -23,12 +24,21 @@ def metered(meter: EgressMeter, scope: Scope, send: Send) -> Send:
         kind = message["type"]
         if kind == "http.response.start":
             counting = message["status"] in (200, 206)
+            file_bytes = None
             for name, value in message.get("headers", ()):
                 if name.lower() == b"content-length":
                     content_length = int(value)
+                elif name.lower() == FILE_BYTES_HEADER.encode():
+                    file_bytes = int(value)
             await send(message)
             if counting and scope.get("method") == "GET":
                 meter.add(0, 1)
+            # nginx sends the file (X-Accel-Redirect): its size counts (for a Range request
+            # too, as an upper bound: only nginx knows the part it sends).
+            if counting and file_bytes is not None:
+                counting = False
+                if scope.get("method") == "GET":
+                    meter.add(file_bytes)
             return
         await send(message)
         if not counting:
