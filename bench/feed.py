@@ -6,7 +6,9 @@ own schema (its migrations, then a bulk load and `rebuild_home_timelines`), star
 `shutterbox serve --workers 0` on it (with one API process, then with two) and loads each
 endpoint with `wrk` (4 connections): `/healthz` (the baseline), the public feed's first page
 and a page 5,000 pages deep, a small and the largest user's images, a common tag's images,
-and the home of a user following 200 and of one following 2,000. Reported per database: p50,
+three searches (the common tag, a caption word, a username), an image with 1,000 comments
+(its JSON, its comments' first page, its web page), and the home of a user following 200
+and of one following 2,000. Reported per database: p50,
 p99 and requests per second of each, and its p50 and p99 against /healthz's, next to the
 target: every list endpoint's p99 within 10 ms and within 5x /healthz's (information, not a
 test).
@@ -66,6 +68,7 @@ from shutterbox.adapters.db.engine import open_database
 from shutterbox.adapters.db.migrate import MIGRATIONS_DIR, upgrade_to_head
 from shutterbox.adapters.db.repositories import search, timeline
 from shutterbox.adapters.db.tables import (
+    comments,
     follows,
     home_timeline,
     image_search,
@@ -83,13 +86,14 @@ from shutterbox.domain.images import (
     original_key,
     variant_key,
 )
+from shutterbox.entrypoints.web.image_pages import COMMENTS_SHOWN
 from shutterbox.services.images.cursors import encode_position
 from tests.support.servers import POSTGRES_ADMIN_URL, postgres_database, reachable
 
 SECTION = "feed"
 PASSWORD = "bench-password-1"
 SEED = 20_240_601
-BUILD_VERSION = 3  # bump when the generated data changes: cached databases are made again
+BUILD_VERSION = 4  # bump when the generated data changes: cached databases are made again
 CACHE_DIR = WORK_DIR / "feed"
 
 # The data -------------------------------------------------------------------------------------
@@ -102,6 +106,8 @@ PRIVATE_SHARE = 0.03
 TAGS = [f"tag{n:03d}" for n in range(300)]  # the tag of rank r is drawn in proportion to 1/r
 KNOWN_TAG, KNOWN_TAG_EVERY = "bench", 100  # every 100th image (in id order) also has this tag
 READERS = {"reader200": 200, "reader2000": 2000}  # the users the bench logs in as: follows
+COMMENTS = 1_000  # on one public image, by as many users as there are, over the next days
+COMMENT_TEXTS = ["Lovely light!", "Where is this?", "Great shot", "Wow", "The colours 😍"]
 FORMATS = ProcessingSettings().formats  # the formats every variant is made in by default
 VARIANT_BYTES = {"full": 480_000, "medium": 170_000, "thumb": 24_000}  # a JPEG's typical size
 FORMAT_BYTES = {"jpeg": 1.0, "webp": 0.7, "avif": 0.55}  # against the JPEG's
@@ -133,6 +139,7 @@ IMAGE_COLUMNS = (
     "processed_at",
 )
 FOLLOW_COLUMNS = ("follower_id", "followee_id", "created_at", "follower_name", "followee_name")
+COMMENT_COLUMNS = ("id", "image_id", "author_id", "text", "created_at")
 
 
 # Generating the rows --------------------------------------------------------------------------
@@ -180,6 +187,7 @@ class Dataset:
         self.shape = shape
         self.stamp = stamp
         self.owners: set[int] = set()  # users with at least one image, once images() is done
+        self.commented: tuple[str, datetime] | None = None  # the first public image made
 
     def users(self) -> list[Row]:
         rng = random.Random(self.shape.seed - 1)
@@ -219,6 +227,9 @@ class Dataset:
             for n, (image_id, owner, size, (make, model), caption, count) in enumerate(drawn):
                 moment = int(uniform() * YEAR_MICROSECONDS)
                 created = START + timedelta(microseconds=moment)
+                visibility = "private" if uniform() < PRIVATE_SHARE else "public"
+                if self.commented is None and visibility == "public":
+                    self.commented = (image_id, created)
                 tags = list(dict.fromkeys(itertools.islice(drawn_tags, count)))
                 if (start + n) % KNOWN_TAG_EVERY == 0:
                     tags.append(KNOWN_TAG)
@@ -227,7 +238,7 @@ class Dataset:
                 rows.append(
                     (
                         *(image_id, owner, "ready"),
-                        "private" if uniform() < PRIVATE_SHARE else "public",
+                        visibility,
                         *(caption, "", json.dumps(tags), *size),
                         *(stamp(taken) if make else None, make, model),
                         *(EXPOSURE if make else NO_EXPOSURE),
@@ -254,6 +265,25 @@ class Dataset:
                 for followee in sorted(followed)
             )
         return rows
+
+    def comments(self) -> list[Row]:
+        """``COMMENTS`` comments on the first public image, once images() is done."""
+        if self.commented is None:
+            raise RuntimeError("comments are made after the images")
+        image_id, created = self.commented
+        rng = random.Random(self.shape.seed + 2)
+        ids = _image_ids(rng, COMMENTS)  # comment ids are made as image ids are
+        moments = sorted(rng.uniform(60, 5 * 86400) for _ in range(COMMENTS))
+        return [
+            (
+                comment_id,
+                image_id,
+                rng.randint(1, self.shape.users),
+                rng.choice(COMMENT_TEXTS),
+                self.stamp(created + timedelta(seconds=moment)),
+            )
+            for comment_id, moment in zip(ids, moments, strict=True)
+        ]
 
 
 def owner_name(user_id: int) -> str:
@@ -295,7 +325,7 @@ SELECT i.id, t.value, i.created_at FROM images AS i, {tags}"""
 # Loading a database ---------------------------------------------------------------------------
 
 # The tables whose secondary indexes are dropped while rows go in, and made again after.
-LOADED_TABLES = ("images", "variants", "image_tags")
+LOADED_TABLES = ("images", "variants", "image_tags", "comments")
 
 
 class Loader:
@@ -451,6 +481,12 @@ async def load_rows(loader: Loader, conn: AsyncConnection, data: Dataset, say: P
         if done % 200_000 < CHUNK or done == data.shape.images:
             say.say(f"{done:,} images")
     await loader.insert(conn, follows, FOLLOW_COLUMNS, data.follows())
+    await loader.insert(conn, comments, COMMENT_COLUMNS, data.comments())
+    await conn.execute(
+        images.update()
+        .where(images.c.id == (data.commented or ("", None))[0])
+        .values(comment_count=COMMENTS)
+    )
     await conn.execute(text(VARIANT_SHAPES_TABLE))
     columns = ", ".join(f":p{n}" for n in range(9))
     await conn.execute(
@@ -558,6 +594,7 @@ class Facts:
     deep_first_id: str  # the first image of the page after the cursor
     homes: dict[str, int]  # reader: images in their home
     sunsets: int  # public images whose caption holds "sunset" (a search, ranked)
+    commented: tuple[str, int]  # the image with the most comments, and how many
 
 
 async def check_keys(conn: AsyncConnection, image_id: str) -> None:
@@ -639,6 +676,14 @@ async def survey(url: str, shape: Shape) -> Facts:
                 or 0
             )
             await check_search_index(conn)
+            commented_id, comment_count = (
+                await conn.execute(
+                    select(comments.c.image_id, func.count())
+                    .group_by(comments.c.image_id)
+                    .order_by(func.count().desc())
+                    .limit(1)
+                )
+            ).one()
             homes = {}
             for name, reader in shape.reader_ids.items():
                 homes[name] = int(
@@ -663,6 +708,7 @@ async def survey(url: str, shape: Shape) -> Facts:
         deep_first_id=str(first.id),
         homes=homes,
         sunsets=sunsets,
+        commented=(str(commented_id), int(comment_count)),
     )
 
 
@@ -672,6 +718,7 @@ class Endpoint:
     path: str
     reader: str | None = None  # logs in as this reader
     first_id: str | None = None  # the id the page must start with, when known
+    answer: str = "page"  # "page": a JSON page of PAGE items; "one": a JSON object; "html"
 
 
 def endpoints(facts: Facts) -> list[Endpoint]:
@@ -679,6 +726,7 @@ def endpoints(facts: Facts) -> list[Endpoint]:
     largest, largest_count = facts.largest_user
     tag, tagged = facts.common_tag
     deep = f"{facts.deep_pages:,} pages deep"
+    commented, comment_count = facts.commented
     return [
         Endpoint("`/healthz` (baseline)", BASELINE),
         Endpoint("feed, first page", f"/api/v1/feed?limit={PAGE}"),
@@ -703,6 +751,18 @@ def endpoints(facts: Facts) -> list[Endpoint]:
             f"search, a rare word: a username ({small_count:,})",
             f"/api/v1/search?q={small}&limit={PAGE}",
         ),
+        Endpoint(
+            f"an image with {comment_count:,} comments", f"/api/v1/images/{commented}", answer="one"
+        ),
+        Endpoint(
+            f"its comments, first page ({comment_count:,})",
+            f"/api/v1/images/{commented}/comments?limit={PAGE}",
+        ),
+        Endpoint(
+            f"its web page (HTML, the first {COMMENTS_SHOWN} comments)",
+            f"/images/{commented}",
+            answer="html",
+        ),
         *(
             Endpoint(
                 f"home, following {READERS[name]:,} ({facts.homes[name]:,} images)",
@@ -725,6 +785,14 @@ def check_answers(
             if answer.status_code != 200:
                 raise RuntimeError(f"{target.path} answered {answer.status_code}: {answer.text}")
             if target.path == BASELINE:
+                continue
+            if target.answer == "html":
+                if "text/html" not in answer.headers.get("content-type", ""):
+                    raise RuntimeError(f"{target.path} answered no page")
+                continue
+            if target.answer == "one":
+                if "id" not in answer.json():
+                    raise RuntimeError(f"{target.path} answered no image")
                 continue
             items = answer.json()["items"]
             if len(items) != PAGE:
@@ -947,7 +1015,9 @@ def report(results: list[Measured], shape: Shape, args: argparse.Namespace) -> s
         f"(tag of rank r in proportion to 1/r); {variants} variants each "
         f"({', '.join(s.name for s in VARIANT_SPECS)} in {', '.join(FORMATS)}); two readers, "
         + ", ".join(f"{name} following {count:,} users" for name, count in READERS.items())
-        + f"; pages of {PAGE}",
+        + f"; pages of {PAGE}; {COMMENTS:,} comments on one public image (its JSON, its "
+        "comments' first page, and its web page, which shows the first "
+        f"{COMMENTS_SHOWN})",
         "",
         f"Target: every list endpoint's p99 within {TARGET_P99_SECONDS * 1000:.0f} ms and within "
         f"{TARGET_RATIO:.0f}x `/healthz`'s p99 (information, not a test). The deep feed page "
@@ -955,8 +1025,9 @@ def report(results: list[Measured], shape: Shape, args: argparse.Namespace) -> s
         "database, the way the API encodes it).",
         "",
         "How the databases are made: `upgrade_to_head` (the migrations) on an empty database; "
-        "the secondary indexes of `images`, `variants` and `image_tags` dropped and made again "
-        "from their own definitions once the rows are in; users, images and follows written "
+        "the secondary indexes of `images`, `variants`, `image_tags` and `comments` dropped and "
+        "made again from their own definitions once the rows are in; users, images, follows "
+        "and comments written "
         "from Python (SQLite: `executemany` in one transaction, no journal, no syncs; "
         "PostgreSQL: `COPY` with the foreign-key triggers off); the variants (keys as "
         "`variant_key` makes them, sizes by `fit_within`) and the `image_tags` rows made by "
