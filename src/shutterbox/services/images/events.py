@@ -147,7 +147,7 @@ async def watch(
         except unreadable:
             log.warning("status stream for user %s stopped: cannot read images", owner_id)
             return
-        if changed:
+        if changed or time.monotonic() - told >= idle_seconds:  # wake-ups may come often
             yield changed
             told = time.monotonic()
         if await _first_set(LEAST_GAP_SECONDS, closing):
