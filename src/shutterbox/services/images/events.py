@@ -150,6 +150,8 @@ async def watch(
         if changed or time.monotonic() - told >= idle_seconds:  # wake-ups may come often
             yield changed
             told = time.monotonic()
+        if notification_watch.more:
+            slot.woken.set()
         if await _first_set(LEAST_GAP_SECONDS, closing):
             return
         while not slot.woken.is_set():
