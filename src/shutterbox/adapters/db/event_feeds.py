@@ -56,27 +56,28 @@ class PostgresEventListener:
 
         unreachable = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
         delay = RECONNECT_FIRST_SECONDS
-        connected_before = False
+        missed = False  # streams were open while nobody listened
         while True:
             lost = asyncio.Event()
             try:
                 connection = await self._listen(wake, lost)
             except unreachable as error:
                 log.warning("cannot LISTEN for stream wake-ups (%s); trying again", error)
+                missed = True
                 await asyncio.sleep(delay * random.uniform(0.5, 1.0))
                 delay = min(delay * 2, RECONNECT_MOST_SECONDS)
                 continue
             delay = RECONNECT_FIRST_SECONDS
-            if connected_before:  # notifications sent while it was down are lost: look again
+            if missed:  # what was notified meanwhile is gone: every stream looks again
                 log.info("listening for stream wake-ups again")
                 wake(None)
-            connected_before = True
             try:
                 await self._hold(connection, lost, unreachable)
             finally:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(connection.close(), CONNECT_TIMEOUT_SECONDS)
             log.warning("the stream wake-ups' LISTEN connection was lost; reconnecting")
+            missed = True
 
     async def _listen(self, wake: Wake, lost: asyncio.Event) -> Any:
         import asyncpg
@@ -105,11 +106,13 @@ class PostgresEventListener:
         self, connection: Any, lost: asyncio.Event, unreachable: tuple[type[Exception], ...]
     ) -> None:
         """Until the connection is lost, or fails to answer a check."""
-        while not lost.is_set():
-            with contextlib.suppress(TimeoutError):
+        while True:
+            try:
                 async with asyncio.timeout(self.check_seconds):
                     await lost.wait()
-                return
+                return  # the server or the network closed it
+            except TimeoutError:  # quiet for a while: is it still there?
+                pass
             try:
                 await asyncio.wait_for(connection.fetchval("SELECT 1"), CONNECT_TIMEOUT_SECONDS)
             except unreachable:
