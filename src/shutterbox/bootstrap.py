@@ -14,6 +14,7 @@ from shutterbox.adapters.blobs import (
     open_storage,
 )
 from shutterbox.adapters.db.engine import open_database
+from shutterbox.adapters.db.event_feeds import SqliteEventPoller, open_event_feed
 from shutterbox.adapters.db.metadata import SqlMetadata
 from shutterbox.adapters.db.migrate import upgrade_to_head
 from shutterbox.adapters.imaging_sandbox import SandboxPool
@@ -55,6 +56,13 @@ async def bootstrap(settings: Settings | None = None, *, migrate: bool = True) -
             copy_before_ack=settings.replica_copy == "before_ack",
         )
         store, tiers = replicated, (replicated if tiers is not None else None)
+    metadata = SqlMetadata(db)
+    # One feed of stream wake-ups per process; a commit here wakes SQLite's poller at once.
+    event_feed = open_event_feed(
+        db, settings.events_poll_seconds, check_seconds=settings.events_safety_poll_seconds
+    )
+    if isinstance(event_feed, SqliteEventPoller):
+        metadata.after_commit.append(event_feed.committed)
     imaging_pool = SandboxPool(
         memory_limit_mb=settings.job_memory_limit_mb,
         time_limit_seconds=settings.job_time_limit_seconds,
@@ -63,13 +71,14 @@ async def bootstrap(settings: Settings | None = None, *, migrate: bool = True) -
     return Services(
         secret_key=_secret_key(settings),
         settings=settings,
-        metadata=SqlMetadata(db),
+        metadata=metadata,
         store=store,
         queue=queue,
         staging_dir=staging,
         imaging=imaging_pool,
         tiers=tiers,
         multipart=open_multipart_uploads(settings.resolved_storage_url()),
+        event_feed=event_feed,
         rate_limiter=limiter_from(settings),
         egress_meter=EgressMeter(),
     )

@@ -59,8 +59,23 @@ class DeliverySettings(BaseModel):
     )
     events_poll_seconds: PositiveSeconds = Field(
         default=0.5,
-        description="How often each open live-status stream (GET /api/v1/events) looks in the "
-        "database for its user's images that changed.",
+        description="On SQLite, how often each API process's one poller looks for users with "
+        "new live-status events (GET /api/v1/events) written by other processes; a write "
+        "committed in the same process wakes the streams at once. On PostgreSQL the database "
+        "notifies the process (LISTEN/NOTIFY) and nothing polls at this pace.",
+    )
+    events_safety_poll_seconds: PositiveSeconds = Field(
+        default=20.0,
+        description="How often every open live-status stream looks in the database even "
+        "without a wake-up: a safety net for a notification missed while the PostgreSQL "
+        "listener was reconnecting.",
+    )
+    events_streams_per_user: int = Field(
+        default=5,
+        ge=1,
+        description="Open live-status streams a user may hold on one API process (a browser "
+        "tab with the upload page open holds one); one more is refused with 429, and the page "
+        "falls back to asking for its images' status from time to time.",
     )
     events_keepalive_seconds: PositiveSeconds = Field(
         default=15.0,

@@ -75,6 +75,12 @@ class RateLimited(ShutterboxError):
         self.retry_after = retry_after
 
 
+class TooManyStreams(RateLimited):
+    """A user already holds as many live-status streams as one process allows."""
+
+    code = "too_many_streams"
+
+
 class Unavailable(ShutterboxError):
     """A service this one depends on (the database, the blob store) cannot be reached right
     now; nothing was changed, and the same request may succeed after ``retry_after`` seconds."""

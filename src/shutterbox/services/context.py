@@ -9,10 +9,12 @@ from pathlib import Path
 
 from shutterbox.config import Settings
 from shutterbox.ports import BlobStore, JobQueue, MultipartUploads, StorageTiers
+from shutterbox.ports.events import EventFeed
 from shutterbox.ports.imaging import ImagingRunner
 from shutterbox.ports.metadata import Metadata
 from shutterbox.services.billing.egress import EgressMeter
 from shutterbox.services.delivery.media_urls import MediaUrls
+from shutterbox.services.images.event_hub import EventHub
 from shutterbox.services.people.limits import RateLimiter
 
 
@@ -27,6 +29,9 @@ class Services:
     secret_key: bytes
     tiers: StorageTiers | None = None  # storage classes, where the store has them
     multipart: MultipartUploads | None = None  # uploads straight to the bucket in parts (S3)
+    # What wakes the live-status streams (nothing connects until the first stream opens;
+    # without one, only the safety poll does).
+    event_feed: EventFeed | None = None
     # This process's login and upload counts (``bootstrap`` gives it the configured rates;
     # the default limits nothing) and the media bytes it sent, until they are flushed.
     rate_limiter: RateLimiter = field(default_factory=lambda: RateLimiter({}))
@@ -47,7 +52,18 @@ class Services:
             signed_ttl=self.settings.signed_url_ttl_seconds,
         )
 
+    @cached_property
+    def event_hub(self) -> EventHub:
+        """This process's open live-status streams (``GET /api/v1/events``)."""
+        return EventHub(
+            self.event_feed,
+            per_user=self.settings.events_streams_per_user,
+            safety_seconds=self.settings.events_safety_poll_seconds,
+        )
+
     async def close(self) -> None:
+        if "event_hub" in self.__dict__:
+            await self.event_hub.close()
         self.imaging.close()
         await self.queue.close()
         await self.metadata.close()

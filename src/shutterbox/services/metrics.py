@@ -51,6 +51,22 @@ REPLICA_REPAIRS = Counter(
     ["copy"],  # primary, replica: the copy that was restored
 )
 
+EVENT_STREAMS = Gauge(
+    "shutterbox_event_streams",
+    "Live-status streams (GET /api/v1/events) open now.",
+    multiprocess_mode="livesum",
+)
+EVENT_STREAM_READS = Counter(
+    "shutterbox_event_stream_reads_total",
+    "Reads of the database by live-status streams: one when a stream opens, then one per "
+    "wake-up (an idle stream reads nothing).",
+)
+EVENT_WAKEUPS = Counter(
+    "shutterbox_event_wakeups_total",
+    "Live-status streams woken to read again.",
+    ["cause"],  # change (their user's), everyone (a reconnect, rows missed), safety (the slow poll)
+)
+
 
 def exposition() -> bytes:
     """The metrics in Prometheus text format: this process's, or, when several processes

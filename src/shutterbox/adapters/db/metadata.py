@@ -85,6 +85,9 @@ class SqlMetadata:
         )
         inline = db.inline_reader
         self._inline = InlineSqliteReads(inline) if inline is not None else None
+        # Called after each write this process commits (on SQLite the streams' poller looks
+        # at once: ``event_feeds.SqliteEventPoller.committed``).
+        self.after_commit: list[Callable[[], None]] = []
 
     @property
     def dialect(self) -> str:
@@ -125,14 +128,21 @@ class SqlMetadata:
     async def write(self) -> AsyncIterator[SqlTransaction]:
         async with self.db.writer.begin() as conn:
             yield SqlTransaction(conn, self.variant_cache, self.image_cache)
+        self._committed()
 
     async def write_together(self, work: Callable[[SqlTransaction], Awaitable[T]]) -> T:
         """``work`` in a write transaction that, on SQLite, it may share with other small
         writes arriving at the same time (``group_commit.py``); its result once committed."""
         if self._group_commit is not None:
-            return await self._group_commit.run(work)
+            result = await self._group_commit.run(work)
+            self._committed()
+            return result
         async with self.write() as tx:
             return await work(tx)
+
+    def _committed(self) -> None:
+        for callback in self.after_commit:
+            callback()
 
     async def variant_files(self, image_id: str, name: str) -> VariantFiles | None:
         if self._inline is not None:

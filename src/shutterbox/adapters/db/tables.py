@@ -258,6 +258,16 @@ egress_daily = Table(
     Column("requests", BigInteger, nullable=False),
 )
 
+# Users whose live-status streams should look again, in commit order: written by the triggers
+# of migration 0020 on SQLite (on PostgreSQL they NOTIFY instead, and this stays empty), read
+# from where it left off by each API process's one poller (adapters/db/event_feeds.py).
+event_wakeups = Table(
+    "event_wakeups",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, nullable=False),
+)
+
 
 # The feature tables live in modules of their own; importing this module defines them all.
 from shutterbox.adapters.db.tables_albums import album_images, albums, shares  # noqa: E402

@@ -1,9 +1,10 @@
 """Live status of a user's own images, for the pages: which are processing, ready or failed.
 
 Workers may run in other processes or on other machines, so the source of truth is the
-database: each open stream polls it (``SHUTTERBOX_EVENTS_POLL_SECONDS``) with one indexed
-query for the owner's images that can change or just did, and compares the answer with what
-it saw the last time. The query reads only
+database. A stream does not poll it: it reads once when it opens, then each time its slot in
+the process's ``EventHub`` is woken (``event_hub.py``: the database names the users with
+something new), with one indexed query for the owner's images that can change or just did,
+and compares the answer with what it saw the last time. The query reads only
 
 * the owner's images created in the last few minutes (the owner index, by creation time),
 * the owner's images that are processing or failed (the status index; failed images are
@@ -23,8 +24,9 @@ and from the application's shutdown).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
+import time
+from asyncio import FIRST_COMPLETED
 from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
@@ -34,6 +36,8 @@ from shutterbox.clock import utcnow
 from shutterbox.domain.images import Status
 from shutterbox.ports.metadata import ImageState, Transaction
 from shutterbox.services.context import Services
+from shutterbox.services.images.event_hub import StreamSlot
+from shutterbox.services.metrics import EVENT_STREAM_READS
 from shutterbox.services.social.live import NewNotification, NotificationWatch
 
 log = logging.getLogger(__name__)
@@ -41,6 +45,8 @@ log = logging.getLogger(__name__)
 # How far back a new stream looks, and how long a new image is watched by its creation time.
 RECENT = timedelta(minutes=5)
 _UNSETTLED = (Status.PROCESSING.value, Status.FAILED.value)
+# The least time between two reads of one stream: a burst of changes is told in a few reads.
+LEAST_GAP_SECONDS = 0.2
 
 
 @dataclass(frozen=True)
@@ -116,17 +122,22 @@ class StatusWatch:
 
 
 async def watch(
-    services: Services, owner_id: int, closing: asyncio.Event
+    services: Services, slot: StreamSlot, closing: asyncio.Event, idle_seconds: float
 ) -> AsyncIterator[list[ImageStatus | NewNotification]]:
-    """Every ``events_poll_seconds``, the owner's images that changed and their new
-    notifications (often none), both in one read, until ``closing`` is set. Ends early, after
-    logging, if the database cannot be read: the client reconnects and is told the current
-    state again."""
+    """The owner's images that changed and their new notifications, both in one read: at
+    once, then after each wake-up of ``slot`` that finds something (at most one read every
+    ``LEAST_GAP_SECONDS``, however many wake-ups come), and an empty list after
+    ``idle_seconds`` with nothing to tell (for a keep-alive); until ``closing`` is set. Ends
+    early, after logging, if the database cannot be read: the client reconnects and is told
+    the current state again."""
+    owner_id = slot.user_id
     status_watch = StatusWatch(services, owner_id)
     notification_watch = NotificationWatch(owner_id)
-    interval = services.settings.events_poll_seconds
     unreadable: tuple[type[Exception], ...] = (*services.metadata.failures, OSError)
+    told = time.monotonic()
     while not closing.is_set():
+        slot.woken.clear()  # a wake-up during the read reads again
+        EVENT_STREAM_READS.inc()
         try:
             async with services.metadata.read() as tx:
                 changed: list[ImageStatus | NewNotification] = [
@@ -136,7 +147,32 @@ async def watch(
         except unreadable:
             log.warning("status stream for user %s stopped: cannot read images", owner_id)
             return
-        yield changed
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(interval):
-                await closing.wait()
+        if changed or time.monotonic() - told >= idle_seconds:  # wake-ups may come often
+            yield changed
+            told = time.monotonic()
+        if notification_watch.more:
+            slot.woken.set()
+        if await _first_set(LEAST_GAP_SECONDS, closing):
+            return
+        while not slot.woken.is_set():
+            idle = told + idle_seconds - time.monotonic()
+            if idle <= 0:
+                yield []
+                told = time.monotonic()
+                continue
+            if await _first_set(idle, closing, slot.woken) is closing:
+                return
+
+
+async def _first_set(timeout: float, *events: asyncio.Event) -> asyncio.Event | None:
+    """The first of ``events`` to be set within ``timeout`` seconds, or None."""
+    for event in events:
+        if event.is_set():
+            return event
+    waiters = {asyncio.ensure_future(event.wait()): event for event in events}
+    try:
+        done, _ = await asyncio.wait(waiters, timeout=timeout, return_when=FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
+    return next((waiters[waiter] for waiter in done), None)

@@ -1,6 +1,7 @@
 """New notifications for the event stream (``GET /api/v1/events``): each open stream looks for
-them in the same poll, and the same read, as for its images' status (``images/events.py``),
-with one seek of the recipient's index that finds nothing most of the time."""
+them in the same read as for its images' status (``images/events.py``), whenever it is woken
+(a new notification wakes its recipient's streams: migration 0020), with one seek of the
+recipient's index."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from shutterbox.domain.social import Notification
 from shutterbox.ports.metadata import Transaction
 from shutterbox.services.social.notifications import UNREAD_COUNTED
 
-# The most told in one poll; the rest come with the next one.
+# The most told in one read; the rest come with the next one (``more``).
 _AT_ONCE = 20
 
 
@@ -28,6 +29,7 @@ class NotificationWatch:
     def __init__(self, recipient_id: int) -> None:
         self.recipient_id = recipient_id
         self._seen: tuple[datetime, str] | None = None
+        self.more = False  # the last read left some out: read again without a wake-up
 
     async def poll_in(self, tx: Transaction) -> list[NewNotification]:
         notifications = tx.notifications
@@ -36,6 +38,7 @@ class NotificationWatch:
             self._seen = (latest[0].created_at, latest[0].id) if latest else (datetime.min, "")
             return []
         found = await notifications.since(self.recipient_id, self._seen, _AT_ONCE)
+        self.more = len(found) == _AT_ONCE
         if not found:
             return []
         self._seen = (found[-1].created_at, found[-1].id)

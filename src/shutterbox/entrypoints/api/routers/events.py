@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import AsyncIterator
 
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from shutterbox.entrypoints.api.deps import CurrentUser, ServicesDep, StateDep
 from shutterbox.entrypoints.api.routers.notifications import notification_json
@@ -15,6 +15,7 @@ from shutterbox.entrypoints.api.schemas import ErrorBody
 from shutterbox.entrypoints.http.middleware.stream_closing import StreamCloser
 from shutterbox.services.context import Services
 from shutterbox.services.images import events
+from shutterbox.services.images.event_hub import EventHub, StreamSlot
 from shutterbox.services.social.live import NewNotification
 
 router = APIRouter(prefix="/api/v1", tags=["images"])
@@ -29,6 +30,8 @@ event for each of your images that is processing or changed in the last few minu
 A `notification` event for each new notification of yours (as `GET /api/v1/notifications`
 lists them), with `data: {"notification": {...}, "unread": N}`.
 Idle streams get a `: keep-alive` comment every few seconds; `retry: 2000`.
+A user may hold a few streams at once (`SHUTTERBOX_EVENTS_STREAMS_PER_USER` per API process);
+one more answers 429 `too_many_streams`.
 """
 
 
@@ -42,20 +45,33 @@ def _event(event: events.ImageStatus | NewNotification, number: int) -> str:
     return f"event: {kind}\nid: {number}\ndata: {data}\n\n"
 
 
-async def _stream(services: Services, owner_id: int, streams: StreamCloser) -> AsyncIterator[str]:
+async def _stream(
+    services: Services, slot: StreamSlot, streams: StreamCloser
+) -> AsyncIterator[str]:
     yield f"retry: {RETRY_MILLISECONDS}\n\n"
     keepalive = services.settings.events_keepalive_seconds
-    sent = time.monotonic()
     number = 0
-    async for changed in events.watch(services, owner_id, streams.closing):
+    async for changed in events.watch(services, slot, streams.closing, keepalive):
+        if not changed:
+            yield ": keep-alive\n\n"
         for event in changed:
             number += 1
             yield _event(event, number)
-        if changed:
-            sent = time.monotonic()
-        elif time.monotonic() - sent >= keepalive:
-            yield ": keep-alive\n\n"
-            sent = time.monotonic()
+
+
+class _EventStreamResponse(StreamingResponse):
+    """Frees the stream's slot however the response ends: finished, the client gone, or
+    never started at all."""
+
+    def __init__(self, content: AsyncIterator[str], hub: EventHub, slot: StreamSlot) -> None:
+        super().__init__(content, media_type="text/event-stream", headers=_STREAM_HEADERS)
+        self.hub, self.slot = hub, slot
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.hub.release(self.slot)
 
 
 @router.get(
@@ -65,14 +81,13 @@ async def _stream(services: Services, owner_id: int, streams: StreamCloser) -> A
     responses={
         200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}},
         401: {"model": ErrorBody},
+        429: {"model": ErrorBody, "description": "Too many streams open for this account."},
     },
 )
 async def stream_events(
     state: StateDep, services: ServicesDep, user: CurrentUser
 ) -> StreamingResponse:
     """Live status of your images (Server-Sent Events, for `EventSource`)."""
-    return StreamingResponse(
-        _stream(services, user.id, state.stream_closer),
-        media_type="text/event-stream",
-        headers=_STREAM_HEADERS,
-    )
+    hub = services.event_hub
+    slot = hub.open(user.id)  # 429 past the cap
+    return _EventStreamResponse(_stream(services, slot, state.stream_closer), hub, slot)

@@ -3,7 +3,7 @@
 (``image_search_vocabulary``), kept by a trigger
 
 Revision ID: 0022
-Revises: 0017
+Revises: 0020
 
 SQLite is untouched: its FTS5 indexes already answer both questions (migration 0015).
 
@@ -23,7 +23,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0022"
-down_revision = "0017"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 
