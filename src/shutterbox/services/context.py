@@ -27,8 +27,9 @@ class Services:
     secret_key: bytes
     tiers: StorageTiers | None = None  # storage classes, where the store has them
     multipart: MultipartUploads | None = None  # uploads straight to the bucket in parts (S3)
-    # This process's login and upload counts (``bootstrap`` gives it the configured rates;
-    # the default limits nothing) and the media bytes it sent, until they are flushed.
+    # The rate limits (``bootstrap`` gives it the configured rates and where they are
+    # counted; the default limits nothing) and the media bytes this process sent, until
+    # they are flushed.
     rate_limiter: RateLimiter = field(default_factory=lambda: RateLimiter({}))
     egress_meter: EgressMeter = field(default_factory=EgressMeter)
 
@@ -50,4 +51,5 @@ class Services:
     async def close(self) -> None:
         self.imaging.close()
         await self.queue.close()
+        await self.rate_limiter.close()
         await self.metadata.close()
