@@ -67,8 +67,9 @@ class PlacesSettings(BaseModel):
         json_schema_extra={"allowed": "memory://, db://, redis://host:6379[/N] or empty"},
         description="Where the rate limits (uploads, comments, reports, logins, share-link "
         "passwords) are counted: memory:// in each process (one process only), db:// in the "
-        "metadata database (shared by every API node), redis://host:6379[/N] in Redis (shared, "
-        "and no writes to the database). Default: memory:// for the embedded default with one "
+        "metadata database (shared by every API node), redis://host:6379[/N][?prefix=P] in Redis "
+        "(shared, and no writes to the database; a prefix or database number per "
+        "installation). Default: memory:// for the embedded default with one "
         "API process; db:// on PostgreSQL or with several API processes.",
     )
     public_base_url: str = Field(

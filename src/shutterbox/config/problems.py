@@ -26,7 +26,7 @@ from pydantic.fields import FieldInfo
 from pydantic_settings import SettingsError
 
 ENV_PREFIX = "SHUTTERBOX_"
-SECRET_WORDS = ("secret", "password", "token")  # settings whose values are never printed
+SECRET_WORDS = ("secret", "password")  # settings whose values are never printed
 _URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@\s]+@")
 _PARSING_FIELD = re.compile(r'error parsing value for field "(?P<name>[^"]+)"')
 

@@ -1,13 +1,16 @@
-"""Rate-limit counters in Redis (``SHUTTERBOX_RATE_LIMIT_URL=redis://host:6379[/N]``): shared
-by every node like the database's, without a write to the database for each hit.
+"""Rate-limit counters in Redis (``SHUTTERBOX_RATE_LIMIT_URL=redis://host:6379[/N][?prefix=P]``):
+shared by every node like the database's, without a write to the database for each hit.
 
 One key per (limited key, window), expiring with the window; a hit and a give-back are each
-one Lua script, which Redis runs alone, so two nodes never both take the last hit."""
+one Lua script, which Redis runs alone, so two nodes never both take the last hit. Keys start
+with ``prefix`` (default ``shutterbox:rate:``): installations that share a Redis need
+prefixes (or database numbers) of their own, as their user ids are alike."""
 
 from __future__ import annotations
 
 import time
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import redis.asyncio as redis
 
@@ -33,13 +36,16 @@ class RedisRateCounters:
     """``RateCounters`` in Redis."""
 
     def __init__(self, url: str) -> None:
-        self.client: Any = redis.Redis.from_url(url)
+        parts = urlsplit(url)
+        query = dict(parse_qsl(parts.query))
+        self.prefix = query.pop("prefix", PREFIX)
+        plain = urlunsplit(parts._replace(query=urlencode(query)))
+        self.client: Any = redis.Redis.from_url(plain)
         self._take = self.client.register_script(_TAKE)
         self._give_back = self.client.register_script(_GIVE_BACK)
 
-    @staticmethod
-    def _key(key: str, window: int) -> str:
-        return f"{PREFIX}{key}:{window}"
+    def _key(self, key: str, window: int) -> str:
+        return f"{self.prefix}{key}:{window}"
 
     async def take(self, key: str, window: int, limit: int, ends_at: float) -> bool:
         lifetime = max(MIN_LIFETIME_MS, int((ends_at - time.time()) * 1000) + MIN_LIFETIME_MS)
