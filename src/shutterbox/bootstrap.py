@@ -13,13 +13,15 @@ from shutterbox.adapters.blobs import (
     open_multipart_uploads,
     open_storage,
 )
-from shutterbox.adapters.db.engine import open_database
+from shutterbox.adapters.db.engine import Database, open_database
 from shutterbox.adapters.db.event_feeds import SqliteEventPoller, open_event_feed
 from shutterbox.adapters.db.metadata import SqlMetadata
 from shutterbox.adapters.db.migrate import upgrade_to_head
 from shutterbox.adapters.imaging_sandbox import SandboxPool
 from shutterbox.adapters.queue import open_job_queue
+from shutterbox.adapters.rate_counters import open_rate_counters
 from shutterbox.config import Settings
+from shutterbox.ports.rate_limits import RateCounters
 from shutterbox.services.billing.egress import EgressMeter
 from shutterbox.services.context import Services
 from shutterbox.services.people.limits import limiter_from
@@ -79,9 +81,15 @@ async def bootstrap(settings: Settings | None = None, *, migrate: bool = True) -
         tiers=tiers,
         multipart=open_multipart_uploads(settings.resolved_storage_url()),
         event_feed=event_feed,
-        rate_limiter=limiter_from(settings),
+        rate_limiter=limiter_from(settings, _rate_counters(settings, db)),
         egress_meter=EgressMeter(),
     )
+
+
+def _rate_counters(settings: Settings, db: Database) -> RateCounters:
+    """Where the rate limits count: in memory for one process on the embedded default, else
+    where every process and node sees the same counts (``SHUTTERBOX_RATE_LIMIT_URL``)."""
+    return open_rate_counters(settings.resolved_rate_limit_url(settings.api_processes), db)
 
 
 def _secret_key(settings: Settings) -> bytes:

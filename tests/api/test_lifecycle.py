@@ -25,9 +25,11 @@ from tests.support.settings import make_settings
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
+    # An archive on a local disk only where the operator gave it a location of its own.
     return make_settings(
         tmp_path / "data",
         original_transitions="STANDARD_IA:30,GLACIER:90",
+        storage_class_urls=f"GLACIER={(tmp_path / 'data' / 'blobs-glacier').as_uri()}",
         restore_days=3,
         restore_check_seconds=60,
         token_ttl_days=365,  # the clock travels months ahead

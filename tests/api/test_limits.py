@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from shutterbox.adapters.rate_counters import MemoryRateCounters
 from shutterbox.clock import travel, utcnow
 from shutterbox.domain.errors import RateLimited
 from shutterbox.entrypoints.http.app import create_app
@@ -61,6 +62,7 @@ def _assert_limited(response: Any) -> None:
         (" 5 / second ", Rate(5, 1.0)),
         ("100/hours", Rate(100, 3600.0)),
         ("0/minute", None),
+        ("0", None),  # as documented: 0 or empty, no limit
         ("", None),
     ],
 )
@@ -148,17 +150,18 @@ def test_an_empty_rate_disables_the_limit(tmp_path: Path) -> None:
             assert upload(client, alice, jpeg_bytes(32, 24)).status_code == 201
 
 
-def test_the_limiter_counts_per_key_and_forgets_ended_windows() -> None:
-    limiter = RateLimiter({"kind": Rate(1, 60.0)})
+async def test_the_limiter_counts_per_key_and_forgets_ended_windows() -> None:
+    counters = MemoryRateCounters(max_keys=2)
+    limiter = RateLimiter({"kind": Rate(1, 60.0)}, counters)
     with window_start():
-        limiter.hit("kind", "a", "too many")
-        limiter.hit("kind", "b", "too many")
+        await limiter.hit("kind", "a", "too many")
+        await limiter.hit("kind", "b", "too many")
         with pytest.raises(RateLimited, match="too many") as refused:
-            limiter.hit("kind", "a", "too many")
+            await limiter.hit("kind", "a", "too many")
         assert 58 <= refused.value.retry_after <= 60
-        limiter.refund("kind", "a")
-        limiter.hit("kind", "a", "too many")
+        await limiter.refund("kind", "a")
+        await limiter.hit("kind", "a", "too many")
         with travel(timedelta(minutes=2)):
-            limiter._forget_ended(utcnow().timestamp())  # the memory bound, tested directly
-            assert limiter._windows == {}
-            limiter.hit("kind", "a", "too many")
+            await limiter.hit("kind", "c", "too many")  # past the bound: ended windows go
+            assert len(counters) == 1
+            await limiter.hit("kind", "a", "too many")

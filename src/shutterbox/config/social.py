@@ -16,5 +16,5 @@ class SocialSettings(BaseModel):
         default="20/minute",
         description="Comments each user may post (POST /api/v1/images/{id}/comments and the "
         "image page's form), as N/second, N/minute or N/hour; more answer 429 with "
-        "Retry-After. Counted in each API node's memory. 0 or empty: no limit.",
+        "Retry-After. Counted where SHUTTERBOX_RATE_LIMIT_URL says. 0 or empty: no limit.",
     )

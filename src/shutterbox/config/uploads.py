@@ -41,8 +41,8 @@ class UploadSettings(BaseModel):
     upload_rate: Rate = Field(
         default="120/minute",
         description="Uploads each user may start (POST /api/v1/images, POST /api/v1/uploads), "
-        "as N/second, N/minute or N/hour; more answer 429 with Retry-After. Counted in each API "
-        "node's memory. 0 or empty: no limit.",
+        "as N/second, N/minute or N/hour; more answer 429 with Retry-After. Counted where "
+        "SHUTTERBOX_RATE_LIMIT_URL says. 0 or empty: no limit.",
     )
     idempotency_ttl_hours: int = Field(
         default=24, description="How long an Idempotency-Key keeps answering with its first result."

@@ -6,11 +6,15 @@ import asyncio
 import logging
 import signal
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
+from pydantic_settings import SettingsError
+from typer.core import TyperGroup
 
 from shutterbox.config import Settings
+from shutterbox.config.problems import is_about, problems
 from shutterbox.entrypoints.cli_backup import backup as backup_command
 from shutterbox.entrypoints.cli_backup import restore as restore_command
 from shutterbox.entrypoints.cli_cost import cost as cost_command
@@ -19,7 +23,30 @@ from shutterbox.entrypoints.cli_lifecycle import lifecycle_app
 from shutterbox.entrypoints.cli_migrate import migrate_storage as migrate_storage_command
 from shutterbox.entrypoints.cli_scrub import scrub as scrub_command
 
-app = typer.Typer(help="shutterbox: self-hostable image sharing.", no_args_is_help=True)
+BAD_SETTINGS_EXIT = 2  # as for a bad command-line option
+
+
+class SettingsCheckingGroup(TyperGroup):
+    """Every command reads its settings first; when they cannot be read, the command ends
+    with one line per problem on stderr (the variable, its value, what is allowed) and exit
+    status 2, instead of a traceback. New settings and new commands get this as they are."""
+
+    def invoke(self, ctx: Any) -> Any:  # Typer's own click Context
+        try:
+            return super().invoke(ctx)
+        except (ValidationError, SettingsError) as error:
+            if not is_about(Settings, error):
+                raise
+            for line in problems(Settings, error):
+                typer.echo(line, err=True)
+            raise typer.Exit(BAD_SETTINGS_EXIT) from None
+
+
+app = typer.Typer(
+    cls=SettingsCheckingGroup,
+    help="shutterbox: self-hostable image sharing.",
+    no_args_is_help=True,
+)
 users_app = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 app.add_typer(lifecycle_app, name="lifecycle")

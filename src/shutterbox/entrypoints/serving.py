@@ -8,7 +8,8 @@ that dies, and stops them all on SIGINT or SIGTERM. The worker process goes last
 
 On SQLite every process shares the database file: WAL lets readers run beside the one writer,
 and each process's writes open with ``BEGIN IMMEDIATE``, so writers from different processes
-queue on the busy timeout rather than fail with "database is locked". Prometheus metrics are
+queue on the busy timeout rather than fail with "database is locked". The rate limits are
+counted in the database, where every API process sees the same counts. Prometheus metrics are
 kept per process in files under the data directory and summed when ``/metrics`` is read.
 """
 
@@ -26,6 +27,7 @@ from shutterbox.config import Settings
 
 APP_FACTORY = "shutterbox.entrypoints.http.app:create_api_process_app"
 METRICS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"  # read by prometheus_client at import
+API_PROCESSES_VARIABLE = "SHUTTERBOX_API_PROCESSES"
 
 
 def serve_api_processes(
@@ -34,6 +36,9 @@ def serve_api_processes(
     import uvicorn
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    # The API processes read their settings from the environment: they learn from it that
+    # they are several (and so count rate limits where all of them see the counts).
+    os.environ[API_PROCESSES_VARIABLE] = str(api_processes)
     asyncio.run(_migrate(settings))
     _share_metrics(settings.data_dir / "metrics")
     worker = _start_worker_process(workers) if workers > 0 else None

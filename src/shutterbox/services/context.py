@@ -32,8 +32,9 @@ class Services:
     # What wakes the live-status streams (nothing connects until the first stream opens;
     # without one, only the safety poll does).
     event_feed: EventFeed | None = None
-    # This process's login and upload counts (``bootstrap`` gives it the configured rates;
-    # the default limits nothing) and the media bytes it sent, until they are flushed.
+    # The rate limits (``bootstrap`` gives it the configured rates and where they are
+    # counted; the default limits nothing) and the media bytes this process sent, until
+    # they are flushed.
     rate_limiter: RateLimiter = field(default_factory=lambda: RateLimiter({}))
     egress_meter: EgressMeter = field(default_factory=EgressMeter)
 
@@ -66,4 +67,5 @@ class Services:
             await self.event_hub.close()
         self.imaging.close()
         await self.queue.close()
+        await self.rate_limiter.close()
         await self.metadata.close()

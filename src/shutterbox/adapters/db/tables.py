@@ -271,6 +271,7 @@ event_wakeups = Table(
 
 # The feature tables live in modules of their own; importing this module defines them all.
 from shutterbox.adapters.db.tables_albums import album_images, albums, shares  # noqa: E402
+from shutterbox.adapters.db.tables_limits import rate_limit_counters  # noqa: E402
 from shutterbox.adapters.db.tables_moderation import (  # noqa: E402
     blocks,
     image_holds,
@@ -291,6 +292,7 @@ __all__ = [
     "likes",
     "moderation_audit",
     "notifications",
+    "rate_limit_counters",
     "reports",
     "shares",
     "suspensions",

@@ -28,8 +28,9 @@ _STATE = "shutterbox"  # the one attribute of ``app.state`` this application set
 
 @dataclass
 class AppState:
-    """What a running application holds: the services (with this process's rate limiter and
-    egress meter), the stream closer, the egress flusher and the worker pool, if any."""
+    """What a running application holds: the services (with the rate limiter and this
+    process's egress meter), the stream closer, the egress flusher and the worker pool, if
+    any."""
 
     services: Services
     stream_closer: StreamCloser = field(default_factory=StreamCloser)

@@ -128,7 +128,7 @@ async def log_in(
     if not username.strip() or not password:
         return await again("Enter your username and password.", 400)
     try:
-        rate_limiting.hit_login(request, username)
+        await rate_limiting.hit_login(request, username)
     except RateLimited as exc:
         page = await again(
             f"Too many failed attempts. Try again in {exc.retry_after} seconds.", 429
@@ -139,7 +139,7 @@ async def log_in(
         session = await sessions.log_in(_services(request), username, password)
     except Unauthorized:
         return await again("Wrong username or password.", 401)
-    rate_limiting.login_succeeded(request, username)
+    await rate_limiting.login_succeeded(request, username)
     return _logged_in(request, session, again.next_path)
 
 

@@ -147,12 +147,12 @@ async def unlock(services: Services, token: str, password: str, client: str) -> 
     if share.password_hash is None:
         return share
     key = f"share:{share.id}|{client}"
-    services.rate_limiter.hit(limits.LOGIN, key, "too many password attempts for this link")
+    await services.rate_limiter.hit(limits.LOGIN, key, "too many password attempts for this link")
     try:
         await anyio.to_thread.run_sync(password_hasher.verify, share.password_hash, password)
     except VerificationError as exc:
         raise Forbidden("wrong password for this link") from exc
-    services.rate_limiter.refund(limits.LOGIN, key)
+    await services.rate_limiter.refund(limits.LOGIN, key)
     return share
 
 

@@ -100,7 +100,7 @@ async def report(
         text = check_note(note)
     except ValueError as exc:
         raise InvalidInput(str(exc)) from exc
-    services.rate_limiter.hit(limits.REPORT, str(reporter.id), "too many reports")
+    await services.rate_limiter.hit(limits.REPORT, str(reporter.id), "too many reports")
     async with services.metadata.write() as tx:
         subject = await _subject(tx, reporter, kind, subject_id)
         new = NewReport(

@@ -45,7 +45,7 @@ def may_delete(comment: Comment, image: Image, user: User | None) -> bool:
 async def add_comment(services: Services, user: User, image_id: str, text: str) -> Comment:
     """Comment on an image; its owner is told."""
     checked = comment_text(text)
-    hit_comment(services.rate_limiter, user.id)
+    await hit_comment(services.rate_limiter, user.id)
     comment = Comment(new_social_id(), image_id, user.id, user.username, checked, utcnow())
     async with services.metadata.write() as tx:
         image = await _image_seen_by(tx, image_id, user)

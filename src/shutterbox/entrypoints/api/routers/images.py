@@ -87,7 +87,7 @@ async def create_image(
     """Answers `201` once the original is durably stored and the image's row and processing job
     are committed; the variants are made in the background (`status: processing`). Uploading
     bytes you already have answers `200` with the existing image."""
-    rate_limiting.hit_upload(request, user.id)
+    await rate_limiting.hit_upload(request, user.id)
     try:
         async with services.upload_slots:  # a burst waits here, its bytes in the connection
             parsed = await read_upload(

@@ -39,9 +39,9 @@ async def create_session(
     CSRF token. API clients use `POST /api/v1/auth/token` instead."""
     if same_origin.cross_site(request):
         raise Forbidden("logging in from another site is not allowed")
-    rate_limiting.hit_login(request, body.username)
+    await rate_limiting.hit_login(request, body.username)
     session = await sessions.log_in(services, body.username, body.password)
-    rate_limiting.login_succeeded(request, body.username)
+    await rate_limiting.login_succeeded(request, body.username)
     same_origin.set_cookie(response, session, same_origin.secure_cookies(request))
     return SessionPublic(username=session.user.username, csrf_token=session.csrf_token)
 

@@ -129,7 +129,7 @@ async def create_upload(
         raise InvalidInput(
             "send Upload-Length, the file's size in bytes (deferring it is not supported)"
         )
-    rate_limiting.hit_upload(request, user.id)
+    await rate_limiting.hit_upload(request, user.id)
     checksum = resumable.parse_checksum(upload_checksum)
     upload = await resumable.create(services, user, int(upload_length), upload_metadata)
     headers = {"Location": f"{PREFIX}/{upload.id}"}

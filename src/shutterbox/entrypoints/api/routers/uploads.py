@@ -91,7 +91,7 @@ async def create_upload(
     """Start a direct upload: the answer says where to PUT the bytes (a presigned URL on the
     bucket, or the origin's own signed URL on a local store) and until when. A size that would
     take you over your storage quota is refused here (`413`, `quota_exceeded`)."""
-    rate_limiting.hit_upload(request, user.id)
+    await rate_limiting.hit_upload(request, user.id)
     if body.multipart and services.multipart is not None:
         in_parts = await direct_uploads.start_multipart_upload(
             services, user, body.filename, body.content_type, body.size, body.sha256 or ""

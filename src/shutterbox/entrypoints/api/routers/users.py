@@ -52,11 +52,11 @@ async def create_token(
 ) -> Token:
     """OAuth2 password flow: form fields `username` and `password`. Too many failed attempts
     for a username from one address answer `429` with `Retry-After`."""
-    rate_limiting.hit_login(request, form.username)
+    await rate_limiting.hit_login(request, form.username)
     token = await accounts.issue_token(
         services.metadata, form.username, form.password, services.settings.token_ttl_days
     )
-    rate_limiting.login_succeeded(request, form.username)
+    await rate_limiting.login_succeeded(request, form.username)
     return Token(access_token=token)
 
 

@@ -19,18 +19,18 @@ def _limiter(request: HTTPConnection) -> limits.RateLimiter:
     return app_state(request.app).rate_limiter
 
 
-def hit_login(request: HTTPConnection, username: str) -> None:
+async def hit_login(request: HTTPConnection, username: str) -> None:
     """Count a login attempt for this username from this address (before checking the
     password); call ``login_succeeded`` afterwards so that only failures use up the limit."""
-    limits.hit_login(_limiter(request), username, client_address(request))
+    await limits.hit_login(_limiter(request), username, client_address(request))
 
 
-def login_succeeded(request: HTTPConnection, username: str) -> None:
-    limits.login_succeeded(_limiter(request), username, client_address(request))
+async def login_succeeded(request: HTTPConnection, username: str) -> None:
+    await limits.login_succeeded(_limiter(request), username, client_address(request))
 
 
-def hit_upload(request: HTTPConnection, user_id: int) -> None:
-    limits.hit_upload(_limiter(request), user_id)
+async def hit_upload(request: HTTPConnection, user_id: int) -> None:
+    await limits.hit_upload(_limiter(request), user_id)
 
 
 def rate_limited_headers(exc: RateLimited) -> dict[str, str]:
