@@ -41,6 +41,10 @@ class Token(BaseModel):
 
 
 class VariantPublic(BaseModel):
+    """One size of the picture. A size the picture is too small to need is not made: its
+    name then has the URLs and width of the largest smaller one (list each width once in a
+    ``srcset``)."""
+
     url: str = Field(description="Negotiates the format on Accept (Vary: Accept).")
     formats: dict[str, str] = Field(
         default_factory=dict,
@@ -103,6 +107,11 @@ class ImagePublic(BaseModel):
     camera: Camera | None = None
     blurhash: str | None = Field(default=None, description="A placeholder to show while loading.")
     dominant_color: str | None = Field(default=None, description='e.g. "#c86432"')
+    animated: bool = Field(
+        default=False,
+        description="An animated GIF or WebP: its `webp` variants move, its `jpeg` ones show "
+        "the first frame (for `prefers-reduced-motion`), and it has no `avif` ones.",
+    )
     created_at: Timestamp
     processed_at: Timestamp | None = None
     variants: dict[str, VariantPublic] = Field(default_factory=dict)

@@ -27,6 +27,7 @@ from shutterbox.domain.errors import (
 from shutterbox.domain.images import (
     Image,
     Status,
+    animation_problem,
     new_image_id,
     original_key,
 )
@@ -206,6 +207,16 @@ async def _header_of(services: Services, path: Path) -> ImageHeader:
             + (f" x {header.pages} frames" if header.pages > 1 else "")
             + f" pixels, larger than the limit of {megapixels:g} megapixels"
         )
+    if header.animated:
+        problem = animation_problem(
+            header.width,
+            header.height,
+            header.pages,
+            max_frames=services.settings.max_animation_frames,
+            max_pixels=services.settings.max_animation_pixels,
+        )
+        if problem is not None:
+            raise ImageTooLarge(problem)
     return header
 
 
