@@ -22,6 +22,11 @@ Timestamp = Annotated[datetime, AfterValidator(_in_utc)]
 class ErrorBody(BaseModel):
     detail: str = Field(description="What was wrong, in words a person understands.")
     code: str = Field(description="A stable machine-readable error code.")
+    image_id: str | None = Field(
+        default=None,
+        description="With `duplicate_upload`: the image these bytes already made (also in "
+        "`Location`).",
+    )
 
 
 class UserCreate(BaseModel):
