@@ -94,7 +94,8 @@ async def test_processing_twice_gives_the_same_keys_and_row(services: Services, 
     await processing.process_image(services, image.id)
     second = await _image(services, image.id)
     assert await _keys(services) == keys_after_first
-    assert len(keys_after_first) == 7  # the original, and three sizes as JPEG and WebP
+    # the original, and two sizes as JPEG and WebP (640 px: no full besides the medium)
+    assert len(keys_after_first) == 5
     assert first is not None and second is not None
     assert first.variants == second.variants
     assert (first.width, first.height) == (second.width, second.height)
@@ -139,9 +140,9 @@ async def test_reclaim_removes_blobs_and_row(services: Services, alice: User):
     )
     await processing.process_image(services, image.id)
     await deletion.delete_image(services, alice, image.id)
-    assert len(await _keys(services)) == 7  # deleted, not yet reclaimed
+    assert len(await _keys(services)) == 5  # deleted, not yet reclaimed
     await deletion.reclaim_image(services, image.id)
-    assert len(await _keys(services)) == 7  # still in the trash: restorable
+    assert len(await _keys(services)) == 5  # still in the trash: restorable
     with clock.travel(timedelta(days=services.settings.trash_retention_days, seconds=1)):
         await deletion.reclaim_image(services, image.id)
     assert await _keys(services) == []
