@@ -108,6 +108,13 @@ async def process_image(services: Services, image_id: str, *, force: bool = Fals
         for variant in made:
             await services.store.delete(variant.key)
         return
+    # Made before and not now (a size made twice before sizes were made once, a format no
+    # longer chosen): its bytes go; a URL of a size is still answered by the variant that
+    # serves that size now (``routers/media.py``).
+    kept = {variant.key for variant in made}
+    for variant in image.all_variants():
+        if variant.key not in kept:
+            await services.store.delete(variant.key)
     metrics.PROCESSING_SECONDS.observe(time.perf_counter() - started)
 
 
