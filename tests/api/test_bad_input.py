@@ -6,7 +6,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from shutterbox.config import Settings
+from shutterbox.domain.formats import ACCEPTED_FORMATS
 from shutterbox.entrypoints.http.app import create_app
+from tests.hostile.generators import valid
 from tests.imagegen import SVG, jpeg_bytes, png_claiming
 from tests.support.blob_files import blob_files
 from tests.support.clients import register, upload, wait_for_status
@@ -130,3 +132,29 @@ def test_no_bad_upload_leaves_a_stuck_image(client: TestClient, settings: Settin
     ids = [upload(client, auth, whole[:n]).json().get("id") for n in (200, 2000, len(whole) - 10)]
     for image_id in filter(None, ids):
         assert wait_for_status(client, image_id, auth)["status"] in {"failed", "ready"}
+
+
+def test_the_415_names_exactly_the_formats_that_are_accepted(client: TestClient):
+    """The list in the refusal is the one list the sniffer accepts (HEIC and TIFF too), every
+    format it names is taken, and the API's description says the same."""
+    auth = register(client, "alice")
+    refused = upload(client, auth, SVG, name="drawing.svg")
+    assert refused.status_code == 415
+    named = refused.json()["detail"].split("accepted: ", 1)[1].split(", ")
+    assert named == [f.name.upper() for f in ACCEPTED_FORMATS]
+    assert {"HEIC", "TIFF"} <= set(named)
+    for fmt in ACCEPTED_FORMATS:
+        taken = upload(client, auth, valid(fmt.name), name=f"picture.{fmt.extension}")
+        assert taken.status_code == 201, (fmt.name, taken.text)
+        assert taken.json()["status"] == "processing"
+    direct = client.post(
+        "/api/v1/uploads",
+        headers=auth,
+        json={"filename": "a.svg", "content_type": "image/svg+xml", "size": len(SVG)},
+    )
+    assert direct.status_code == 415
+    assert direct.json()["detail"].endswith(f"accepted: {', '.join(named)}")
+    schema = client.get("/openapi.json").json()
+    form = schema["paths"]["/api/v1/images"]["post"]["requestBody"]["content"]
+    described = form["multipart/form-data"]["schema"]["properties"]["file"]["description"]
+    assert described.endswith(", ".join(named))

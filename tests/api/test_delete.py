@@ -27,7 +27,7 @@ def _blob_files(settings: Settings) -> list:
 def test_owner_deletes_and_the_image_is_gone_everywhere(client: TestClient, settings: Settings):
     auth = register(client, "alice")
     image = wait_for_status(
-        client, upload(client, auth, jpeg_bytes(), tags="sea").json()["id"], auth
+        client, upload(client, auth, jpeg_bytes(1600, 1200), tags="sea").json()["id"], auth
     )
     urls = [v["url"] for v in image["variants"].values()] + [image["original"]["url"]]
     urls += [u for v in image["variants"].values() for u in v["formats"].values()]

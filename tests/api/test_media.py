@@ -164,3 +164,24 @@ def test_behind_nginx_the_file_is_handed_over_after_the_checks(tmp_path: Path):
         assert client.get(path, headers={**auth, "If-None-Match": etag}).status_code == 304
     with pytest.raises(ValidationError):
         make_settings(tmp_path / "other", media_accel_redirect="no-leading-slash")
+
+
+def test_a_size_the_picture_is_too_small_for_answers_with_the_one_that_serves_it(
+    client: TestClient,
+):
+    """Images processed when such a size was still stored (the same bytes as the next smaller
+    one) handed out its URLs: they keep answering, with those same bytes."""
+    auth = register(client, "alice")
+    image = wait_for_status(client, upload(client, auth, jpeg_bytes(800, 600)).json()["id"], auth)
+    medium, full = image["variants"]["medium"], image["variants"]["full"]
+    assert full == medium  # the medium serves the full size
+    for fmt, ext in (("jpeg", "jpg"), ("webp", "webp")):
+        served = client.get(medium["formats"][fmt]).content
+        earlier = medium["formats"][fmt].replace("/medium-", "/full-")
+        assert earlier.endswith(f".{ext}")
+        answer = client.get(earlier)
+        assert answer.status_code == 200 and answer.content == served
+    negotiated = client.get(medium["url"].replace("/medium-", "/full-"))
+    assert negotiated.status_code == 200
+    wrong = client.get(f"/media/{image['id']}/full-{'0' * 16}.jpg")
+    assert wrong.status_code == 404 and "out of date" in wrong.json()["detail"]

@@ -33,7 +33,9 @@ def test_delete_purges_every_url_before_answering(tmp_path, edge: RecordingEdge)
     settings = make_settings(tmp_path / "data", cdn_purge_urls=f"{edge.url}, ")
     with TestClient(create_app(settings)) as client:
         auth = register(client, "alice")
-        image = wait_for_status(client, upload(client, auth, jpeg_bytes()).json()["id"], auth)
+        image = wait_for_status(
+            client, upload(client, auth, jpeg_bytes(1600, 1200)).json()["id"], auth
+        )
         assert edge.purged == []
         assert client.delete(f"/api/v1/images/{image['id']}", headers=auth).status_code == 204
         assert set(edge.purged) == _paths(image, auth)
@@ -44,7 +46,9 @@ def test_a_failed_purge_is_retried_by_a_job(tmp_path, edge: RecordingEdge):
     settings = make_settings(tmp_path / "data", cdn_purge_urls=edge.url)
     with TestClient(create_app(settings)) as client:
         auth = register(client, "alice")
-        image = wait_for_status(client, upload(client, auth, jpeg_bytes()).json()["id"], auth)
+        image = wait_for_status(
+            client, upload(client, auth, jpeg_bytes(1600, 1200)).json()["id"], auth
+        )
         edge.status = 503
         assert client.delete(f"/api/v1/images/{image['id']}", headers=auth).status_code == 204
         assert len(edge.purged) == 10

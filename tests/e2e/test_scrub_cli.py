@@ -48,7 +48,7 @@ def _one(env: dict[str, str], sql: str) -> Any:
 def test_scrub_exit_statuses_and_json(tmp_path: Path, env: dict[str, str]):
     folder = tmp_path / "photos"
     folder.mkdir()
-    (folder / "a.jpg").write_bytes(jpeg_bytes(700, 500))
+    (folder / "a.jpg").write_bytes(jpeg_bytes(1400, 1000))  # all three sizes
     assert _run(env, "users", "create", "dora", stdin="password1\npassword1\n")[0] == 0
     code, out = _run(env, "import", str(folder), "--user", "dora")
     assert code == 0 and "1 imported (1 ready" in out, out

@@ -543,6 +543,8 @@ def _h(data: bytes, filename: str, *allowed: str, words: str = "") -> HostileFil
 
 
 TOO_LARGE = "larger than the limit"
+TOO_MANY_FRAMES = "frames, more than the limit of 1000 frames"
+TOO_LARGE_ANIMATION = "larger than the limit of 50 megapixels for an animation"
 
 
 def hostile_files() -> dict[str, Callable[[], HostileFile]]:
@@ -567,11 +569,29 @@ def hostile_files() -> dict[str, Callable[[], HostileFile]]:
         "frames-gif-3000-on-400x300": lambda: _h(
             gif_frames(3000, (400, 300)), "frames.gif", "refused", words=TOO_LARGE
         ),
-        "frames-gif-2000-small": lambda: _h(gif_frames(2000, (16, 16)), "frames.gif", "ready"),
+        # more frames than SHUTTERBOX_MAX_ANIMATION_FRAMES (1000), however small
+        "frames-gif-2000-small": lambda: _h(
+            gif_frames(2000, (16, 16)), "frames.gif", "refused", words=TOO_MANY_FRAMES
+        ),
+        "frames-gif-10000-small": lambda: _h(
+            gif_frames(10_000, (8, 8), (1, 1)), "frames.gif", "refused", words=TOO_MANY_FRAMES
+        ),
         "frames-webp-3000-on-400x300": lambda: _h(
             webp_frames(3000, (400, 300)), "frames.webp", "refused", words=TOO_LARGE
         ),
-        "frames-webp-2000-small": lambda: _h(webp_frames(2000, (16, 16)), "frames.webp", "ready"),
+        "frames-webp-2000-small": lambda: _h(
+            webp_frames(2000, (16, 16)), "frames.webp", "refused", words=TOO_MANY_FRAMES
+        ),
+        # under the picture limit (100 MP), over the animation's (50 MP of frames)
+        "frames-gif-300-on-600x400": lambda: _h(
+            gif_frames(300, (600, 400)), "frames.gif", "refused", words=TOO_LARGE_ANIMATION
+        ),
+        "frames-webp-300-on-600x400": lambda: _h(
+            webp_frames(300, (600, 400)), "frames.webp", "refused", words=TOO_LARGE_ANIMATION
+        ),
+        # within every limit: animated variants
+        "frames-gif-500-small": lambda: _h(gif_frames(500, (16, 16)), "frames.gif", "ready"),
+        "frames-webp-500-small": lambda: _h(webp_frames(500, (16, 16)), "frames.webp", "ready"),
         "svg-with-script": lambda: _h(
             SVG_WITH_SCRIPT, "drawing.svg", "refused", words="not a picture"
         ),

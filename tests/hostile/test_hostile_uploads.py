@@ -272,6 +272,56 @@ async def test_a_memory_bomb_fails_within_the_sandbox_limits(tmp_path: Path) -> 
         pool.close()
 
 
+@pytest.mark.parametrize(
+    ("frames", "screen", "limits", "words"),
+    [
+        (10_000, (8, 8), (1000, 50_000_000), "10000 frames, more than the limit of 1000"),
+        (60, (1000, 1000), (1000, 50_000_000), "limit of 50 megapixels for an animation"),
+    ],
+)
+async def test_the_worker_holds_animations_to_the_limits_too(
+    tmp_path: Path,
+    frames: int,
+    screen: tuple[int, int],
+    limits: tuple[int, int],
+    words: str,
+) -> None:
+    """An animation beyond the limits that reached a worker anyway (the limits were lowered
+    after it was uploaded, or it is reprocessed) fails there with the reason, before any
+    frame is decoded; the child carries on with the next picture."""
+    settings = make_settings(tmp_path / "data")
+    pool = SandboxPool(settings.job_memory_limit_mb, settings.job_time_limit_seconds)
+    path = tmp_path / "frames.gif"
+    path.write_bytes(gen.gif_frames(frames, screen, (1, 1)))
+    fine = tmp_path / "fine.gif"
+    fine.write_bytes(gen.gif_frames(12, (64, 48), (64, 48)))
+    limit = imaging.AnimationLimits(max_frames=limits[0], max_pixels=limits[1])
+    try:
+        with pytest.raises(ImageRejected) as rejected:
+            await pool.call(imaging.make_variants, path, VARIANT_SPECS, animation=limit)
+        assert words in rejected.value.reason
+        assert_human_readable(rejected.value.reason, "animation limits")
+        kept = await pool.call(
+            imaging.make_variants, fine, VARIANT_SPECS, formats=("jpeg", "webp"), animation=limit
+        )
+        assert kept.frames == 12
+        animated = next(v for v in kept.variants if v.format == "webp")
+        assert pyvips.Image.new_from_buffer(animated.data, "", n=-1).get("n-pages") == 12
+    finally:
+        pool.close()
+
+
+def test_an_animation_within_the_limits_is_kept_animated(
+    service: TestClient, owner: dict[str, str]
+) -> None:
+    response = upload(service, owner, gen.gif_frames(480, (16, 16)), name="frames.gif")
+    assert response.status_code == 201, response.text
+    image = wait_for_status(service, response.json()["id"], owner, timeout=60)
+    assert image["status"] == "ready" and image["animated"] is True
+    webp = service.get(image["variants"]["thumb"]["formats"]["webp"]).content
+    assert pyvips.Image.new_from_buffer(webp, "", n=-1).get("n-pages") == 480
+
+
 async def test_a_slow_picture_is_stopped_at_the_time_limit(tmp_path: Path) -> None:
     """A decode that takes longer than the time limit costs its child, not the worker."""
     pool = SandboxPool(1024, 0.5)

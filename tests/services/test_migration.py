@@ -36,7 +36,7 @@ async def services(tmp_path: Path) -> AsyncIterator[Services]:
 
 async def _ready_image(services: Services) -> Image:
     user = await accounts.register(services.metadata, "alice", "password123")
-    data = jpeg_bytes(900, 600)
+    data = jpeg_bytes(1500, 1000)  # larger than the medium: all three sizes
     digest = hashlib.sha256(data).hexdigest()
     path = services.staging_dir / f"test-{digest[:12]}"
     path.write_bytes(data)

@@ -86,7 +86,7 @@ async def test_a_clean_system_scrubs_clean(services: Services, alice: User):
     assert report.clean and report.exit_status == 0, report.problems
     assert report.images_checked == 3
     variants = [v for image in ready for v in image.all_variants()]
-    assert len(variants) == 12  # three sizes, in JPEG and WebP
+    assert len(variants) == 8  # two sizes (900 px: no full), in JPEG and WebP
     assert report.blobs_checked == 3 + len(variants)
     assert report.bytes_hashed == sum(i.original_bytes for i in [*ready, waiting]) + sum(
         v.bytes for v in variants
@@ -94,7 +94,7 @@ async def test_a_clean_system_scrubs_clean(services: Services, alice: User):
     assert report.blobs_listed == 3 + len(variants)
     assert report.archived_not_hashed == 0
     assert ("images", 3, 3) in seen
-    assert ("blobs", 15, None) in seen
+    assert ("blobs", 3 + len(variants), None) in seen
 
 
 async def test_a_deleted_variant_is_found_and_made_again(services: Services, alice: User):
@@ -306,9 +306,9 @@ async def test_a_trashed_images_bytes_are_not_orphans(services: Services, alice:
     assert report.images_checked == 1 and report.blobs_checked == 1 + len(image.all_variants())
     assert services.store.local_path(image.original_key) is not None
 
-    _path(services, image.variants["full"].key).unlink()
+    _path(services, image.variants["medium"].key).unlink()
     damaged = await scrub(services, repair=True, grace=NO_GRACE)
-    assert _kinds(damaged) == [(ProblemKind.MISSING_VARIANT, image.variants["full"].key)]
+    assert _kinds(damaged) == [(ProblemKind.MISSING_VARIANT, image.variants["medium"].key)]
     assert "trash" in damaged.problems[0].detail and not damaged.problems[0].repaired
     assert damaged.exit_status == 2
 

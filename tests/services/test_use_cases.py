@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -81,6 +82,39 @@ async def test_upload_then_process_makes_checksummed_variants(services: Services
         assert len(stored) == variant.bytes
 
 
+async def test_reprocessing_an_image_with_a_size_made_twice_keeps_its_urls_bytes_once(
+    services: Services, alice: User
+):
+    """An image processed when a picture smaller than the full size got a full besides its
+    medium (the same bytes, stored twice): reprocessed, it keeps the medium, the full's
+    bytes go, and the full's URL is answered by the medium (the same bytes)."""
+    image, _ = await uploads.accept_upload(
+        services, alice, _staged(services, jpeg_bytes()), uploads.UploadDetails()
+    )
+    await processing.process_image(services, image.id)
+    made = await _image(services, image.id)
+    assert made is not None and set(made.variants) == {"thumb", "medium"}
+    # the earlier state: a full for each format, a copy of the medium
+    twice = [
+        replace(v, name="full", key=v.key.replace("-medium.", "-full."))
+        for v in made.all_variants()
+        if v.name == "medium"
+    ]
+    for variant in twice:
+        await services.store.put_bytes(
+            variant.key, await services.store.get_bytes(variant.key.replace("-full.", "-medium."))
+        )
+    async with services.metadata.write() as tx:
+        await tx.images.save_processed(image.id, {}, [*made.all_variants(), *twice])
+    assert len(await _keys(services)) == 7
+
+    await processing.process_image(services, image.id, force=True)
+    again = await _image(services, image.id)
+    assert again is not None and set(again.variants) == {"thumb", "medium"}
+    assert len(await _keys(services)) == 5  # the full's copies are gone
+    assert again.sized_variants()["full"].sha256 == twice[0].sha256  # the same bytes
+
+
 async def test_processing_twice_gives_the_same_keys_and_row(services: Services, alice: User):
     image, _ = await uploads.accept_upload(
         services, alice, _staged(services, jpeg_bytes()), uploads.UploadDetails()
@@ -94,7 +128,8 @@ async def test_processing_twice_gives_the_same_keys_and_row(services: Services, 
     await processing.process_image(services, image.id)
     second = await _image(services, image.id)
     assert await _keys(services) == keys_after_first
-    assert len(keys_after_first) == 7  # the original, and three sizes as JPEG and WebP
+    # the original, and two sizes as JPEG and WebP (640 px: no full besides the medium)
+    assert len(keys_after_first) == 5
     assert first is not None and second is not None
     assert first.variants == second.variants
     assert (first.width, first.height) == (second.width, second.height)
@@ -139,9 +174,9 @@ async def test_reclaim_removes_blobs_and_row(services: Services, alice: User):
     )
     await processing.process_image(services, image.id)
     await deletion.delete_image(services, alice, image.id)
-    assert len(await _keys(services)) == 7  # deleted, not yet reclaimed
+    assert len(await _keys(services)) == 5  # deleted, not yet reclaimed
     await deletion.reclaim_image(services, image.id)
-    assert len(await _keys(services)) == 7  # still in the trash: restorable
+    assert len(await _keys(services)) == 5  # still in the trash: restorable
     with clock.travel(timedelta(days=services.settings.trash_retention_days, seconds=1)):
         await deletion.reclaim_image(services, image.id)
     assert await _keys(services) == []

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from shutterbox.domain.details import DetailLimits, details_from, details_from_form
+from shutterbox.domain.details import (
+    DetailLimits,
+    details_from,
+    details_from_form,
+    unkept_details,
+)
 from shutterbox.domain.errors import InvalidInput
 from shutterbox.domain.images import Visibility
+from tests.support.images import make_image
 
 LIMITS = DetailLimits(max_caption_chars=20, max_tags=3)
 
@@ -53,3 +59,22 @@ def test_bad_details_are_refused_with_a_message(fields: dict[str, str], message:
     if values:  # the same text through the JSON path gets the same answer
         with pytest.raises(InvalidInput, match=message):
             details_from(LIMITS, **values)
+
+
+def test_a_duplicate_upload_loses_only_details_it_asks_for_and_the_image_lacks() -> None:
+    image = make_image(caption="Sunset", tags=["sea", "sun"], visibility=Visibility.PRIVATE)
+    nothing = details_from_form({"file": "x"}, LIMITS)
+    assert unkept_details(nothing, image) == []  # no visibility given: none asked for
+    same = details_from_form({"caption": " Sunset", "tags": "#sun", "lat": ""}, LIMITS)
+    assert unkept_details(same, image) == []  # tags it already has are kept
+    new = details_from_form(
+        {"caption": "Dusk", "tags": "sea evening", "alt_text": "waves", "location": "Porto"},
+        LIMITS,
+    )
+    assert unkept_details(new, image) == ["caption", "tags", "alt text", "place"]
+    public = details_from(LIMITS, visibility=Visibility.PUBLIC)
+    assert unkept_details(public, image) == ["visibility"]
+    assert unkept_details(details_from(LIMITS), image) == []
+    placed = details_from(LIMITS, lat=1.0, lon=2.0)
+    assert unkept_details(placed, image) == ["place"]
+    assert unkept_details(placed, make_image(lat=1.0, lon=2.0)) == []

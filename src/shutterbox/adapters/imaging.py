@@ -9,18 +9,22 @@ sandboxed child process with a memory and a time limit (``imaging_sandbox``).
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import blurhash
 import pyvips
 
 from shutterbox.adapters.exif_fields import PhotoMetadata, gps_position, photo_metadata
+from shutterbox.adapters.pixels import placeholders, refusal_reason
 from shutterbox.domain.errors import ImageRejected
-from shutterbox.domain.images import VariantSpec
+from shutterbox.domain.images import (
+    VariantSpec,
+    animation_problem,
+    formats_for,
+    variant_specs_for,
+)
 
 JPEG_QUALITY = 82
 # WebP encoder effort (libwebp's "method"), chosen per size on measurements of photos:
@@ -36,6 +40,7 @@ WEBP_LARGE_SIDE = 1600
 # made while the uploader waits for them.
 AVIF_QUALITY = 50
 AVIF_EFFORT = 2
+ANIMATED_LOADERS = ("gifload", "webpload")
 MEDIA_TYPES = {"jpeg": "image/jpeg", "webp": "image/webp", "avif": "image/avif"}
 
 
@@ -53,6 +58,12 @@ class ImageHeader:
     height: int
     pages: int
     gps: tuple[float, float] | None = None
+
+    @property
+    def animated(self) -> bool:
+        """GIF and WebP frames are an animation; a multi-page TIFF's or HEIF's pages are
+        not (their first is the picture)."""
+        return self.pages > 1 and self.loader.startswith(ANIMATED_LOADERS)
 
     @property
     def pixels(self) -> int:
@@ -78,37 +89,11 @@ class ProcessedImage:
     metadata: PhotoMetadata
     blurhash: str
     dominant_color: str
+    frames: int = 1  # of an animation, kept in its WebP variants
 
 
 def _reason(error: pyvips.Error) -> str:
-    text = f"{error.message} {error.detail}".lower()
-    if any(
-        w in text
-        for w in (
-            "premature end",
-            "truncated",
-            "unexpected end",
-            "out of data",
-            "read error",
-            "short read",
-            "eof",
-            "not enough data",
-        )
-    ):
-        return "the file is cut off: upload the complete picture again"
-    memory_words = (
-        "out of memory",
-        "insufficient memory",
-        "unable to allocate",
-        "memory allocation",
-        "cannot allocate",
-    )
-    if any(w in text for w in memory_words):
-        return "the picture needs more memory to process than this server allows"
-    if "not a known file format" in text or "is not a known" in text:
-        # The bytes were already recognised as an accepted format, so the file is broken.
-        return "the file is damaged or cut off and could not be read as a picture"
-    return "the file is damaged and could not be read as a picture"
+    return refusal_reason(f"{error.message} {error.detail}")
 
 
 def _field_reader(image: pyvips.Image) -> Any:
@@ -218,31 +203,63 @@ def _fail_on(header: pyvips.Image) -> str:
 
 
 def _to_display_srgb(image: pyvips.Image) -> pyvips.Image:
-    """8-bit, three-band sRGB, no alpha (flattened onto white): what every variant holds."""
+    """8-bit sRGB: three bands, or four when the picture has an alpha channel that is not
+    opaque everywhere (WebP and AVIF keep it; JPEG is flattened at encoding). An
+    animation's frames stay stacked, one under the other (``page-height``)."""
     if image.interpretation != "srgb":
         image = image.colourspace("srgb")
-    if image.hasalpha():
-        image = image.flatten(background=[255, 255, 255])
+    alpha = image.extract_band(image.bands - 1) if image.hasalpha() else None
     if image.format != "uchar":
         image = image.cast("uchar")
-    if image.bands == 1:
-        image = image.bandjoin([image, image])
-    if image.bands > 3:
-        image = image.extract_band(0, n=3)
-    return image.copy(interpretation="srgb")
+        alpha = alpha.cast("uchar") if alpha is not None else None
+    colour = image.extract_band(0) if image.bands < 3 else image.extract_band(0, n=3)
+    if colour.bands == 1:
+        colour = colour.bandjoin([colour, colour])
+    if alpha is not None:
+        colour = colour.bandjoin(alpha)
+    return colour.copy(interpretation="srgb")
+
+
+def _opaque_dropped(image: pyvips.Image) -> pyvips.Image:
+    """``image`` (in memory) without its alpha band if every pixel is opaque: an alpha plane
+    that says nothing still costs bytes in an AVIF."""
+    if image.bands == 4 and image.extract_band(3).min() >= 255:
+        return image.extract_band(0, n=3).copy(interpretation="srgb")
+    return image
+
+
+def _frame_height(image: pyvips.Image) -> int:
+    if image.get_typeof("page-height"):
+        page_height = int(image.get("page-height"))
+        if 0 < page_height < image.height and image.height % page_height == 0:
+            return page_height
+    return int(image.height)
+
+
+def _still(image: pyvips.Image) -> pyvips.Image:
+    """The first frame of an animation (the picture itself for a still)."""
+    height = _frame_height(image)
+    return image if height == image.height else image.crop(0, 0, image.width, height)
+
+
+def _flattened(image: pyvips.Image) -> pyvips.Image:
+    """Onto white: what a JPEG (no alpha) shows of a transparent picture."""
+    if image.bands == 4:
+        return image.flatten(background=[255, 255, 255]).cast("uchar").copy(interpretation="srgb")
+    return image
 
 
 def _encode(image: pyvips.Image, fmt: str, jpeg_quality: int) -> bytes:
     if fmt == "jpeg":
-        data = image.jpegsave_buffer(
+        data = _flattened(_still(image)).jpegsave_buffer(
             Q=jpeg_quality, keep="none", optimize_coding=True, interlace=True
         )
-    elif fmt == "webp":
-        large = max(image.width, image.height) > WEBP_LARGE_SIDE
+    elif fmt == "webp":  # an animation is written whole: its page-height, delays and loop
+        large = max(image.width, _frame_height(image)) > WEBP_LARGE_SIDE
         effort = WEBP_EFFORT_LARGE if large else WEBP_EFFORT
         data = image.webpsave_buffer(Q=WEBP_QUALITY, effort=effort, keep="none")
     elif fmt == "avif":
-        data = image.heifsave_buffer(
+        data = _still(image).heifsave_buffer(
             compression="av1", Q=AVIF_QUALITY, effort=AVIF_EFFORT, keep="none"
         )
     else:
@@ -251,18 +268,17 @@ def _encode(image: pyvips.Image, fmt: str, jpeg_quality: int) -> bytes:
 
 
 def _placeholders(image: pyvips.Image) -> tuple[str, str]:
-    """A blurhash (4x3 components) and the dominant colour, from a 32-pixel copy."""
-    small = image.thumbnail_image(32, height=32, size="down", no_rotate=True)
-    raw = small.write_to_memory()
-    width, height = small.width, small.height
-    pixels = [tuple(raw[i : i + 3]) for i in range(0, width * height * 3, 3)]
-    rows = [[list(pixels[y * width + x]) for x in range(width)] for y in range(height)]
-    placeholder = blurhash.encode(rows, components_x=4, components_y=3)
-    buckets = Counter((r >> 5, g >> 5, b >> 5) for r, g, b in pixels)
-    top = buckets.most_common(1)[0][0]
-    members = [p for p in pixels if (p[0] >> 5, p[1] >> 5, p[2] >> 5) == top]
-    mean = [round(sum(p[i] for p in members) / len(members)) for i in range(3)]
-    return placeholder, "#{:02x}{:02x}{:02x}".format(*mean)
+    """A blurhash and the dominant colour, from a 32-pixel copy of the (first) picture."""
+    small = _flattened(_still(image)).thumbnail_image(32, height=32, size="down", no_rotate=True)
+    return placeholders(small.write_to_memory(), small.width, small.height)
+
+
+@dataclass(frozen=True)
+class AnimationLimits:
+    """How big an animation may be to be kept animated (``domain.images.animation_problem``)."""
+
+    max_frames: int
+    max_pixels: int
 
 
 def make_variants(
@@ -272,9 +288,13 @@ def make_variants(
     formats: tuple[str, ...] = ("jpeg",),
     jpeg_quality: int = JPEG_QUALITY,
     max_pixels: int | None = None,
+    animation: AnimationLimits | None = None,
 ) -> ProcessedImage:
     """Decode once (shrink-on-load to the largest spec), upright it, convert it to sRGB,
-    then cascade the smaller variants from the largest. Variants carry no metadata."""
+    then cascade the smaller variants from the largest; a size the picture is too small to
+    need is not made (``variant_specs_for``). Variants carry no metadata. An animated GIF or
+    WebP is decoded frame by frame within the ``animation`` limits (refused beyond them):
+    its WebP variants are animated, its JPEGs show the first frame and it gets no AVIF."""
     try:
         header = _open_header(path)
         pages = header.get("n-pages") if header.get_typeof("n-pages") else 1
@@ -282,25 +302,41 @@ def make_variants(
             raise ImageRejected(
                 f"the picture is larger than the limit of {max_pixels / 1e6:g} megapixels"
             )
+        frames = pages if pages > 1 and _animated_loader(header) else 1
+        if frames > 1 and animation is not None:
+            problem = animation_problem(
+                header.width,
+                header.height,
+                frames,
+                max_frames=animation.max_frames,
+                max_pixels=animation.max_pixels,
+            )
+            if problem is not None:
+                raise ImageRejected(problem)
         metadata = photo_metadata(_field_reader(header))
         largest = specs[0].max_side
-        current = _to_display_srgb(_decode_to_largest(path, header, largest)).copy_memory()
+        if frames > 1:
+            decoded = _decode_animation(path, header, largest)
+        else:
+            decoded = _decode_to_largest(path, header, largest)
+        current = _opaque_dropped(_to_display_srgb(decoded).copy_memory())
         upright = _upright_size(header)
         sized: list[tuple[VariantSpec, pyvips.Image]] = []
-        for spec in specs:
-            if max(current.width, current.height) > spec.max_side:
+        for spec in variant_specs_for(max(current.width, _frame_height(current)), specs):
+            if max(current.width, _frame_height(current)) > spec.max_side:
                 current = current.thumbnail_image(
                     spec.max_side, height=spec.max_side, size="down", no_rotate=True
                 ).copy_memory()
             sized.append((spec, current))
+        chosen = formats_for(formats, frames)
         # The sizes are in memory now; encoding them is independent work, and libvips
         # releases the GIL, so the encoders and the placeholders run side by side.
-        with ThreadPoolExecutor(max_workers=len(sized) * len(formats) + 1) as pool:
+        with ThreadPoolExecutor(max_workers=len(sized) * len(chosen) + 1) as pool:
             placeholders = pool.submit(_placeholders, current)
             jobs = [
                 (spec, image, fmt, pool.submit(_encode, image, fmt, jpeg_quality))
                 for spec, image in sized
-                for fmt in formats
+                for fmt in chosen
             ]
             encoded = [
                 EncodedVariant(
@@ -308,7 +344,7 @@ def make_variants(
                     format=fmt,
                     data=(data := job.result()),
                     width=image.width,
-                    height=image.height,
+                    height=_frame_height(image),
                     media_type=MEDIA_TYPES[fmt],
                     sha256=hashlib.sha256(data).hexdigest(),
                 )
@@ -324,7 +360,32 @@ def make_variants(
         metadata=metadata,
         blurhash=placeholder,
         dominant_color=dominant,
+        frames=frames,
     )
+
+
+def _animated_loader(header: pyvips.Image) -> bool:
+    """Whether the file's loader reads animations (``ImageHeader.animated``)."""
+    loader = str(header.get("vips-loader")) if header.get_typeof("vips-loader") else ""
+    return loader.startswith(ANIMATED_LOADERS)
+
+
+def _decode_animation(path: Path, header: pyvips.Image, largest: int) -> pyvips.Image:
+    """Every frame, stacked, each shrunk to fit ``largest`` (libvips' thumbnail resizes the
+    frames of a stack one by one), with its delays: those of 10 ms or less shown at 100 ms,
+    as browsers show such GIF frames."""
+    image = pyvips.Image.new_from_file(
+        str(path), n=-1, access="sequential", fail_on=_fail_on(header)
+    )
+    options: dict[str, object] = {"height": largest, "size": "down", "no_rotate": True}
+    if header.get_typeof("icc-profile-data"):
+        options["output_profile"] = "srgb"
+    image = image.thumbnail_image(largest, **options)
+    if image.get_typeof("delay"):
+        delays = [delay if delay > 10 else 100 for delay in image.get("delay")]
+        image = image.copy()
+        image.set_type(pyvips.GValue.array_int_type, "delay", delays)
+    return image
 
 
 def _upright_size(header: pyvips.Image) -> tuple[int, int]:

@@ -23,6 +23,20 @@ class ProcessingSettings(BaseModel):
     jpeg_quality: int = Field(
         default=82, ge=1, le=100, description="JPEG quality of the variants (1-100)."
     )
+    max_animation_frames: int = Field(
+        default=1000,
+        ge=2,
+        description="Most frames an animated GIF or WebP may have; one with more is refused "
+        "with the reason (its WebP variants keep every frame).",
+    )
+    max_animation_pixels: int = Field(
+        default=50_000_000,
+        ge=1,
+        description="Largest width x height x frames of an animated GIF or WebP (every frame "
+        "is decoded and resized); a bigger one is refused with the reason. The memory a "
+        "worker's child needs grows with it: 50 megapixels fit in the default "
+        "`SHUTTERBOX_JOB_MEMORY_LIMIT_MB`.",
+    )
     workers: int = Field(
         default_factory=lambda: os.cpu_count() or 1,
         ge=0,

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from shutterbox.domain.errors import InvalidInput
-from shutterbox.domain.images import MAX_ALT_TEXT_CHARS, Visibility, normalise_tags
+from shutterbox.domain.images import MAX_ALT_TEXT_CHARS, Image, Visibility, normalise_tags
 
 MAX_LOCATION_NAME_CHARS = 200
 _TRUE = {"1", "true", "on", "yes"}
@@ -34,6 +34,28 @@ class UploadDetails:
     lon: float | None = None
     visibility: Visibility = Visibility.PUBLIC
     share_location: bool = False  # use the photo's GPS position when no lat/lon is given
+    visibility_chosen: bool = False  # given by the client, not the default
+
+
+def unkept_details(details: UploadDetails, image: Image) -> list[str]:
+    """What an upload of bytes that ``image`` already holds asks for and ``image`` does not
+    have, in words ("caption", "tags", ...); empty when nothing would be lost by answering
+    with ``image`` (no details given, or the same ones, or tags it already has). A detail
+    left empty asks for nothing."""
+    unkept = []
+    if details.caption and details.caption != image.caption:
+        unkept.append("caption")
+    if set(details.tags) - set(image.tags):
+        unkept.append("tags")
+    if details.alt_text and details.alt_text != image.alt_text:
+        unkept.append("alt text")
+    named = details.location_name is not None and details.location_name != image.location_name
+    placed = details.lat is not None and (details.lat, details.lon) != (image.lat, image.lon)
+    if named or placed:
+        unkept.append("place")
+    if details.visibility_chosen and details.visibility != image.visibility:
+        unkept.append("visibility")
+    return unkept
 
 
 def check_details(details: UploadDetails, max_caption_chars: int) -> None:
@@ -69,10 +91,11 @@ def details_from(
     location: str | None = None,
     lat: float | None = None,
     lon: float | None = None,
-    visibility: Visibility = Visibility.PUBLIC,
+    visibility: Visibility | None = None,
     share_location: bool = False,
 ) -> UploadDetails:
-    """Checked details from the values a client sent."""
+    """Checked details from the values a client sent (``visibility`` None: not given, and
+    public)."""
     details = UploadDetails(
         caption=caption.strip(),
         tags=tags_from(tags, limits.max_tags),
@@ -80,8 +103,9 @@ def details_from(
         location_name=(location or "").strip() or None,
         lat=lat,
         lon=lon,
-        visibility=visibility,
+        visibility=visibility or Visibility.PUBLIC,
         share_location=share_location,
+        visibility_chosen=visibility is not None,
     )
     check_details(details, limits.max_caption_chars)
     return details
@@ -100,9 +124,9 @@ def details_from_form(fields: Mapping[str, str], limits: DetailLimits) -> Upload
             raise InvalidInput(f"{name} must be a number") from exc
 
     tags = tags_from(fields.get("tags"), limits.max_tags)  # checked first, as it always was
-    visibility_raw = fields.get("visibility", "public").strip().lower() or "public"
+    visibility_raw = fields.get("visibility", "").strip().lower()
     try:
-        visibility = Visibility(visibility_raw)
+        visibility = Visibility(visibility_raw) if visibility_raw else None
     except ValueError as exc:
         raise InvalidInput("visibility must be 'public' or 'private'") from exc
     return details_from(

@@ -54,6 +54,17 @@ class Conflict(ShutterboxError):
     code = "conflict"
 
 
+class DuplicateUpload(Conflict):
+    """The same bytes as an image the uploader already has, sent with details that image does
+    not have: answering with that image would silently drop them."""
+
+    code = "duplicate_upload"
+
+    def __init__(self, message: str, image_id: str) -> None:
+        super().__init__(message)
+        self.image_id = image_id
+
+
 class Gone(ShutterboxError):
     status = 410
     code = "gone"

@@ -41,6 +41,52 @@ VARIANTS_BY_SIZE = tuple(sorted(VARIANT_SPECS, key=lambda spec: spec.max_side))
 VARIANT_NAMES = tuple(spec.name for spec in VARIANTS_BY_SIZE)
 
 
+def variant_specs_for(
+    longest_side: int, specs: tuple[VariantSpec, ...] = VARIANT_SPECS
+) -> tuple[VariantSpec, ...]:
+    """The variants made of a picture whose longest side is ``longest_side``, largest first.
+    Variants only shrink, so a size the picture already fits in one step down would be a
+    second copy of the same pixels: it is not made (a 900 px picture gets a ``medium`` and a
+    ``thumb``, no ``full``). The smallest is always made."""
+    ordered = sorted(specs, key=lambda spec: spec.max_side, reverse=True)
+    smaller: list[VariantSpec | None] = [*ordered[1:], None]
+    return tuple(
+        spec
+        for spec, next_down in zip(ordered, smaller, strict=True)
+        if next_down is None or longest_side > next_down.max_side
+    )
+
+
+def formats_for(formats: tuple[str, ...], frames: int) -> tuple[str, ...]:
+    """The formats an image's variants are made in: an animation gets no AVIF (libvips
+    writes a multi-frame AVIF as separate still images, which browsers show as a still, and
+    a ``<picture>`` would then prefer that still over the animated WebP)."""
+    if frames > 1:
+        return tuple(fmt for fmt in formats if fmt != "avif")
+    return formats
+
+
+def animation_problem(
+    width: int, height: int, frames: int, *, max_frames: int, max_pixels: int
+) -> str | None:
+    """Why an animation of ``frames`` frames of ``width`` x ``height`` cannot be processed
+    (each frame is decoded, resized and encoded: memory and time grow with all of them), or
+    None when it can."""
+    if frames > max_frames:
+        return (
+            f"the animation has {frames} frames, more than the limit of {max_frames} frames: "
+            "upload a shorter one"
+        )
+    total = width * height * frames
+    if total > max_pixels:
+        return (
+            f"the animation is {width} x {height} pixels x {frames} frames "
+            f"({total / 1e6:.3g} megapixels), larger than the limit of {max_pixels / 1e6:g} "
+            "megapixels for an animation: upload a smaller or shorter one"
+        )
+    return None
+
+
 @dataclass(slots=True)  # not frozen: a page builds a hundred of them
 class Variant:
     name: str
@@ -88,6 +134,7 @@ class Image:
     focal_length_mm: float | None = None
     blurhash: str | None = None
     dominant_color: str | None = None
+    frames: int = 1  # an animation's frames, kept in its WebP variants (1: a still picture)
     processed_at: datetime | None = None
     deleted_at: datetime | None = None
     original_storage_class: StorageClass = StorageClass.STANDARD
@@ -106,6 +153,26 @@ class Image:
         if fmt == "jpeg":
             return self.variants.get(name)
         return self.alternates.get(fmt, {}).get(name)
+
+    @property
+    def animated(self) -> bool:
+        return self.frames > 1
+
+    def sized_variants(self) -> dict[str, Variant]:
+        """Every variant name, smallest first, with the JPEG variant that serves it: its own,
+        or for a size the picture is too small to need (``variant_specs_for``) the largest
+        smaller one, so that ``full`` is always the biggest picture there is. Names stored
+        but no longer specified keep their own."""
+        stored = self.variants
+        shown: dict[str, Variant] = {}
+        serving: Variant | None = None
+        for name in VARIANT_NAMES:
+            serving = stored.get(name, serving)
+            if serving is not None:
+                shown[name] = serving
+        for name, variant in stored.items():
+            shown.setdefault(name, variant)
+        return dict(sorted(shown.items(), key=lambda item: item[1].width))
 
     def all_variants(self) -> list[Variant]:
         return [*self.variants.values(), *(v for f in self.alternates.values() for v in f.values())]

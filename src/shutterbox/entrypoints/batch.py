@@ -189,6 +189,9 @@ async def _import_one(
         lane=Lane.BULK,
         created_at=sidecar.created_at if sidecar else None,
         taken_at=sidecar.taken_at if sidecar else None,
+        # a photo imported again is reported as a duplicate and keeps the details it has
+        # now (edited since, perhaps), whatever an older sidecar says
+        refuse_unkept_details=False,
     )
 
 

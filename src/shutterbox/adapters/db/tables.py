@@ -78,6 +78,7 @@ images: Table = Table(
     Column("focal_length_mm", Float, nullable=True),
     Column("blurhash", String(100), nullable=True),
     Column("dominant_color", String(7), nullable=True),
+    Column("frames", Integer, nullable=False, server_default="1"),  # 1: a still picture
     Column("original_key", String(300), nullable=False),
     Column("original_media_type", String(50), nullable=False),
     Column("original_bytes", BigInteger, nullable=False),

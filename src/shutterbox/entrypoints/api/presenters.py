@@ -73,18 +73,20 @@ def _variants_json(image: Image, urls: MediaUrls) -> dict[str, Any]:
 
 
 def variants_with(image: Image, url: Callable[[str], str]) -> dict[str, Any]:
-    """The ``variants`` of an image's JSON, each media path made a URL by ``url``."""
+    """The ``variants`` of an image's JSON, each media path made a URL by ``url``: every
+    size by name, smallest first; a size the picture is too small to need names the
+    largest smaller one (``Image.sized_variants``), so its URLs and width are that one's."""
     shown: dict[str, Any] = {}
-    for name, v in sorted(image.variants.items(), key=lambda kv: kv[1].width):
-        formats = {"jpeg": url(media_path(image.id, name, v.sha256, v.media_type))}
+    for name, v in image.sized_variants().items():
+        formats = {"jpeg": url(media_path(image.id, v.name, v.sha256, v.media_type))}
         for fmt, alternates in image.alternates.items():
-            alternate = alternates.get(name)
+            alternate = alternates.get(v.name)
             if alternate is not None:
                 formats[fmt] = url(
-                    media_path(image.id, name, alternate.sha256, alternate.media_type)
+                    media_path(image.id, v.name, alternate.sha256, alternate.media_type)
                 )
         shown[name] = {
-            "url": url(negotiated_path(image.id, name, v.sha256)),
+            "url": url(negotiated_path(image.id, v.name, v.sha256)),
             "formats": formats,
             "width": v.width,
             "height": v.height,
@@ -134,6 +136,7 @@ def image_json(
         "camera": camera,
         "blurhash": image.blurhash,
         "dominant_color": image.dominant_color,
+        "animated": image.animated,
         "created_at": timestamp(image.created_at),
         "processed_at": timestamp(image.processed_at),
         "variants": _variants(image, urls),

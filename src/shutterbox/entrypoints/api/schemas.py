@@ -22,6 +22,11 @@ Timestamp = Annotated[datetime, AfterValidator(_in_utc)]
 class ErrorBody(BaseModel):
     detail: str = Field(description="What was wrong, in words a person understands.")
     code: str = Field(description="A stable machine-readable error code.")
+    image_id: str | None = Field(
+        default=None,
+        description="With `duplicate_upload`: the image these bytes already made (also in "
+        "`Location`).",
+    )
 
 
 class UserCreate(BaseModel):
@@ -41,6 +46,10 @@ class Token(BaseModel):
 
 
 class VariantPublic(BaseModel):
+    """One size of the picture. A size the picture is too small to need is not made: its
+    name then has the URLs and width of the largest smaller one (list each width once in a
+    ``srcset``)."""
+
     url: str = Field(description="Negotiates the format on Accept (Vary: Accept).")
     formats: dict[str, str] = Field(
         default_factory=dict,
@@ -103,6 +112,11 @@ class ImagePublic(BaseModel):
     camera: Camera | None = None
     blurhash: str | None = Field(default=None, description="A placeholder to show while loading.")
     dominant_color: str | None = Field(default=None, description='e.g. "#c86432"')
+    animated: bool = Field(
+        default=False,
+        description="An animated GIF or WebP: its `webp` variants move, its `jpeg` ones show "
+        "the first frame (for `prefers-reduced-motion`), and it has no `avif` ones.",
+    )
     created_at: Timestamp
     processed_at: Timestamp | None = None
     variants: dict[str, VariantPublic] = Field(default_factory=dict)

@@ -13,7 +13,7 @@ from obstore.exceptions import BaseError as ObjectStoreError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from shutterbox.domain.errors import RateLimited, ShutterboxError, Unavailable
+from shutterbox.domain.errors import DuplicateUpload, RateLimited, ShutterboxError, Unavailable
 from shutterbox.entrypoints.api.routers import tus
 from shutterbox.entrypoints.http.middleware.rate_limiting import rate_limited_headers
 
@@ -26,7 +26,11 @@ async def domain_error(request: Request, exc: ShutterboxError) -> JSONResponse:
         headers = {"Retry-After": str(exc.retry_after)}
     if request.scope["path"].startswith(tus.PREFIX):  # every tus answer names the protocol
         headers |= {"Tus-Resumable": tus.VERSION, "Tus-Version": tus.VERSION}
-    return JSONResponse({"detail": exc.message, "code": exc.code}, exc.status, headers or None)
+    body = {"detail": exc.message, "code": exc.code}
+    if isinstance(exc, DuplicateUpload):  # where the image these bytes already made is
+        body["image_id"] = exc.image_id
+        headers["Location"] = f"/api/v1/images/{exc.image_id}"
+    return JSONResponse(body, exc.status, headers or None)
 
 
 # A database or blob store that cannot be reached is a 503 the client may retry, not a 500:

@@ -7,11 +7,12 @@ template.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import quote
 
-from shutterbox.entrypoints.api.schemas import ImagePublic
+from shutterbox.entrypoints.api.schemas import ImagePublic, VariantPublic
 
 EAGER_CARDS = 4  # the first cards load at once (they are in view); the rest lazily
 
@@ -25,13 +26,18 @@ CARD_SIZES = (
 )
 # <source> elements for the formats a browser may not decode, best first; JPEG is the <img>.
 PICTURE_FORMATS = (("avif", "image/avif"), ("webp", "image/webp"))
+# An animation's still (its JPEG) for those who asked their system for less motion.
+REDUCED_MOTION = "(prefers-reduced-motion: reduce)"
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 @dataclass(frozen=True)
 class Source:
+    """A ``<source>`` of a ``<picture>``: a format, or a media query (``media``)."""
+
     type: str
     srcset: str
+    media: str = ""
 
 
 @dataclass(frozen=True)
@@ -75,10 +81,25 @@ def date_label(at: datetime) -> str:
     return f"{at.day} {MONTHS[at.month - 1]} {at.year}"
 
 
-def _srcset(image: ImagePublic, fmt: str) -> str:
-    return ", ".join(
-        f"{v.formats[fmt]} {v.width}w" for v in image.variants.values() if fmt in v.formats
-    )
+def srcset(variants: Iterable[VariantPublic], fmt: str) -> str:
+    """The ``srcset`` of the variants made in ``fmt``, each width once: a size the picture is
+    too small to need has the URL and width of the next smaller one."""
+    by_width: dict[int, str] = {}
+    for v in variants:
+        if fmt in v.formats:
+            by_width.setdefault(v.width, f"{v.formats[fmt]} {v.width}w")
+    return ", ".join(by_width.values())
+
+
+def picture_sources(image: ImagePublic) -> list[Source]:
+    """The ``<source>`` elements of an image's ``<picture>``, in the order a browser tries
+    them: for an animation, its still first for those who want less motion, then the
+    animated WebP (an animation has no AVIF); for a still, AVIF then WebP."""
+    variants = list(image.variants.values())
+    sources = [Source(mime, srcset(variants, fmt)) for fmt, mime in PICTURE_FORMATS]
+    if image.animated:
+        sources.insert(0, Source("image/jpeg", srcset(variants, "jpeg"), REDUCED_MOTION))
+    return [source for source in sources if source.srcset]
 
 
 def card(image: ImagePublic, index: int = 0) -> Card:
@@ -87,7 +108,6 @@ def card(image: ImagePublic, index: int = 0) -> Card:
     jpeg_src = (shown.formats.get("jpeg") or shown.url) if shown else ""
     width = shown.width if shown else image.width
     height = shown.height if shown else image.height
-    sources = [Source(mime, _srcset(image, fmt)) for fmt, mime in PICTURE_FORMATS]
     created = image.created_at
     return Card(
         id=image.id,
@@ -103,8 +123,8 @@ def card(image: ImagePublic, index: int = 0) -> Card:
         width=width,
         height=height,
         src=jpeg_src,
-        srcset=_srcset(image, "jpeg"),
-        sources=[s for s in sources if s.srcset],
+        srcset=srcset(variants.values(), "jpeg"),
+        sources=picture_sources(image),
         blurhash=image.blurhash or "",
         color=image.dominant_color or "",
         eager=index < EAGER_CARDS,

@@ -24,9 +24,9 @@ from shutterbox.domain.images import MAX_ALT_TEXT_CHARS
 from shutterbox.domain.moderation import ReportReason
 from shutterbox.domain.social import MAX_COMMENT_CHARS
 from shutterbox.entrypoints.api.presenters import image_public
-from shutterbox.entrypoints.api.schemas import Camera, ImagePublic, VariantPublic
+from shutterbox.entrypoints.api.schemas import Camera, ImagePublic
 from shutterbox.entrypoints.http.lifespan import app_state
-from shutterbox.entrypoints.web.cards import image_alt
+from shutterbox.entrypoints.web.cards import Source, image_alt, picture_sources, srcset
 from shutterbox.entrypoints.web.rendering import page_viewer, render
 from shutterbox.services.context import Services
 from shutterbox.services.images import lookup
@@ -41,14 +41,6 @@ router = APIRouter(include_in_schema=False)
 PICTURE_SIZES = (
     "(min-width: 72rem) 46rem, (min-width: 56rem) calc(100vw - 26rem), calc(100vw - 2rem)"
 )
-# Formats offered as <source> elements, best first; JPEG is the <img> itself.
-SOURCE_FORMATS = ("avif", "webp")
-
-
-@dataclass(frozen=True)
-class Source:
-    media_type: str
-    srcset: str
 
 
 @dataclass(frozen=True)
@@ -68,13 +60,10 @@ class Picture:
         return max(1, min(128, round(32 * self.height / max(1, self.width))))
 
 
-def _srcset(variants: list[VariantPublic], fmt: str) -> str:
-    return ", ".join(f"{v.formats[fmt]} {v.width}w" for v in variants if fmt in v.formats)
-
-
 def picture_of(image: ImagePublic) -> Picture | None:
-    """Every variant in every format, for the browser to choose from; None until the image
-    has variants (still processing, or failed)."""
+    """Every variant in every format, each width once, for the browser to choose from (an
+    animation's still first for those who want less motion); None until the image has
+    variants (still processing, or failed)."""
     variants = sorted(image.variants.values(), key=lambda v: v.width)
     if not variants:
         return None
@@ -82,12 +71,8 @@ def picture_of(image: ImagePublic) -> Picture | None:
     shown = image.variants.get("medium") or largest
     return Picture(
         src=shown.formats.get("jpeg", shown.url),
-        srcset=_srcset(variants, "jpeg"),
-        sources=tuple(
-            Source(f"image/{fmt}", _srcset(variants, fmt))
-            for fmt in SOURCE_FORMATS
-            if any(fmt in v.formats for v in variants)
-        ),
+        srcset=srcset(variants, "jpeg"),
+        sources=tuple(picture_sources(image)),
         width=largest.width,
         height=largest.height,
     )

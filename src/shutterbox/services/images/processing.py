@@ -18,9 +18,12 @@ from shutterbox.domain.errors import ImageRejected
 from shutterbox.domain.images import (
     FORMAT_EXTENSIONS,
     VARIANT_SPECS,
+    Image,
     Status,
     Variant,
+    formats_for,
     variant_key,
+    variant_specs_for,
 )
 from shutterbox.domain.jobs import JobKind
 from shutterbox.ports import Job
@@ -40,8 +43,7 @@ async def process_image(services: Services, image_id: str, *, force: bool = Fals
         image = await tx.images.get(image_id)
     if image is None or image.deleted_at is not None:
         return
-    wanted = len(VARIANT_SPECS) * len(services.settings.formats)
-    if not force and image.status == Status.READY and len(image.all_variants()) == wanted:
+    if not force and image.status == Status.READY and _has_every_variant(services, image):
         return
     started = time.perf_counter()
     try:
@@ -97,6 +99,7 @@ async def process_image(services: Services, image_id: str, *, force: bool = Fals
         "focal_length_mm": details.focal_length_mm,
         "blurhash": processed.blurhash,
         "dominant_color": processed.dominant_color,
+        "frames": processed.frames,
         "processed_at": utcnow(),
     }
     async with services.metadata.write() as tx:
@@ -105,7 +108,23 @@ async def process_image(services: Services, image_id: str, *, force: bool = Fals
         for variant in made:
             await services.store.delete(variant.key)
         return
+    # Made before and not now (a size made twice before sizes were made once, a format no
+    # longer chosen): its bytes go; a URL of a size is still answered by the variant that
+    # serves that size now (``routers/media.py``).
+    kept = {variant.key for variant in made}
+    for variant in image.all_variants():
+        if variant.key not in kept:
+            await services.store.delete(variant.key)
     metrics.PROCESSING_SECONDS.observe(time.perf_counter() - started)
+
+
+def _has_every_variant(services: Services, image: Image) -> bool:
+    """Whether a ready image has every variant its size and kind call for."""
+    if image.width is None or image.height is None:
+        return False
+    sizes = variant_specs_for(max(image.width, image.height), VARIANT_SPECS)
+    formats = formats_for(services.settings.formats, image.frames)
+    return len(image.all_variants()) == len(sizes) * len(formats)
 
 
 async def _make_variants(
@@ -119,6 +138,10 @@ async def _make_variants(
             formats=services.settings.formats,
             jpeg_quality=services.settings.jpeg_quality,
             max_pixels=services.settings.max_pixels,
+            animation=imaging.AnimationLimits(
+                max_frames=services.settings.max_animation_frames,
+                max_pixels=services.settings.max_animation_pixels,
+            ),
         )
         return result
 

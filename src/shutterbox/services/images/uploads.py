@@ -17,9 +17,10 @@ from shutterbox.adapters import imaging
 from shutterbox.adapters.imaging import ImageHeader
 from shutterbox.clock import utcnow
 from shutterbox.config import Settings
-from shutterbox.domain.details import DetailLimits, UploadDetails
+from shutterbox.domain.details import DetailLimits, UploadDetails, unkept_details
 from shutterbox.domain.errors import (
     Conflict,
+    DuplicateUpload,
     ImageRejected,
     ImageTooLarge,
     InvalidInput,
@@ -27,6 +28,7 @@ from shutterbox.domain.errors import (
 from shutterbox.domain.images import (
     Image,
     Status,
+    animation_problem,
     new_image_id,
     original_key,
 )
@@ -44,7 +46,9 @@ logger = logging.getLogger(__name__)
 class Outcome(StrEnum):
     CREATED = "created"  # a new image: 201
     REPLAYED = "replayed"  # a retry with the same Idempotency-Key: the first answer again
-    DUPLICATE = "duplicate"  # the same bytes this user already has: 200 with that image
+    # the same bytes this user already has, sent with no details that image lacks: 200 with
+    # that image (with details it lacks: DuplicateUpload, 409)
+    DUPLICATE = "duplicate"
 
 
 def detail_limits(settings: Settings) -> DetailLimits:
@@ -74,6 +78,7 @@ async def accept_upload(
     lane: Lane = Lane.NEW,
     created_at: datetime | None = None,
     taken_at: datetime | None = None,
+    refuse_unkept_details: bool = True,
 ) -> tuple[Image, Outcome]:
     """Store the original durably, then commit the row and its job. ``details`` come checked
     (``domain.details``). A retry with the same ``idempotency_key`` answers the first image
@@ -83,14 +88,18 @@ async def accept_upload(
     uploaded again. ``in_transaction`` runs in the transaction that commits the new image.
     ``lane``: where its processing job waits (an import's in the bulk lane). An imported
     export keeps its ``created_at`` (never later than now: the lists' order) and its
-    ``taken_at`` (when the photo's own metadata says none)."""
+    ``taken_at`` (when the photo's own metadata says none). Bytes the owner already has
+    answer with that image, unless ``details`` ask for something it does not have
+    (``unkept_details``): then ``DuplicateUpload`` says so, rather than drop them without a
+    word (``refuse_unkept_details`` False: an import, whose report lists duplicates)."""
     now = utcnow()
     created = now if created_at is None else min(created_at, now)
     image_id = new_image_id()
     key = original_key(image_id, created, staged.format.extension)
 
     async def check() -> tuple[Image, Outcome] | ImageHeader:
-        return await _check(services, owner, staged, idempotency_key)
+        unkept_for = details if refuse_unkept_details else None
+        return await _check(services, owner, staged, idempotency_key, unkept_for)
 
     try:
         if incoming_key is None:
@@ -157,7 +166,11 @@ async def accept_upload(
 
 
 async def _check(
-    services: Services, owner: User, staged: StagedFile, idempotency_key: str | None
+    services: Services,
+    owner: User,
+    staged: StagedFile,
+    idempotency_key: str | None,
+    details: UploadDetails | None,
 ) -> tuple[Image, Outcome] | ImageHeader:
     """What stands in an upload's way. The image to answer with instead (the first answer for
     this Idempotency-Key, or the image these bytes already made), or the new picture's header;
@@ -165,7 +178,7 @@ async def _check(
     header is read in a thread while the look-ups run."""
     header, found = await asyncio.gather(
         _header_of(services, staged.path),
-        _earlier_answer(services, owner, staged, idempotency_key),
+        _earlier_answer(services, owner, staged, idempotency_key, details),
         return_exceptions=True,
     )
     if isinstance(found, BaseException):
@@ -178,10 +191,14 @@ async def _check(
 
 
 async def _earlier_answer(
-    services: Services, owner: User, staged: StagedFile, idempotency_key: str | None
+    services: Services,
+    owner: User,
+    staged: StagedFile,
+    idempotency_key: str | None,
+    details: UploadDetails | None,
 ) -> tuple[Image, Outcome] | None:
-    """The first answer for this Idempotency-Key, or the image these bytes already made;
-    otherwise None once the quota has room for them."""
+    """The first answer for this Idempotency-Key, or the image these bytes already made
+    (refused if it lacks any of ``details``); otherwise None once the quota has room."""
     if idempotency_key:
         existing = await _image_for_key(services, owner, idempotency_key)
         if existing is not None:
@@ -189,6 +206,13 @@ async def _earlier_answer(
     async with services.metadata.quick_read() as tx:  # one index seek
         duplicate = await tx.images.find_duplicate(owner.id, staged.sha256)
     if duplicate is not None:
+        if details is not None and (unkept := unkept_details(details, duplicate)):
+            raise DuplicateUpload(
+                f"you already uploaded this picture (image {duplicate.id}) with a different "
+                f"{' and '.join(unkept)}: nothing was changed. Change that image's details "
+                "instead, or delete it to upload the picture again",
+                duplicate.id,
+            )
         return duplicate, Outcome.DUPLICATE
     await quotas.check(services, owner, staged.size)
     return None
@@ -206,6 +230,16 @@ async def _header_of(services: Services, path: Path) -> ImageHeader:
             + (f" x {header.pages} frames" if header.pages > 1 else "")
             + f" pixels, larger than the limit of {megapixels:g} megapixels"
         )
+    if header.animated:
+        problem = animation_problem(
+            header.width,
+            header.height,
+            header.pages,
+            max_frames=services.settings.max_animation_frames,
+            max_pixels=services.settings.max_animation_pixels,
+        )
+        if problem is not None:
+            raise ImageTooLarge(problem)
     return header
 
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Header, Request, Response, status
 
 from shutterbox.domain.details import details_from_form
 from shutterbox.domain.errors import NotFound, ShutterboxError
+from shutterbox.domain.formats import ACCEPTED_NAMES
 from shutterbox.entrypoints.api.deps import CurrentUser, OptionalUser, ServicesDep
 from shutterbox.entrypoints.api.presenters import image_json, image_public
 from shutterbox.entrypoints.api.schemas import (
@@ -38,7 +39,7 @@ _UPLOAD_FORM: dict[str, Any] = {
                         "file": {
                             "type": "string",
                             "format": "binary",
-                            "description": "JPEG, PNG, GIF, WebP, AVIF, HEIC or TIFF",
+                            "description": f"a picture: {ACCEPTED_NAMES}",
                         },
                         "caption": {"type": "string"},
                         "alt_text": {
@@ -64,7 +65,16 @@ _UPLOAD_FORM: dict[str, Any] = {
 }
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    200: {"model": ImagePublic, "description": "These bytes were already uploaded"},
+    200: {
+        "model": ImagePublic,
+        "description": "These bytes were already uploaded, and the image has every detail "
+        "this upload gives",
+    },
+    409: {
+        "model": ErrorBody,
+        "description": "These bytes were already uploaded as an image without some detail "
+        "this upload gives (`duplicate_upload`, `image_id`): nothing was changed",
+    },
     **{code: {"model": ErrorBody} for code in (401, 413, 415, 422, 429)},
 }
 
@@ -86,7 +96,9 @@ async def create_image(
 ) -> UploadedImage:
     """Answers `201` once the original is durably stored and the image's row and processing job
     are committed; the variants are made in the background (`status: processing`). Uploading
-    bytes you already have answers `200` with the existing image."""
+    bytes you already have answers `200` with the existing image, or `409` when this upload
+    gives a caption, tags, alt text, place or visibility that image does not have (change
+    them there instead: they are never dropped without a word)."""
     await rate_limiting.hit_upload(request, user.id)
     try:
         async with services.upload_slots:  # a burst waits here, its bytes in the connection

@@ -13,7 +13,13 @@ from starlette.responses import JSONResponse, StreamingResponse
 
 from shutterbox.clock import utcnow
 from shutterbox.domain.errors import Forbidden, NotFound
-from shutterbox.domain.images import FORMAT_EXTENSIONS, Image, Variant, Visibility
+from shutterbox.domain.images import (
+    FORMAT_EXTENSIONS,
+    VARIANT_NAMES,
+    Image,
+    Variant,
+    Visibility,
+)
 from shutterbox.entrypoints.api.conditional import http_date, not_modified, parse_single_range
 from shutterbox.entrypoints.api.deps import ServicesDep, request_user
 from shutterbox.entrypoints.api.local_files import local_file_response
@@ -116,7 +122,7 @@ async def read_media(
         return await _send(
             store, services, request, found, image.created_at, cache_control, None, range_header
         )
-    files = await lookup.variant_files(services, image_id, name)
+    files = await _variant_files(services, image_id, name)
     if files is None or files.deleted:
         raise NotFound("no such image")
     if share is not None:
@@ -138,6 +144,21 @@ async def read_media(
         vary,
         range_header,
     )
+
+
+async def _variant_files(services: ServicesDep, image_id: str, name: str) -> VariantFiles | None:
+    """The files of the variant ``name``, or where the picture is too small to need that
+    size, of the largest smaller one that serves it (``Image.sized_variants``): an image
+    processed when such a size was still made twice keeps its URL, whose hash is that of the
+    same bytes. A second look-up only on such a miss."""
+    files = await lookup.variant_files(services, image_id, name)
+    if files is None or files.deleted or files.formats or name not in VARIANT_NAMES:
+        return files
+    for smaller in reversed(VARIANT_NAMES[: VARIANT_NAMES.index(name)]):
+        found = await lookup.variant_files(services, image_id, smaller)
+        if found is not None and found.formats:
+            return found
+    return files
 
 
 @dataclass(frozen=True)

@@ -180,7 +180,7 @@ async def complete_upload(
         location=body.location,
         lat=body.lat,
         lon=body.lon,
-        visibility=body.visibility,
+        visibility=body.visibility if "visibility" in body.model_fields_set else None,
         share_location=body.share_location,
     )
     image, outcome = await direct_uploads.complete_upload(services, user, upload_id, details)

@@ -4,7 +4,7 @@ notification is added), the database itself says whose streams should look, in t
 transaction
 
 Revision ID: 0020
-Revises: 0018
+Revises: 0019
 
 Triggers, not the repositories, say it: an image's status is written from many places (the
 upload, the worker, a retry, a reprocess, a give-up, moderation) and notifications from
@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0020"
-down_revision = "0018"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 
