@@ -15,6 +15,7 @@ from shutterbox.config.delivery import DeliverySettings
 from shutterbox.config.lifecycle import LifecycleSettings
 from shutterbox.config.places import PlacesSettings
 from shutterbox.config.processing import ProcessingSettings
+from shutterbox.config.resilience import ResilienceSettings
 from shutterbox.config.social import SocialSettings
 from shutterbox.config.uploads import UploadSettings
 
@@ -28,6 +29,7 @@ class Settings(
     DeliverySettings,
     AccountSettings,
     SocialSettings,
+    ResilienceSettings,
 ):
     model_config = SettingsConfigDict(env_prefix="SHUTTERBOX_", extra="ignore")
 
