@@ -41,9 +41,8 @@ class ResilienceSettings(BaseModel):
         le=10,
         description="Retries of an object store request that failed to connect, was cut or "
         "answered 5xx, with exponential backoff and jitter, within about "
-        "SHUTTERBOX_STORE_TIMEOUT_SECONDS x (retries + 1). Only requests that may run twice "
-        "are retried: reads, deletes, and writes of a whole object under its own key; a "
-        "write that timed out is not.",
+        "SHUTTERBOX_STORE_TIMEOUT_SECONDS x (retries + 1). Every request sent to the store may "
+        "safely run twice: reads, deletes, and writes of a whole object under its own key.",
     )
     queue_timeout_seconds: PositiveSeconds = Field(
         default=5.0,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -45,7 +46,7 @@ def open_blob_store(
         return ObjectBlobStore(MemoryStore(), description="memory")
     deadlines = deadlines or StoreDeadlines()
     options: dict[str, Any] = {
-        "client_options": deadlines.client_options(),
+        "client_options": deadlines.client_options() | _client_options_from_environment(),
         "retry_config": deadlines.retry_config(),
     }
     if parsed.scheme in ("s3", "s3a"):
@@ -62,6 +63,13 @@ def open_blob_store(
         f"unsupported storage URL {url!r}: use file:///path, memory://, s3://bucket, "
         "gs://bucket or az://container"
     )
+
+
+def _client_options_from_environment() -> dict[str, Any]:
+    """The HTTP client options obstore reads from the environment itself, but only when it
+    is given no client options of its own."""
+    allow_http = os.environ.get("AWS_ALLOW_HTTP") or os.environ.get("ALLOW_HTTP") or ""
+    return {"allow_http": True} if allow_http.strip().lower() in ("1", "true", "yes") else {}
 
 
 def open_storage(

@@ -13,10 +13,10 @@ class StoreDeadlines:
     bytes of an answer, ``request_seconds`` for a whole request; ``retries`` of a request
     that failed, with jittered exponential backoff, within about timeout x (retries + 1).
 
-    obstore (the object_store crate) retries connection errors, cut connections and 5xx
-    answers, but a timeout only for safe (read-only) requests: a write that timed out may
-    have happened, and is left to the caller. Every write here puts a whole object under its
-    own key, so a retried one leaves the same object."""
+    obstore (the object_store crate) retries connection errors, cut connections, timeouts
+    and 5xx answers. That is safe here because every request sent to the store is
+    idempotent: reads, deletes, and writes of a whole object under its own key (a write run
+    twice leaves the same object); nothing appends or creates a name of its own."""
 
     timeout_seconds: float = 10.0
     request_seconds: float = 120.0
