@@ -1,16 +1,29 @@
-"""The circuit breaker's states, on a clock the test moves, and the jittered backoff."""
+"""The circuit breaker's states, on a clock the test moves, and the jittered backoff; what
+an open breaker does to a job, a worker and the edge purges."""
 
 from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
 from shutterbox.domain.errors import Unavailable
+from shutterbox.domain.jobs import Done, Postpone
 from shutterbox.domain.resilience import (
     BreakerState,
     CircuitBreaker,
     DependencyDown,
     jittered_backoff,
 )
+from shutterbox.entrypoints.worker import WorkerPool
+from shutterbox.ports import Job
+from shutterbox.services import jobs as registry
+from shutterbox.services.delivery import purge
+from tests.support.ports import free_port
+from tests.support.settings import make_settings
 
 
 class Clock:
@@ -156,3 +169,98 @@ def test_the_backoff_is_a_draw_below_a_capped_exponential(attempt: int) -> None:
     )
     assert jittered_backoff(attempt, 0.1, 2.0, rand=lambda: 0.0) == 0.0
     assert 0 <= jittered_backoff(attempt, 0.1, 2.0) <= ceiling
+
+
+def _open_breaker(name: str) -> CircuitBreaker:
+    breaker = CircuitBreaker(name, failures=1, cooldown_seconds=60)
+    breaker.failed()
+    return breaker
+
+
+async def test_a_job_that_meets_an_open_breaker_waits_without_spending_an_attempt(
+    tmp_path, monkeypatch
+):
+    given_up: list[str] = []
+
+    async def work(services: object, job: Job) -> None:
+        services_breaker.allow()  # the store it needs is down
+
+    async def give_up(services: object, job: Job, error: str) -> None:
+        given_up.append(error)
+
+    services_breaker = _open_breaker("store")
+    monkeypatch.setitem(registry.HANDLERS, "process_image", work)
+    declared = registry.POLICIES["process_image"]
+    monkeypatch.setitem(registry.POLICIES, "process_image", replace(declared, on_give_up=give_up))
+    services: Any = SimpleNamespace(settings=make_settings(tmp_path, job_max_attempts=1))
+    last_attempt = Job(1, "process_image", "img", 1, {})
+    outcome = await registry.run(services, last_attempt)
+    assert outcome == Postpone(60.0)  # not Fail, although it was the last attempt
+    assert given_up == []
+
+
+async def test_purges_are_not_sent_while_the_edges_breaker_is_open(tmp_path):
+    port = free_port()  # nothing listens: a purge sent there would fail otherwise
+    settings = make_settings(tmp_path, cdn_purge_urls=f"http://127.0.0.1:{port}")
+    services: Any = SimpleNamespace(settings=settings, breakers={"edge": _open_breaker("edge")})
+    with pytest.raises(DependencyDown):
+        await purge.purge_paths(services, ["/media/img/thumb.jpg"])
+    job = Job(1, "purge_media", "img", 1, {"paths": ["/media/img/thumb.jpg"]})
+    assert isinstance(await registry.run(services, job), Postpone)
+
+
+async def test_unconfirmed_purges_open_the_edges_breaker(tmp_path):
+    port = free_port()
+    settings = make_settings(
+        tmp_path, cdn_purge_urls=f"http://127.0.0.1:{port}", edge_retries=1, breaker_failures=2
+    )
+    breaker = CircuitBreaker("edge", failures=2, cooldown_seconds=60)
+    services: Any = SimpleNamespace(settings=settings, breakers={"edge": breaker})
+    for _ in range(2):
+        assert await purge.purge_paths(services, ["/media/img/thumb.jpg"]) != []
+    assert breaker.state == BreakerState.OPEN
+
+
+class _QueueBehindAnOpenBreaker:
+    """Its first claim meets the database's open breaker; then it hands out one job."""
+
+    def __init__(self) -> None:
+        self.claims = 0
+        self.records: list[object] = []
+
+    async def claim(self, worker_id: str, lease_seconds: float) -> Job | None:
+        self.claims += 1
+        if self.claims == 1:
+            raise DependencyDown("database", 1)
+        return Job(1, "process_image", "img", 1, {}) if self.claims == 2 else None
+
+    async def record(self, job: Job, worker_id: str, outcome: object) -> None:
+        self.records.append(outcome)
+
+    async def wait_for_work(self, timeout: float) -> None:
+        await asyncio.sleep(timeout)
+
+    async def extend_lease(self, job: Job, worker_id: str, lease_seconds: float) -> bool:
+        return True
+
+
+async def test_a_worker_waits_out_an_open_breaker_and_goes_on(tmp_path, monkeypatch):
+    async def work(services: object, job: Job) -> None:
+        return None
+
+    monkeypatch.setitem(registry.HANDLERS, "process_image", work)
+    queue = _QueueBehindAnOpenBreaker()
+    services: Any = SimpleNamespace(
+        settings=make_settings(tmp_path, job_poll_seconds=0.05, job_lease_seconds=30), queue=queue
+    )
+    pool = WorkerPool(services, 1)
+    pool._tasks.append(asyncio.create_task(pool._run(pool.worker_ids[0])))
+    try:
+        for _ in range(500):
+            if queue.records:
+                break
+            await asyncio.sleep(0.01)
+        assert queue.records == [Done()]
+        assert not pool._tasks[0].done()
+    finally:
+        await pool.stop()
