@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 
 from shutterbox.adapters import imaging
 from shutterbox.adapters.blobs import (
     LocalBlobStore,
+    StoreDeadlines,
     TieredBlobStore,
     open_blob_store,
     open_multipart_uploads,
     open_storage,
 )
-from shutterbox.adapters.db.engine import Database, open_database
+from shutterbox.adapters.db.engine import Database, DatabaseDeadlines, is_server, open_database
 from shutterbox.adapters.db.event_feeds import SqliteEventPoller, open_event_feed
 from shutterbox.adapters.db.metadata import SqlMetadata
 from shutterbox.adapters.db.migrate import upgrade_to_head
@@ -21,10 +23,12 @@ from shutterbox.adapters.imaging_sandbox import SandboxPool
 from shutterbox.adapters.queue import open_job_queue
 from shutterbox.adapters.rate_counters import open_rate_counters
 from shutterbox.config import Settings
+from shutterbox.domain.resilience import CircuitBreaker
 from shutterbox.ports.rate_limits import RateCounters
 from shutterbox.services.billing.egress import EgressMeter
 from shutterbox.services.context import Services
 from shutterbox.services.people.limits import limiter_from
+from shutterbox.services.resilience import make_breaker
 from shutterbox.services.storage.replica import ReplicatedStore
 
 
@@ -32,13 +36,30 @@ async def bootstrap(settings: Settings | None = None, *, migrate: bool = True) -
     settings = settings or Settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     imaging.configure_vips()
-    db = open_database(settings.resolved_database_url())
-    if migrate:
-        await upgrade_to_head(db)
-    store, tiers = open_storage(
-        settings.resolved_storage_url(), settings.class_locations, settings.staging_dir
+    breakers: dict[str, CircuitBreaker] = {}
+
+    def breaker(name: str) -> CircuitBreaker:
+        breakers[name] = make_breaker(settings, name)
+        return breakers[name]
+
+    db = await _database(settings, breaker, migrate=migrate)
+    deadlines = StoreDeadlines(
+        settings.store_timeout_seconds,
+        settings.store_request_timeout_seconds,
+        settings.store_retries,
     )
-    queue = open_job_queue(settings.queue_url, db, settings)
+    storage_url = settings.resolved_storage_url()
+    store, tiers = open_storage(
+        storage_url,
+        settings.class_locations,
+        settings.staging_dir,
+        deadlines,
+        breaker("store") if _is_remote_store(storage_url) else None,
+    )
+    queue_breaker = breaker("queue") if settings.queue_url.startswith(("nats:", "tls:")) else None
+    queue = open_job_queue(settings.queue_url, db, settings, queue_breaker)
+    if settings.purge_targets:
+        breaker("edge")
     locations = store.locations.values() if isinstance(store, TieredBlobStore) else [store]
     for location in locations:
         if isinstance(location, LocalBlobStore):
@@ -47,7 +68,11 @@ async def bootstrap(settings: Settings | None = None, *, migrate: bool = True) -
     staging = hot.staging_dir() if isinstance(hot, LocalBlobStore) else settings.staging_dir
     staging.mkdir(parents=True, exist_ok=True)
     if settings.replica_url:
-        replica = open_blob_store(settings.replica_url)
+        replica = open_blob_store(
+            settings.replica_url,
+            deadlines,
+            breaker("replica") if _is_remote_store(settings.replica_url) else None,
+        )
         if isinstance(replica, LocalBlobStore):
             replica.remove_stale_temporary_files()
         replicated = ReplicatedStore(
@@ -79,10 +104,11 @@ async def bootstrap(settings: Settings | None = None, *, migrate: bool = True) -
         staging_dir=staging,
         imaging=imaging_pool,
         tiers=tiers,
-        multipart=open_multipart_uploads(settings.resolved_storage_url()),
+        multipart=open_multipart_uploads(storage_url, deadlines),
         event_feed=event_feed,
         rate_limiter=limiter_from(settings, _rate_counters(settings, db)),
         egress_meter=EgressMeter(),
+        breakers=breakers,
     )
 
 
@@ -90,6 +116,34 @@ def _rate_counters(settings: Settings, db: Database) -> RateCounters:
     """Where the rate limits count: in memory for one process on the embedded default, else
     where every process and node sees the same counts (``SHUTTERBOX_RATE_LIMIT_URL``)."""
     return open_rate_counters(settings.resolved_rate_limit_url(settings.api_processes), db)
+
+
+async def _database(
+    settings: Settings, breaker: Callable[[str], CircuitBreaker], *, migrate: bool
+) -> Database:
+    """The metadata database, its schema brought up to date first when asked. PostgreSQL,
+    another server, gets its deadlines and its breaker; the migrations run without them (an
+    index built on a large table may take longer than any statement should)."""
+    url = settings.resolved_database_url()
+    if not is_server(url):
+        db = open_database(url)
+        if migrate:
+            await upgrade_to_head(db)
+        return db
+    if migrate:
+        unbounded = open_database(url)
+        try:
+            await upgrade_to_head(unbounded)
+        finally:
+            await unbounded.dispose()
+    deadlines = DatabaseDeadlines(
+        settings.database_statement_timeout_seconds, settings.database_connect_timeout_seconds
+    )
+    return open_database(url, deadlines=deadlines, breaker=breaker("database"))
+
+
+def _is_remote_store(url: str) -> bool:
+    return not url.startswith(("file:", "memory:"))
 
 
 def _secret_key(settings: Settings) -> bytes:

@@ -4,6 +4,7 @@ database is back; nothing acknowledged is lost."""
 
 from __future__ import annotations
 
+import time
 from urllib.parse import urlparse
 
 import httpx2 as httpx
@@ -41,7 +42,12 @@ def test_unreachable_database_answers_503_and_recovers(server_factory, proxies):
             assert client.get("/healthz").status_code == 200  # the process itself is fine
 
             proxy.start()
-            assert client.get("/readyz").status_code == 200
+            # the database's breaker opened: it lets a trial through after its cool-down
+            deadline = time.monotonic() + 60
+            while client.get("/readyz").status_code != 200:
+                assert time.monotonic() < deadline, client.get("/readyz").text
+                time.sleep(0.25)
+            assert client.get("/readyz").json()["breakers"] == {"database": "closed"}
             assert wait_for_status(client, before.json()["id"], auth)["status"] == "ready"
             again = upload_noisy(client, auth, 2)
             assert again.status_code == 201, again.text

@@ -1,9 +1,10 @@
 """Fault injection: the means to break what a server depends on, and to check afterwards.
 
-`TcpProxy` stands between the app and a dependency (PostgreSQL, the S3 endpoint) and can be
-stopped and started again on the same port, so a dependency "goes away" without touching the
-real server behind it. `scrub` runs `shutterbox scrub --json` as a separate process, the way
-an operator would after an incident.
+`TcpProxy` stands between the app and a dependency (PostgreSQL, the S3 endpoint, NATS) and can
+be stopped and started again on the same port, so a dependency "goes away" without touching the
+real server behind it; or turned into a black hole, that accepts connections and never answers
+(the way a hung server or a silent network partition looks), and back. `scrub` runs
+`shutterbox scrub --json` as a separate process, the way an operator would after an incident.
 """
 
 from __future__ import annotations
@@ -26,7 +27,10 @@ from tests.support.processes import shutterbox_command
 
 class TcpProxy:
     """Forwards 127.0.0.1:<port> to a target. ``stop()`` refuses new connections and cuts the
-    open ones; ``start()`` listens again on the same port."""
+    open ones; ``start()`` listens again on the same port. ``black_hole()`` keeps every
+    connection open but forwards nothing more, either way, and accepts new connections that
+    are never answered; ``forward()`` ends it: the connections open while it was silent are
+    cut (any that lost bytes could not recover), new ones are forwarded again."""
 
     def __init__(self, target_host: str, target_port: int, port: int | None = None) -> None:
         self.target = (target_host, target_port)
@@ -34,6 +38,8 @@ class TcpProxy:
         self._listener: socket.socket | None = None
         self._connections: set[socket.socket] = set()
         self._lock = threading.Lock()
+        self._silent = False
+        self._stalled: set[socket.socket] = set()  # open while silent: cut by forward()
 
     def start(self) -> None:
         listener = socket.socket()
@@ -57,12 +63,33 @@ class TcpProxy:
                 conn.close()
             self._connections.clear()
 
+    def black_hole(self) -> None:
+        with self._lock:
+            self._silent = True
+            self._stalled.update(self._connections)
+
+    def forward(self) -> None:
+        with self._lock:
+            self._silent = False
+            stalled, self._stalled = self._stalled, set()
+            self._connections -= stalled
+        for conn in stalled:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+            conn.close()
+
     def _accept(self, listener: socket.socket) -> None:
         while True:
             try:
                 client, _ = listener.accept()
             except OSError:
                 return
+            with self._lock:
+                if self._silent:  # accepted, read, never answered
+                    self._connections.add(client)
+                    self._stalled.add(client)
+                    threading.Thread(target=self._swallow, args=(client,), daemon=True).start()
+                    continue
             try:
                 upstream = socket.create_connection(self.target, timeout=5)
                 upstream.settimeout(None)
@@ -74,10 +101,16 @@ class TcpProxy:
             for a, b in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
 
+    def _swallow(self, source: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while source.recv(65536):
+                pass
+
     def _pump(self, source: socket.socket, sink: socket.socket) -> None:
         try:
             while data := source.recv(65536):
-                sink.sendall(data)
+                if not self._silent:
+                    sink.sendall(data)
         except OSError:
             pass
         finally:

@@ -21,6 +21,7 @@ from shutterbox.config.lifecycle import LifecycleSettings
 from shutterbox.config.places import PlacesSettings
 from shutterbox.config.problems import InvalidSetting
 from shutterbox.config.processing import ProcessingSettings
+from shutterbox.config.resilience import ResilienceSettings
 from shutterbox.config.social import SocialSettings
 from shutterbox.config.uploads import UploadSettings
 
@@ -40,6 +41,7 @@ class Settings(
     DeliverySettings,
     AccountSettings,
     SocialSettings,
+    ResilienceSettings,
 ):
     model_config = SettingsConfigDict(env_prefix="SHUTTERBOX_", extra="ignore")
 

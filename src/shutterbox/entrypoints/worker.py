@@ -10,6 +10,7 @@ import socket
 import uuid
 
 from shutterbox.domain.jobs import Fail, Outcome, Retry
+from shutterbox.domain.resilience import DependencyDown
 from shutterbox.ports import Job
 from shutterbox.services import jobs, metrics
 from shutterbox.services.context import Services
@@ -45,6 +46,8 @@ class WorkerPool:
             for chore in (self.services.queue.sweep, self._clean_up_uploads, self._schedule):
                 try:
                     await chore()
+                except DependencyDown as down:
+                    log.warning("%s waits: %s", chore.__name__, down.message)
                 except Exception:
                     log.exception("%s failed; trying again later", chore.__name__)
 
@@ -83,6 +86,10 @@ class WorkerPool:
         while not self._stopping.is_set():
             try:
                 job = await queue.claim(worker_id, settings.job_lease_seconds)
+            except DependencyDown as down:  # the database's breaker is open: no job is lost
+                log.warning("not claiming jobs: %s", down.message)
+                await asyncio.sleep(max(settings.job_poll_seconds, down.retry_after))
+                continue
             except Exception:
                 log.exception("could not claim a job; trying again shortly")
                 await asyncio.sleep(settings.job_poll_seconds)

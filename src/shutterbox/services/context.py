@@ -8,6 +8,7 @@ from functools import cached_property
 from pathlib import Path
 
 from shutterbox.config import Settings
+from shutterbox.domain.resilience import CircuitBreaker
 from shutterbox.ports import BlobStore, JobQueue, MultipartUploads, StorageTiers
 from shutterbox.ports.events import EventFeed
 from shutterbox.ports.imaging import ImagingRunner
@@ -37,6 +38,9 @@ class Services:
     # they are flushed.
     rate_limiter: RateLimiter = field(default_factory=lambda: RateLimiter({}))
     egress_meter: EgressMeter = field(default_factory=EgressMeter)
+    # The circuit breaker of each dependency that is another server, by name (database,
+    # store, replica, queue, edge): ``services/resilience.py``.
+    breakers: dict[str, CircuitBreaker] = field(default_factory=dict)
 
     @cached_property
     def upload_slots(self) -> asyncio.Semaphore:

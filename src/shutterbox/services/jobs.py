@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from shutterbox.domain.jobs import Done, Fail, Outcome
+from shutterbox.domain.jobs import Done, Fail, Outcome, Postpone
+from shutterbox.domain.resilience import DependencyDown
 from shutterbox.ports import Job
 from shutterbox.services.context import Services
 from shutterbox.services.delivery import purge
@@ -44,7 +45,8 @@ HANDLERS: dict[str, Run] = {kind: handler.run for kind, handler in POLICIES.item
 
 
 async def run(services: Services, job: Job) -> Outcome:
-    """Run the job's work; what came of it (a failure turned into retry or give-up)."""
+    """Run the job's work; what came of it (a failure turned into retry or give-up; a
+    dependency whose breaker is open, into "later", without counting an attempt)."""
     work = HANDLERS.get(job.kind)
     declared = POLICIES.get(job.kind)
     if work is None or declared is None:
@@ -53,6 +55,9 @@ async def run(services: Services, job: Job) -> Outcome:
         postponed = await work(services, job)
     except asyncio.CancelledError:
         raise  # the lease runs out and another worker takes the job
+    except DependencyDown as down:  # not the job's failure: it runs once the breaker lets it
+        log.info("job %s for %s waits: %s", job.kind, job.image_id, down.message)
+        return Postpone(float(down.retry_after))
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"
         outcome = (declared.retry or default_retry(services)).after_failure(job.attempts, error)

@@ -39,6 +39,17 @@ JOB_RETRIES = Counter("shutterbox_job_retries_total", "Jobs put back for a later
 PURGE_FAILURES = Counter(
     "shutterbox_purge_failures_total", "Edge cache purges that were not confirmed."
 )
+BREAKER_STATE = Gauge(
+    "shutterbox_breaker_state",
+    "Circuit breaker of each dependency: 0 closed, 1 half-open (a trial call), 2 open.",
+    ["dependency"],
+    multiprocess_mode="livemax",  # with several processes: the worst of those alive
+)
+BREAKER_OPENINGS = Counter(
+    "shutterbox_breaker_openings_total",
+    "Times a dependency's circuit breaker opened (failures in a row, or a failed trial).",
+    ["dependency"],
+)
 
 REPLICA_READS = Counter(
     "shutterbox_replica_reads_total",

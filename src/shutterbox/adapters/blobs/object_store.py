@@ -13,34 +13,57 @@ from typing import Any
 
 import anyio
 import obstore
-from obstore.exceptions import NotFoundError
+from obstore.exceptions import (
+    AlreadyExistsError,
+    InvalidPathError,
+    NotFoundError,
+    NotModifiedError,
+    PreconditionError,
+)
+from obstore.exceptions import BaseError as ObjectStoreError
 from obstore.store import AzureStore, GCSStore, S3Store
 
+from shutterbox.domain.resilience import CircuitBreaker
 from shutterbox.ports import BlobInfo
 
 
 class ObjectBlobStore:
-    def __init__(self, store: Any, *, description: str) -> None:
+    """``breaker``: the store's circuit breaker, around every call that reaches it (none for a
+    local directory or memory, which are no other server); its deadlines and retries are the
+    client's own (``open_blob_store``)."""
+
+    def __init__(
+        self, store: Any, *, description: str, breaker: CircuitBreaker | None = None
+    ) -> None:
         self.store = store
         self.description = description
+        self.breaker = breaker
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.description})"
 
+    def _call(self) -> contextlib.AbstractContextManager[None]:
+        """One call to the store, through its breaker if it has one."""
+        if self.breaker is None:
+            return contextlib.nullcontext()
+        return self.breaker.guard(is_outage)
+
     async def put_file(self, key: str, path: Path) -> None:
         try:
-            with open(path, "rb") as handle:
+            with self._call(), open(path, "rb") as handle:
                 await obstore.put_async(self.store, key, handle)
         finally:
             path.unlink(missing_ok=True)
 
     async def put_bytes(self, key: str, data: bytes) -> None:
-        await obstore.put_async(self.store, key, data)
+        with self._call():
+            await obstore.put_async(self.store, key, data)
 
     async def get_bytes(self, key: str) -> bytes:
         try:
-            result = await obstore.get_async(self.store, key)
-            return bytes(await result.bytes_async())
+            with self._call():
+                result = await obstore.get_async(self.store, key)
+                return bytes(await result.bytes_async())
         except (NotFoundError, FileNotFoundError) as exc:
             raise KeyError(key) from exc
 
@@ -48,42 +71,48 @@ class ObjectBlobStore:
         if end <= start:
             return b""
         try:
-            return bytes(await obstore.get_range_async(self.store, key, start=start, end=end))
+            with self._call():
+                got = await obstore.get_range_async(self.store, key, start=start, end=end)
+                return bytes(got)
         except (NotFoundError, FileNotFoundError) as exc:
             raise KeyError(key) from exc
 
     async def stream(self, key: str) -> AsyncIterator[bytes]:
-        try:
-            result = await obstore.get_async(self.store, key)
-        except (NotFoundError, FileNotFoundError) as exc:
-            raise KeyError(key) from exc
-        async for chunk in result.stream():
-            yield bytes(chunk)
+        with self._call():
+            try:
+                result = await obstore.get_async(self.store, key)
+            except (NotFoundError, FileNotFoundError) as exc:
+                raise KeyError(key) from exc
+            async for chunk in result.stream():
+                yield bytes(chunk)
 
     async def download(self, key: str, path: Path) -> None:
         try:
-            result = await obstore.get_async(self.store, key)
-            async with await anyio.open_file(path, "wb") as out:
-                async for chunk in result.stream():
-                    await out.write(bytes(chunk))
+            with self._call():
+                result = await obstore.get_async(self.store, key)
+                async with await anyio.open_file(path, "wb") as out:
+                    async for chunk in result.stream():
+                        await out.write(bytes(chunk))
         except (NotFoundError, FileNotFoundError) as exc:
             raise KeyError(key) from exc
 
     async def info(self, key: str) -> BlobInfo | None:
         try:
-            meta = await obstore.head_async(self.store, key)
+            with self._call():
+                meta = await obstore.head_async(self.store, key)
         except (NotFoundError, FileNotFoundError):
             return None
         return BlobInfo(key=key, size=meta["size"], last_modified=meta["last_modified"])
 
     async def delete(self, key: str) -> None:
-        with contextlib.suppress(NotFoundError, FileNotFoundError):
+        with contextlib.suppress(NotFoundError, FileNotFoundError), self._call():
             await obstore.delete_async(self.store, key)
 
     async def list(self, prefix: str) -> AsyncIterator[BlobInfo]:
-        async for batch in obstore.list(self.store, prefix=prefix or None):
-            for meta in batch:
-                yield BlobInfo(meta["path"], meta["size"], meta["last_modified"])
+        with self._call():
+            async for batch in obstore.list(self.store, prefix=prefix or None):
+                for meta in batch:
+                    yield BlobInfo(meta["path"], meta["size"], meta["last_modified"])
 
     async def delete_under(self, prefix: str) -> None:
         keys = [info.key async for info in self.list(prefix)]
@@ -93,7 +122,8 @@ class ObjectBlobStore:
     async def rename(self, source: str, target: str) -> None:
         """Move a blob to another key (a server-side copy and delete on object stores)."""
         try:
-            await obstore.rename_async(self.store, source, target)
+            with self._call():
+                await obstore.rename_async(self.store, source, target)
         except (NotFoundError, FileNotFoundError) as exc:
             raise KeyError(source) from exc
 
@@ -117,6 +147,16 @@ class ObjectBlobStore:
     async def check(self) -> None:
         async for _ in self.list("health-check/"):
             break
+
+
+def is_outage(error: BaseException) -> bool:
+    """Whether ``error`` says the store cannot be reached, did not answer in time or failed
+    (not: a missing key, a key that exists, a failed precondition, a bad path)."""
+    if isinstance(error, NotFoundError | FileNotFoundError | KeyError | AlreadyExistsError):
+        return False
+    if isinstance(error, PreconditionError | NotModifiedError | InvalidPathError):
+        return False
+    return isinstance(error, ObjectStoreError | OSError)
 
 
 def _fsync_dir(path: Path) -> None:

@@ -11,11 +11,14 @@ from urllib.parse import urlparse
 
 import anyio
 
+from shutterbox.adapters.blobs.deadlines import StoreDeadlines
+
 
 class S3Control:
     """The bucket and key prefix of an ``s3://bucket[/prefix]`` URL, and a boto3 client."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, deadlines: StoreDeadlines | None = None) -> None:
+        self.deadlines = deadlines or StoreDeadlines()
         parsed = urlparse(url)
         self.bucket = parsed.netloc
         self.prefix = parsed.path.strip("/")
@@ -30,7 +33,7 @@ class S3Control:
             endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or os.environ.get("AWS_ENDPOINT"),
             region_name=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"),
             # Signature version 4: a presigned URL can then bind headers such as the length.
-            config=Config(signature_version="s3v4"),
+            config=Config(signature_version="s3v4", **self.deadlines.boto_config()),
         )
 
     def object_key(self, key: str) -> str:

@@ -11,6 +11,17 @@ from sqlalchemy.engine.url import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from shutterbox.adapters.db.guarded import GuardedEngine, deadline_arguments
+from shutterbox.domain.resilience import CircuitBreaker
+
+
+@dataclass(frozen=True)
+class DatabaseDeadlines:
+    """How long PostgreSQL may take (``guarded.py``); SQLite, a local file, has none."""
+
+    statement_seconds: float
+    connect_seconds: float
+
 
 @dataclass
 class Database:
@@ -34,6 +45,8 @@ class Database:
     # their own that pings only connections left idle (``_ping_when_idle``): a page of a list
     # is then one round trip instead of four (ping, BEGIN, the query, ROLLBACK).
     quick_reader: AsyncEngine | None = None
+    # The longest wait to open a connection of one's own (the LISTEN connection).
+    connect_timeout_seconds: float = 60.0
 
     @property
     def is_sqlite(self) -> bool:
@@ -101,7 +114,19 @@ def _inline_sqlite_writer(url: str) -> Engine:
     return engine
 
 
-def open_database(url: str) -> Database:
+def is_server(url: str) -> bool:
+    """Whether the database of ``url`` is another server (not a SQLite file)."""
+    return make_url(url).get_backend_name() != "sqlite"
+
+
+def open_database(
+    url: str,
+    *,
+    deadlines: DatabaseDeadlines | None = None,
+    breaker: CircuitBreaker | None = None,
+) -> Database:
+    """The engines of ``url``. On PostgreSQL, ``deadlines`` bound every wait (none: the
+    driver's defaults, e.g. for migrations) and ``breaker`` guards every connection."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database:
@@ -122,12 +147,25 @@ def open_database(url: str) -> Database:
             inline_reader=_inline_sqlite_reader(url),
             inline_writer=_inline_sqlite_writer(url),
         )
-    engine = create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
-    quick = create_async_engine(url, isolation_level="AUTOCOMMIT", pool_size=5, max_overflow=15)
+    bounds: dict[str, Any] = {}
+    if deadlines is not None:
+        bounds = deadline_arguments(deadlines.statement_seconds, deadlines.connect_seconds)
+    engine = create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **bounds)
+    quick = create_async_engine(
+        url, isolation_level="AUTOCOMMIT", pool_size=5, max_overflow=15, **bounds
+    )
     _ping_when_idle(quick.sync_engine)
     for pooled in (engine, quick):
         _replace_when_broken(pooled.sync_engine)
-    return Database(writer=engine, reader=engine, url=url, quick_reader=quick)
+    if breaker is not None:
+        engine, quick = GuardedEngine(engine, breaker), GuardedEngine(quick, breaker)
+    return Database(
+        writer=engine,
+        reader=engine,
+        url=url,
+        quick_reader=quick,
+        connect_timeout_seconds=deadlines.connect_seconds if deadlines else 60.0,
+    )
 
 
 IDLE_BEFORE_PING_SECONDS = 5.0

@@ -35,6 +35,7 @@ from shutterbox.adapters.db.repositories.social import social_repositories
 from shutterbox.adapters.db.repositories.uploads import SqlUploads
 from shutterbox.adapters.db.repositories.users import SqlUsers
 from shutterbox.adapters.db.variant_cache import VariantCache
+from shutterbox.domain.resilience import DependencyDown
 from shutterbox.ports.metadata import VariantFiles
 
 T = TypeVar("T")
@@ -66,7 +67,8 @@ class SqlTransaction:
 class SqlMetadata:
     """``Metadata`` on a ``Database``."""
 
-    failures: tuple[type[Exception], ...] = (SQLAlchemyError, sqlite3.Error)
+    # what a read that could not be made raises (``DependencyDown``: the breaker is open)
+    failures: tuple[type[Exception], ...] = (SQLAlchemyError, sqlite3.Error, DependencyDown)
 
     def __init__(self, db: Database) -> None:
         self.db = db

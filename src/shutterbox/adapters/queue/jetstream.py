@@ -9,6 +9,11 @@ duplicate is harmless, and the sweeper republishes jobs whose message was lost (
 at publish time, a crash between commit and publish), so a lost message delays an image but
 never loses it.
 
+Every call to the server has a deadline (``timeout_seconds``: connecting, a publish's
+acknowledgement, the stream's API) and goes through the queue's circuit breaker: while it is
+open, publishing is skipped at once (the rows are committed; the sweeper publishes them once
+the breaker lets a trial through) and workers fetch nothing (they wait, and no job is lost).
+
 Bulk work (reprocessing, imports, lifecycle passes) is published on a subject of its own,
 read by a second consumer: a worker takes a bulk job only when no other job is waiting, so a
 batch never delays new uploads. (A retried job keeps its place in its own subject, delayed
@@ -26,6 +31,7 @@ from urllib.parse import parse_qs, urlparse
 from shutterbox.adapters.queue.republishing import republish_lost
 from shutterbox.clock import utcnow
 from shutterbox.domain.jobs import Done, Fail, Lane, Outcome, Postpone, Retry
+from shutterbox.domain.resilience import BreakerState, CircuitBreaker, DependencyDown
 from shutterbox.ports import Job, JobStore
 
 log = logging.getLogger(__name__)
@@ -45,8 +51,12 @@ class JetStreamDelivery:
         max_attempts: int,
         fetch_timeout: float = 1.0,
         republish_after_seconds: float = 30.0,
+        timeout_seconds: float = 5.0,
+        breaker: CircuitBreaker | None = None,
     ) -> None:
         self.store = store
+        self.timeout_seconds = timeout_seconds
+        self.breaker = breaker
         parsed = urlparse(url)
         self.stream = parse_qs(parsed.query).get("stream", [DEFAULT_STREAM])[0]
         self.subject = f"{self.stream.lower()}.jobs"
@@ -75,9 +85,12 @@ class JetStreamDelivery:
             from nats.js.errors import BadRequestError
 
             nc = await nats.connect(
-                self.server, name="shutterbox", connect_timeout=2, max_reconnect_attempts=-1
+                self.server,
+                name="shutterbox",
+                connect_timeout=self.timeout_seconds,
+                max_reconnect_attempts=-1,
             )
-            js = nc.jetstream()
+            js = nc.jetstream(timeout=self.timeout_seconds)
             stream = StreamConfig(
                 name=self.stream,
                 subjects=[self.subject, self.bulk_subject],
@@ -102,17 +115,31 @@ class JetStreamDelivery:
             self._nc, self._js = nc, js
             return js
 
+    def _call(self) -> contextlib.AbstractContextManager[None]:
+        """One call to the server, through its breaker if it has one: any error counts."""
+        if self.breaker is None:
+            return contextlib.nullcontext()
+        return self.breaker.guard(lambda _error: True)
+
+    def _open(self) -> bool:
+        return self.breaker is not None and self.breaker.state == BreakerState.OPEN
+
     async def check(self) -> None:
-        async with asyncio.timeout(5):
-            js = await self.jetstream()
-            await js.stream_info(self.stream)
+        with self._call():
+            async with asyncio.timeout(self.timeout_seconds):
+                js = await self.jetstream()
+                await js.stream_info(self.stream)
 
     async def dispatch(self, job_ids: list[int], lane: Lane = Lane.NEW) -> None:
         subject = self.bulk_subject if lane == Lane.BULK else self.subject
         try:
-            js = await self.jetstream()
-            for job_id in job_ids:
-                await js.publish(subject, str(job_id).encode())
+            with self._call():
+                async with asyncio.timeout(self.timeout_seconds * max(1, len(job_ids))):
+                    js = await self.jetstream()
+                    for job_id in job_ids:
+                        await js.publish(subject, str(job_id).encode())
+        except DependencyDown:  # the breaker is open: the sweeper publishes them later
+            log.debug("the queue's breaker is open; jobs %s wait for the sweeper", job_ids)
         except Exception as error:  # the row is committed: the sweeper publishes it later
             log.warning("could not publish jobs %s (%s); the sweeper will", job_ids, error)
 
@@ -125,9 +152,12 @@ class JetStreamDelivery:
         return self._subscriptions[worker_id, durable]
 
     async def claim(self, worker_id: str, lease_seconds: float) -> Job | None:
-        """A job from the new-work consumer if one is waiting there, else a bulk one."""
+        """A job from the new-work consumer if one is waiting there, else a bulk one;
+        none while the breaker is open (the jobs wait in the table)."""
         import nats.errors
 
+        if self._open():
+            return None
         for durable, timeout in ((CONSUMER, 0.05), (BULK_CONSUMER, self.fetch_timeout)):
             subscription = await self._subscription(worker_id, durable)
             try:
@@ -186,7 +216,8 @@ class JetStreamDelivery:
             await self.dispatch([job.id], job.lane)
 
     async def wait_for_work(self, timeout: float) -> None:
-        await asyncio.sleep(0)  # claim's fetch already waited for a message
+        # claim's fetch already waited for a message, unless the breaker kept it from asking
+        await asyncio.sleep(timeout if self._open() else 0)
 
     async def sweep(self) -> int:
         """Republish jobs that are due but have had no delivery for a while."""

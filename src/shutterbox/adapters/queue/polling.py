@@ -71,7 +71,10 @@ class DatabasePolling:
                 return
             url = self.db.writer.url.set(drivername="postgresql")
             try:
-                listener = await asyncpg.connect(url.render_as_string(hide_password=False))
+                listener = await asyncpg.connect(
+                    url.render_as_string(hide_password=False),
+                    timeout=self.db.connect_timeout_seconds,
+                )
             except (OSError, asyncpg.PostgresError) as error:  # polling still finds the work
                 log.warning("LISTEN failed (%s); relying on polling", error)
                 return

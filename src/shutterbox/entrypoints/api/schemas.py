@@ -177,3 +177,4 @@ class ImagePatch(BaseModel):
 class Health(BaseModel):
     status: str
     checks: dict[str, str] = Field(default_factory=dict)
+    breakers: dict[str, str] = Field(default_factory=dict)  # dependency -> closed, open, ...

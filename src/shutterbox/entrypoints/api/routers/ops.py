@@ -23,7 +23,10 @@ async def read_health() -> Health:
 
 @router.get("/readyz", response_model=Health, responses={503: {"model": Health}})
 async def read_readiness(services: ServicesDep) -> Response:
-    """The database, the blob store and the job queue can all be reached."""
+    """The database, the blob store and the job queue can all be reached; and the state of
+    each dependency's circuit breaker (closed, half-open, open). Each check is a call through
+    its breaker: while one is open its check fails at once, and after the cool-down the
+    check may be the trial call that closes it again."""
     checks: dict[str, str] = {}
     try:
         await services.metadata.ping()
@@ -41,7 +44,8 @@ async def read_readiness(services: ServicesDep) -> Response:
     except Exception as exc:
         checks["queue"] = f"error: {type(exc).__name__}"
     ok = all(v == "ok" for v in checks.values())
-    body = Health(status="ok" if ok else "unavailable", checks=checks)
+    breakers = {name: b.state.label for name, b in services.breakers.items()}
+    body = Health(status="ok" if ok else "unavailable", checks=checks, breakers=breakers)
     return JSONResponse(body.model_dump(), status_code=200 if ok else 503)
 
 
