@@ -211,8 +211,10 @@ def test_local_to_local_keeps_classes_refuses_damage_and_catches_up(
             time.sleep(0.1)  # its bytes are removed in the background
         second = _cli(data_dir, "migrate-storage", "--to", target, "--delete")
         assert second.returncode == 0, second.stdout + second.stderr
-        assert "8 blobs copied" in second.stdout, second.stdout  # the repaired one + 7 new
-        assert "7 removed" in second.stdout, second.stdout
+        # the repaired one + 5 new (a 640 px photo: its original, thumb and medium in two
+        # formats), and the 5 of the deleted one removed
+        assert "6 blobs copied" in second.stdout, second.stdout
+        assert "5 removed" in second.stdout, second.stdout
     server.stop()
 
     source = _local_hashes(data_dir / "blobs")

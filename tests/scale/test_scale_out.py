@@ -395,7 +395,11 @@ async def test_uploads_through_nginx_survive_an_api_restart_and_a_killed_worker(
         by_key = {(v["image_id"], v["name"], v["format"]): v["sha256"] for v in variants}
         for upload in uploads[::10]:
             image = (await http.get(f"/api/v1/images/{upload.image_id}")).json()
+            seen: set[str] = set()
             for name, variant in image["variants"].items():
+                if variant["url"] in seen:
+                    continue  # a size the picture is too small for: a smaller one's URL
+                seen.add(variant["url"])
                 media = await client.send("media", lambda url=variant["url"]: http.get(url))
                 assert media.status_code == 200
                 digest = hashlib.sha256(media.content).hexdigest()
