@@ -56,7 +56,7 @@ async def bootstrap(settings: Settings | None = None, *, migrate: bool = True) -
         deadlines,
         breaker("store") if _is_remote_store(storage_url) else None,
     )
-    queue_breaker = breaker("queue") if settings.queue_url.startswith(("nats:", "tls:")) else None
+    queue_breaker = None if settings.queue_url.startswith("db:") else breaker("queue")
     queue = open_job_queue(settings.queue_url, db, settings, queue_breaker)
     if settings.purge_targets:
         breaker("edge")

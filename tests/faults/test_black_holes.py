@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from urllib.parse import urlparse
 
 import httpx2 as httpx
@@ -22,7 +23,14 @@ import pytest
 from tests.support.clients import register, wait_for_status
 from tests.support.faults import TcpProxy, assert_scrub_clean, assert_unavailable, upload_noisy
 from tests.support.server import ServerProcess
-from tests.support.servers import NATS_URL, S3Endpoint, postgres_database, require_nats
+from tests.support.servers import (
+    NATS_URL,
+    KafkaBroker,
+    S3Endpoint,
+    free_port,
+    postgres_database,
+    require_nats,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -32,6 +40,7 @@ FAST = {
     "SHUTTERBOX_BREAKER_COOLDOWN_SECONDS": "3",
 }
 PATIENCE = 120.0  # the longest any wait below may take before the test fails
+QUEUE_PATIENCE = 10.0  # an upload while the queue is silent: its deadline, and the upload
 
 
 def breaker_state(client: httpx.Client, dependency: str) -> tuple[int, str, float]:
@@ -180,49 +189,81 @@ def test_a_database_that_stops_answering_opens_its_breaker_and_recovers(
         assert_scrub_clean(server.data_dir, **env)
 
 
+@contextmanager
+def silenceable_queue(
+    kind: str, proxies: Callable[..., TcpProxy]
+) -> Iterator[tuple[str, TcpProxy]]:
+    """(a SHUTTERBOX_QUEUE_URL, the proxy every connection to that queue goes through)."""
+    if kind == "nats":
+        require_nats()
+        nats = urlparse(NATS_URL)
+        assert nats.hostname and nats.port
+        proxy = proxies(nats.hostname, nats.port)
+        stream = f"BLACKHOLE_{uuid.uuid4().hex[:8].upper()}"
+        yield f"nats://127.0.0.1:{proxy.port}?stream={stream}", proxy
+        return
+    # A broker of its own, that advertises the proxy: the clients connect to what the
+    # broker advertises, for the metadata, the partitions' leader and the group coordinator.
+    port = free_port()
+    proxy = proxies("127.0.0.1", port)
+    broker = KafkaBroker(port=port, advertised_port=proxy.port)
+    broker.start()
+    try:
+        yield broker.queue_url(), proxy
+    finally:
+        broker.stop()
+
+
+def upload_in_time(client: httpx.Client, auth: dict[str, str], seed: int) -> httpx.Response:
+    """An upload, which must not wait for a silent queue much longer than its deadline (1 s
+    here; the client's own default is 40 s on Kafka)."""
+    started = time.monotonic()
+    response = upload_noisy(client, auth, seed)
+    assert time.monotonic() - started < QUEUE_PATIENCE, f"upload {seed} waited on the queue"
+    return response
+
+
+@pytest.mark.parametrize("kind", ["nats", "kafka"])
 def test_a_queue_that_stops_answering_opens_its_breaker_and_loses_no_job(
-    server_factory: Callable[..., ServerProcess], proxies: Callable[..., TcpProxy]
+    server_factory: Callable[..., ServerProcess], proxies: Callable[..., TcpProxy], kind: str
 ) -> None:
     """No request needs the queue to answer (the jobs table is the source of truth): while
-    NATS is silent, uploads are still acknowledged, their jobs wait in the table, /readyz
-    answers 503; once NATS answers again the sweeper publishes them and every image ends
-    ready exactly once."""
-    require_nats()
-    nats = urlparse(NATS_URL)
-    assert nats.hostname and nats.port
-    proxy = proxies(nats.hostname, nats.port)
-    stream = f"BLACKHOLE_{uuid.uuid4().hex[:8].upper()}"
-    env = {
-        **FAST,
-        "SHUTTERBOX_QUEUE_URL": f"nats://127.0.0.1:{proxy.port}?stream={stream}",
-        "SHUTTERBOX_QUEUE_TIMEOUT_SECONDS": "1",
-        "SHUTTERBOX_QUEUE_SWEEP_SECONDS": "1",
-        "SHUTTERBOX_JOB_LEASE_SECONDS": "5",
-    }
-    server = server_factory(**env)
-    server.start()
-    with httpx.Client(base_url=server.url, timeout=60) as client:
-        auth = register(client, "alice")
-        before = upload_noisy(client, auth, 1)
-        assert before.status_code == 201, before.text
-        assert wait_for_status(client, before.json()["id"], auth)["status"] == "ready"
+    NATS or the Kafka broker is silent, uploads are still acknowledged without waiting past
+    the queue's deadline, their jobs wait in the table, /readyz answers 503; once the queue
+    answers again the sweeper publishes them and every image ends ready exactly once."""
+    with silenceable_queue(kind, proxies) as (queue_url, proxy):
+        env = {
+            **FAST,
+            "SHUTTERBOX_QUEUE_URL": queue_url,
+            "SHUTTERBOX_QUEUE_TIMEOUT_SECONDS": "1",
+            "SHUTTERBOX_QUEUE_SWEEP_SECONDS": "1",
+            "SHUTTERBOX_JOB_LEASE_SECONDS": "5",
+        }
+        server = server_factory(**env)
+        server.start()
+        with httpx.Client(base_url=server.url, timeout=60) as client:
+            auth = register(client, "alice")
+            before = upload_noisy(client, auth, 1)
+            assert before.status_code == 201, before.text
+            assert wait_for_status(client, before.json()["id"], auth)["status"] == "ready"
 
-        proxy.black_hole()
-        during = [upload_noisy(client, auth, seed) for seed in (2, 3, 4)]
-        assert [r.status_code for r in during] == [201, 201, 201], [r.text for r in during]
-        assert_opens(client, "queue")
-        assert client.get("/readyz").json()["checks"]["queue"].startswith("error")
-        late = upload_noisy(client, auth, 5)  # publishing is skipped at once
-        assert late.status_code == 201, late.text
+            proxy.black_hole()
+            during = [upload_in_time(client, auth, seed) for seed in (2, 3, 4)]
+            assert [r.status_code for r in during] == [201, 201, 201], [r.text for r in during]
+            assert_opens(client, "queue")
+            assert client.get("/readyz").json()["checks"]["queue"].startswith("error")
+            late = upload_in_time(client, auth, 5)  # publishing is skipped at once
+            assert late.status_code == 201, late.text
 
-        proxy.forward()
-        assert_closes(client, "queue")
-        after = upload_noisy(client, auth, 6)
-        assert after.status_code == 201, after.text
-        ids = [r.json()["id"] for r in (before, *during, late, after)]
-        for image_id in ids:
-            assert wait_for_status(client, image_id, auth, timeout=PATIENCE)["status"] == "ready"
-        mine = client.get("/api/v1/users/alice/images", headers=auth).json()["items"]
-        assert sorted(i["id"] for i in mine) == sorted(ids)
-    server.stop()
-    assert_scrub_clean(server.data_dir, **env)
+            proxy.forward()
+            assert_closes(client, "queue")
+            after = upload_noisy(client, auth, 6)
+            assert after.status_code == 201, after.text
+            ids = [r.json()["id"] for r in (before, *during, late, after)]
+            for image_id in ids:
+                status = wait_for_status(client, image_id, auth, timeout=PATIENCE)
+                assert status["status"] == "ready"
+            mine = client.get("/api/v1/users/alice/images", headers=auth).json()["items"]
+            assert sorted(i["id"] for i in mine) == sorted(ids)
+        server.stop()
+        assert_scrub_clean(server.data_dir, **env)

@@ -1,10 +1,11 @@
 """Fault injection: the means to break what a server depends on, and to check afterwards.
 
-`TcpProxy` stands between the app and a dependency (PostgreSQL, the S3 endpoint, NATS) and can
-be stopped and started again on the same port, so a dependency "goes away" without touching the
-real server behind it; or turned into a black hole, that accepts connections and never answers
-(the way a hung server or a silent network partition looks), and back. `scrub` runs
-`shutterbox scrub --json` as a separate process, the way an operator would after an incident.
+`TcpProxy` stands between the app and a dependency (PostgreSQL, the S3 endpoint, NATS, Kafka)
+and can be stopped and started again on the same port, so a dependency "goes away" without
+touching the real server behind it; or turned into a black hole, that accepts connections and
+never answers (the way a hung server or a silent network partition looks), and back. `scrub`
+runs `shutterbox scrub --json` as a separate process, the way an operator would after an
+incident.
 """
 
 from __future__ import annotations

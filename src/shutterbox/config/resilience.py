@@ -1,6 +1,7 @@
 """Deadlines on every call to another server (the PostgreSQL database, an object store, the
-NATS queue, the edge caches), the retries of the calls that may safely run twice, and the
-circuit breakers that make a dead dependency fail fast instead of making every request wait."""
+queue's NATS server or Kafka brokers, the edge caches), the retries of the calls that may
+safely run twice, and the circuit breakers that make a dead dependency fail fast instead of
+making every request wait."""
 
 from __future__ import annotations
 
@@ -46,9 +47,9 @@ class ResilienceSettings(BaseModel):
     )
     queue_timeout_seconds: PositiveSeconds = Field(
         default=5.0,
-        description="Longest wait for NATS JetStream to accept a connection or confirm a "
-        "published job. A job whose publishing failed is still committed in the jobs table; "
-        "the sweeper publishes it later.",
+        description="Longest wait for the queue (NATS JetStream or Kafka) to accept a "
+        "connection, confirm a published job or answer a check. A job whose publishing failed "
+        "is still committed in the jobs table; the sweeper publishes it later.",
     )
     edge_timeout_seconds: PositiveSeconds = Field(
         default=2.0,

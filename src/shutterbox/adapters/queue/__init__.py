@@ -27,7 +27,7 @@ def open_job_queue(
     """db:// (workers poll the jobs table), nats://host:4222[?stream=NAME] (JetStream
     delivers the jobs table's work) or kafka://host:9092[,host2:9092][?topic=NAME] (Kafka
     does; see ``kafka.py`` for the rest of its URL). ``breaker``: the circuit breaker of
-    the NATS server (its deadline: ``settings.queue_timeout_seconds``)."""
+    the NATS server or the Kafka brokers (their deadline: ``settings.queue_timeout_seconds``)."""
     store = DatabaseJobStore(db)
     delivery: JobDelivery
     if url.startswith("db:"):
@@ -46,7 +46,14 @@ def open_job_queue(
     elif url.startswith("kafka:"):
         from shutterbox.adapters.queue.kafka import KafkaDelivery
 
-        delivery = _publishing(KafkaDelivery, store, url, settings)
+        delivery = _publishing(
+            KafkaDelivery,
+            store,
+            url,
+            settings,
+            timeout_seconds=settings.queue_timeout_seconds,
+            breaker=breaker,
+        )
     else:
         raise ValueError(
             f"unsupported queue URL {url!r}: use db://, nats://host:4222 or kafka://host:9092"

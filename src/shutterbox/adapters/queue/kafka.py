@@ -21,6 +21,13 @@ never loses it.
 Bulk work (reprocessing, imports, lifecycle passes) goes to a topic of its own, read by a
 consumer group of its own: a worker takes a bulk job only when no new one is waiting.
 
+As on JetStream, every call to the brokers has a deadline (``timeout_seconds``; how the
+clients are made to keep it: ``kafka_clients.py``) and the calls that tell whether they
+answer (connecting, publishing, the check) go through the queue's circuit breaker: while it
+is open, publishing is skipped at once (the rows are committed; the sweeper publishes them
+once the breaker lets a trial through), workers fetch nothing and commit no offset (they
+wait; no job is lost, a message not committed is only delivered again).
+
 The URL: ``kafka://host:9092[,host2:9092]?topic=shutterbox-jobs`` with, optionally,
 ``partitions`` and ``replication`` (used when the topics have to be created), ``group``
 (the consumer group; one per deployment), ``session_timeout_ms`` (how soon the partitions of
@@ -38,29 +45,21 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka import ConsumerRebalanceListener
 
+from shutterbox.adapters.queue import kafka_clients
 from shutterbox.adapters.queue.kafka_settings import KafkaSettings
 from shutterbox.adapters.queue.republishing import republish_lost
 from shutterbox.clock import utcnow
 from shutterbox.domain.jobs import Done, Fail, Lane, Outcome, Postpone, Retry
+from shutterbox.domain.resilience import BreakerState, CircuitBreaker, DependencyDown
 from shutterbox.ports import Job, JobStore
 
 log = logging.getLogger(__name__)
 
-TOPIC_EXISTS = 36  # Kafka's error code for "Topic with this name already exists"
-# A consumer that has not asked for messages for this long leaves its group; a worker pool
-# whose workers are all busy asks for none, so this bounds a job's run, not a lease.
-MAX_POLL_INTERVAL_MS = 30 * 60 * 1000
-# How long the broker holds a fetch open when nothing is there: a new job reaches an idle
-# worker at most this late. A claim waits a little longer than this for new work before it
-# looks at the bulk topic, so that a new upload is not passed over for bulk work.
-FETCH_MAX_WAIT_MS = 100
+# A claim waits a little longer than a fetch is held open (``FETCH_MAX_WAIT_MS``) for new
+# work before it looks at the bulk topic, so that a new upload is not passed over for bulk.
 NEW_WORK_WAIT_SECONDS = 0.15
-# The client retries a commit the broker cannot take (a broker that lost the topic) without
-# end; a worker must not wait on it: the message is then only delivered again, harmlessly.
-COMMIT_TIMEOUT_SECONDS = 5.0
 
 
 @dataclass
@@ -102,6 +101,8 @@ class KafkaDelivery:
         max_attempts: int,
         fetch_timeout: float = 1.0,
         republish_after_seconds: float = 30.0,
+        timeout_seconds: float = 5.0,
+        breaker: CircuitBreaker | None = None,
     ) -> None:
         self.store = store
         self.settings = KafkaSettings.from_url(url)
@@ -109,6 +110,8 @@ class KafkaDelivery:
         self.max_attempts = max_attempts
         self.fetch_timeout = fetch_timeout
         self.republish_after_seconds = republish_after_seconds
+        self.timeout_seconds = timeout_seconds
+        self.breaker = breaker
         self._lanes = {
             Lane.NEW: _Lane(self.settings.topic, self.settings.group),
             Lane.BULK: _Lane(self.settings.bulk_topic, f"{self.settings.group}.bulk"),
@@ -127,55 +130,50 @@ class KafkaDelivery:
 
     # Connecting ---------------------------------------------------------------------------
 
+    def _call(self) -> contextlib.AbstractContextManager[None]:
+        """One call to the brokers, through their breaker if there is one: any error counts."""
+        if self.breaker is None:
+            return contextlib.nullcontext()
+        return self.breaker.guard(lambda _error: True)
+
+    def _open(self) -> bool:
+        return self.breaker is not None and self.breaker.state == BreakerState.OPEN
+
     async def _ensure_topics(self) -> None:
-        """Create both topics if they are missing (a new cluster, or a broker that lost them)."""
-        admin = AIOKafkaAdminClient(**self.settings.client_options())
-        await admin.start()
-        try:
-            wanted = [
-                NewTopic(name, self.settings.partitions, self.settings.replication)
-                for name in (self.settings.topic, self.settings.bulk_topic)
-            ]
-            answer = await admin.create_topics(wanted)
-            for name, code, message in answer.topic_errors:
-                if code not in (0, TOPIC_EXISTS):
-                    raise RuntimeError(f"could not create the Kafka topic {name}: {message}")
-        finally:
-            await admin.close()
+        await kafka_clients.ensure_topics(self.settings, self.timeout_seconds)
         self._topics_ready = True
 
     async def producer(self) -> Any:
+        """The producer, started once (the topics made first); callers bound the wait."""
         async with self._connect_lock:
             if self._producer is None:
                 if not self._topics_ready:
                     await self._ensure_topics()
-                producer = AIOKafkaProducer(acks="all", **self.settings.client_options())
-                await producer.start()
-                self._producer = producer
+                self._producer = await kafka_clients.start_producer(
+                    self.settings, self.timeout_seconds
+                )
             return self._producer
 
     async def _consumer(self, lane: _Lane) -> Any:
+        """The lane's consumer, connected within the deadline, through the breaker (held
+        under the lane's lock); it goes on joining its group in the background."""
         if lane.consumer is None:
-            if not self._topics_ready:
-                await self._ensure_topics()
-            consumer = AIOKafkaConsumer(
-                group_id=lane.group,
-                enable_auto_commit=False,
-                auto_offset_reset="earliest",
-                max_poll_interval_ms=MAX_POLL_INTERVAL_MS,
-                fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
-                session_timeout_ms=self.settings.session_timeout_ms,
-                heartbeat_interval_ms=max(100, self.settings.session_timeout_ms // 4),
-                **self.settings.client_options(),
-            )
-            consumer.subscribe([lane.topic], listener=_Rebalance(lane))
-            await consumer.start()
-            lane.consumer = consumer
+            with self._call():
+                async with asyncio.timeout(self.timeout_seconds):
+                    if not self._topics_ready:
+                        await self._ensure_topics()
+                    lane.consumer = await kafka_clients.start_consumer(
+                        self.settings,
+                        lane.topic,
+                        lane.group,
+                        _Rebalance(lane),
+                        self.timeout_seconds,
+                    )
         return lane.consumer
 
     async def start(self) -> None:
-        """Join both consumer groups now (a worker process does it as it starts), rather than
-        in the first claim: joining a group takes a moment."""
+        """Join both consumer groups now, rather than in the first claims: joining a group
+        takes a moment."""
         for lane in self._lanes.values():
             async with lane.lock:
                 consumer = await self._consumer(lane)
@@ -184,9 +182,9 @@ class KafkaDelivery:
                         await asyncio.sleep(0.05)
 
     async def check(self) -> None:
-        async with asyncio.timeout(5):
-            producer = await self.producer()
-            await producer.partitions_for(self.settings.topic)
+        with self._call():
+            async with asyncio.timeout(self.timeout_seconds):
+                await kafka_clients.broker_answers(await self.producer())
 
     # Publishing ---------------------------------------------------------------------------
 
@@ -196,19 +194,32 @@ class KafkaDelivery:
         topic = self._lanes[Lane.BULK if lane == Lane.BULK else Lane.NEW].topic
         try:
             keys = await self.store.subjects(job_ids)
-            producer = await self.producer()
-            if not self._topics_ready:
-                await self._ensure_topics()
-            sent = [
-                await producer.send(
-                    topic, str(job_id).encode(), key=keys.get(job_id, str(job_id)).encode()
-                )
-                for job_id in job_ids
-            ]
-            await asyncio.gather(*sent)
+        except Exception as error:  # the rows are committed: the sweeper publishes them later
+            log.warning("could not read jobs %s (%s); the sweeper will", job_ids, error)
+            return
+        try:
+            with self._call():
+                async with asyncio.timeout(self.timeout_seconds * max(1, len(job_ids))):
+                    await self._publish(topic, job_ids, keys)
+        except DependencyDown:  # the breaker is open: the sweeper publishes them later
+            log.debug("the queue's breaker is open; jobs %s wait for the sweeper", job_ids)
         except Exception as error:  # the rows are committed: the sweeper publishes them later
             log.warning("could not publish jobs %s (%s); the sweeper will", job_ids, error)
             self._topics_ready = False  # a broker that lost its topics gets them again
+
+    async def _publish(self, topic: str, job_ids: list[int], keys: dict[int, str]) -> None:
+        producer = await self.producer()
+        if not self._topics_ready:
+            await self._ensure_topics()
+        sent = [
+            await producer.send(
+                topic, str(job_id).encode(), key=keys.get(job_id, str(job_id)).encode()
+            )
+            for job_id in job_ids
+        ]
+        # given up at the deadline, the messages are still the producer's: it sends them, or
+        # fails them at its own request timeout (a duplicate of a republished job is harmless)
+        await asyncio.gather(*sent)
 
     def _publish_when_due(
         self, job_id: int, lane: Lane, delay_seconds: float
@@ -240,7 +251,10 @@ class KafkaDelivery:
     # Consuming ----------------------------------------------------------------------------
 
     async def claim(self, worker_id: str, lease_seconds: float) -> Job | None:
-        """A job from the new-work topic if one is waiting there, else a bulk one."""
+        """A job from the new-work topic if one is waiting there, else a bulk one; none
+        while the breaker is open (the jobs wait in the table)."""
+        if self._open():
+            return None
         waits = ((Lane.NEW, NEW_WORK_WAIT_SECONDS), (Lane.BULK, self.fetch_timeout))
         for lane, timeout in waits:
             job = await self._claim_from(self._lanes[lane], worker_id, lease_seconds, timeout)
@@ -253,7 +267,11 @@ class KafkaDelivery:
     ) -> Job | None:
         async with lane.lock:
             consumer = await self._consumer(lane)
-            batches = await consumer.getmany(timeout_ms=int(timeout * 1000), max_records=1)
+            try:  # held past its wait only while the group shares out partitions anew
+                async with asyncio.timeout(timeout + self.timeout_seconds):
+                    batches = await consumer.getmany(timeout_ms=int(timeout * 1000), max_records=1)
+            except TimeoutError:  # a rebalance, or silent brokers: the next claim asks again
+                return None
             records = [(tp, record) for tp, found in batches.items() for record in found]
             for tp, record in records:
                 partition = lane.partitions.setdefault(tp, _Partition())
@@ -293,10 +311,12 @@ class KafkaDelivery:
             return
         partition.unsettled.discard(delivery.offset)
         upto = min(partition.unsettled) if partition.unsettled else partition.next_offset
-        if upto <= partition.committed:
-            return
+        if upto <= partition.committed or self._open():
+            return  # while the breaker is open, a later settlement commits this one too
+        # The client retries a commit the broker cannot take (a broker that lost the topic)
+        # without end; a worker must not wait on it: the message is then only delivered again.
         try:
-            async with asyncio.timeout(COMMIT_TIMEOUT_SECONDS):
+            async with asyncio.timeout(self.timeout_seconds):
                 await lane.consumer.commit({delivery.partition: upto})
             partition.committed = upto
         except Exception as error:  # rebalanced meanwhile: the messages come again, harmless
@@ -319,7 +339,8 @@ class KafkaDelivery:
                 pass
 
     async def wait_for_work(self, timeout: float) -> None:
-        await asyncio.sleep(0)  # claim's fetch already waited for a message
+        # claim's fetch already waited for a message, unless the breaker kept it from asking
+        await asyncio.sleep(timeout if self._open() else 0)
 
     async def sweep(self) -> int:
         """Republish jobs that are due but have had no delivery for a while."""
@@ -334,13 +355,11 @@ class KafkaDelivery:
             task.cancel()
         for lane in self._lanes.values():
             if lane.consumer is not None:
-                with contextlib.suppress(Exception):
-                    await lane.consumer.stop()
+                await kafka_clients.stop(lane.consumer, self.timeout_seconds)
                 lane.consumer = None
                 lane.partitions.clear()
         if self._producer is not None:
-            with contextlib.suppress(Exception):
-                await self._producer.stop()
+            await kafka_clients.stop(self._producer, self.timeout_seconds)
             self._producer = None
 
 
