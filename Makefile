@@ -2,6 +2,9 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
+# test processes for `make test` (pytest-xdist): one per CPU; the cluster and fault tests
+# still run one at a time (tests/conftest.py)
+TEST_PROCESSES ?= auto
 
 .PHONY: install run test lint bench clean
 
@@ -19,7 +22,7 @@ run: install  ## install, migrate and serve on http://127.0.0.1:8000 (data in ./
 test: install  ## every test: unit, contract, API and end-to-end
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_PROCESSES) --dist loadgroup
 
 lint: install
 	$(BIN)/ruff check src tests bench

@@ -19,6 +19,20 @@ from tests.support.servers import KafkaBroker, S3Endpoint, postgres_database
 from tests.support.settings import make_settings
 from tests.support.varnish import Varnish, render_vcl
 
+# Test directories whose tests each start a whole deployment (API nodes, workers, brokers,
+# proxies) on PostgreSQL: under pytest-xdist they form one group, run by one process one at
+# a time, so that parallel runs neither exhaust PostgreSQL's connections nor starve each
+# other's deadlines.
+ONE_AT_A_TIME = {"scale", "faults"}
+TESTS = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        top = item.path.relative_to(TESTS).parts[0]
+        if top in ONE_AT_A_TIME:
+            item.add_marker(pytest.mark.xdist_group("deployments"))
+
 
 @pytest.fixture(scope="session")
 def s3_endpoint() -> Iterator[S3Endpoint]:
