@@ -120,7 +120,7 @@ def media_origins(services: Services) -> list[str]:
     return [base] if base else []
 
 
-COMMENTS_SHOWN = 100  # a page of comments on the image's page; "More comments" for the next
+COMMENTS_SHOWN = 30  # a page of comments on the image's page; "More comments" for the next
 
 
 @router.get("/images/{image_id}", response_class=HTMLResponse)

@@ -67,7 +67,7 @@ async def comments_page(
 ) -> tuple[Image, CommentPage]:
     """The image's comments, oldest first, if the viewer can see the image."""
     position = decode_cursor(cursor)
-    async with services.metadata.read() as tx:
+    async with services.metadata.quick_read() as tx:  # index seeks
         image = await _image_seen_by(tx, image_id, viewer)
         found = await tx.comments.page(image_id, after=position, limit=limit + 1)
     more = len(found) > limit

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import Integer, String, bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shutterbox.adapters.db.repositories import search_postgres, search_ranks
@@ -101,16 +101,29 @@ class SqlSearch:
     async def usernames(self, prefix: str, *, limit: int) -> list[str]:
         if self.conn.dialect.name == "postgresql":
             escaped = prefix.replace("\\", "\\\\").replace("_", "\\_").replace("%", "\\%")
-            starts: Any = users.c.username.like(escaped + "%", escape="\\")
+            bounds = {"pattern": escaped + "%"}
         else:  # every username character sorts before '{' (a-z, 0-9, '_')
-            starts = (users.c.username >= prefix) & (users.c.username < prefix + "{")
-        query = (
-            select(users.c.username)
-            .where(starts, users.c.password_hash != CLOSED_ACCOUNT_HASH)
-            .order_by(users.c.username)
-            .limit(limit)
-        )
-        return [str(name) for name in (await self.conn.execute(query)).scalars()]
+            bounds = {"lowest": prefix, "above": prefix + "{"}
+        query = _USERNAMES_LIKE if self.conn.dialect.name == "postgresql" else _USERNAMES_RANGE
+        found = await self.conn.execute(query, bounds | {"limit": limit})
+        return [str(name) for name in found.scalars()]
+
+
+def _usernames(starts: Any) -> Any:
+    """Usernames that start with the prefix, in order, but those of closed accounts."""
+    return (
+        select(users.c.username)
+        .where(starts, users.c.password_hash != CLOSED_ACCOUNT_HASH)
+        .order_by(users.c.username)
+        .limit(bindparam("limit", type_=Integer))
+    )
+
+
+_USERNAMES_LIKE = _usernames(users.c.username.like(bindparam("pattern", type_=String), escape="\\"))
+_USERNAMES_RANGE = _usernames(
+    (users.c.username >= bindparam("lowest", type_=String))
+    & (users.c.username < bindparam("above", type_=String))
+)
 
 
 # PostgreSQL: the search rows of every listed image, as migration 0015 fills them.
