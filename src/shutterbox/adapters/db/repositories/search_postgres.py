@@ -151,25 +151,28 @@ async def groups_holding(conn: AsyncConnection, query: SearchQuery) -> frozenset
 
 _AFTER = "AND (s.created_at, s.image_id) < (:at, :after_id)"
 _SEEN = "(s.visibility = :public OR s.owner_id = :viewer)"
-# The newest :rows rows from (:at, :after_id) on: the hits among them, newest first, and the
-# oldest row read with how many were read (where a further read starts, and whether the
-# walk reached the end).
+# The hits among the newest :rows rows from (:at, :after_id) on, newest first: the rows are
+# read in index order and the reading stops at the :need-th hit (a common word: a few dozen
+# rows, not :rows).
 _WALK = f"""
-WITH recent AS MATERIALIZED (
+SELECT s.image_id, s.created_at FROM (
     SELECT s.image_id, s.created_at, s.weighted_words, s.visibility, s.owner_id
     FROM image_search AS s WHERE true {{after}}
     ORDER BY s.created_at DESC, s.image_id DESC LIMIT :rows
-)
-SELECT * FROM (
-    SELECT s.image_id, s.created_at, NULL::bigint AS walked FROM recent AS s
-    WHERE s.weighted_words @@ to_tsquery('simple', :rank) AND {_SEEN}
-    ORDER BY s.created_at DESC, s.image_id DESC LIMIT :need
-) AS hits
-UNION ALL
-SELECT * FROM (
-    SELECT s.image_id, s.created_at, (SELECT count(*) FROM recent) FROM recent AS s
-    ORDER BY s.created_at, s.image_id LIMIT 1
-) AS oldest
+) AS s
+WHERE s.weighted_words @@ to_tsquery('simple', :rank) AND {_SEEN}
+ORDER BY s.created_at DESC, s.image_id DESC LIMIT :need
+"""
+# When the hits did not fill the page: the oldest of those :rows rows, and how many there
+# were (where a further read starts, and whether the walk reached the end): the index alone.
+_WALKED = """
+SELECT s.image_id, s.created_at, s.walked FROM (
+    SELECT s.image_id, s.created_at,
+        row_number() OVER (ORDER BY s.created_at DESC, s.image_id DESC) AS walked
+    FROM image_search AS s WHERE true {after}
+    ORDER BY s.created_at DESC, s.image_id DESC LIMIT :rows
+) AS s
+ORDER BY s.walked DESC LIMIT 1
 """
 _ALL_GROUPS = (
     "to_tsvector('simple'::regconfig,"
@@ -201,16 +204,18 @@ async def _walk(
     rows: int,
     need: int,
 ) -> _Walked:
-    statement = text(_WALK.format(after=_AFTER if start else ""))
+    after = _AFTER if start else ""
     values = parameters | {"rows": rows, "need": need}
     if start:
         values |= {"at": start[0], "after_id": start[1]}
-    found = (await conn.execute(statement, values)).all()
-    hits = [(str(row[0]), row[1]) for row in found if row[2] is None]
-    last = [row for row in found if row[2] is not None]
-    if not last:
+    found = (await conn.execute(text(_WALK.format(after=after)), values)).all()
+    hits = [(str(row[0]), row[1]) for row in found]
+    if len(hits) >= need:  # the caller reads no further
+        return _Walked(hits, None, False)
+    last = (await conn.execute(text(_WALKED.format(after=after)), values)).first()
+    if last is None:
         return _Walked(hits, None, True)
-    return _Walked(hits, (last[0][1], str(last[0][0])), int(last[0][2]) < rows)
+    return _Walked(hits, (last[1], str(last[0])), int(last[2]) < rows)
 
 
 def _gathered_words(
