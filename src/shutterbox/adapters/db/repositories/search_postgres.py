@@ -15,7 +15,8 @@ whole index for a rank that holds a handful or gathers a hundred thousand rows f
 that fills a page at once. So no guess is made:
 
 1. **Walk**: the newest ``WALK_ROWS`` rows (``ix_image_search_newest``, from the cursor),
-   each checked against the stored words. A common rank fills its page here.
+   each checked against the stored words, read until the page is full. A common rank
+   fills its page here, after a few dozen rows.
 2. If the walk found some hits but not enough, it goes on for as many more rows as the
    hits so far say the page needs (at most ``MORE_ROWS``).
 3. **Gather**: what is still missing comes from the GIN indexes (every word of the query in
