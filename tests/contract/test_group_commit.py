@@ -34,12 +34,13 @@ async def _usernames(sql: SqlMetadata, names: list[str]) -> set[str]:
 
 
 async def test_concurrent_writes_all_commit_and_a_failing_one_is_undone_alone(sql: SqlMetadata):
+    await sql.write_together(_create("taken"))  # before the burst: taken whatever the order
     names = [f"user{n:02d}" for n in range(40)]
     calls = [sql.write_together(_create(name)) for name in names]
 
     async def failing(tx: WriteTransaction) -> None:
         await tx.users.create("doomed", "x", is_admin=False, created_at=T0)
-        await tx.users.create("user05", "x", is_admin=False, created_at=T0)  # taken
+        await tx.users.create("taken", "x", is_admin=False, created_at=T0)
 
     results = await asyncio.gather(*calls, sql.write_together(failing), return_exceptions=True)
     ids, failure = results[:-1], results[-1]
