@@ -21,7 +21,7 @@ import math
 import random
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from enum import IntEnum
 
 from shutterbox.domain.errors import Unavailable
@@ -141,6 +141,18 @@ class CircuitBreaker:
             self.state = state
             if self.on_change is not None:
                 self.on_change(self)
+
+
+def guarded(breaker: CircuitBreaker | None) -> AbstractContextManager[None]:
+    """One call to a server whose every error counts against it, through ``breaker`` if
+    there is one (the queue deliveries' calls to their brokers)."""
+    if breaker is None:
+        return nullcontext()
+    return breaker.guard(lambda _error: True)
+
+
+def is_open(breaker: CircuitBreaker | None) -> bool:
+    return breaker is not None and breaker.state == BreakerState.OPEN
 
 
 def jittered_backoff(

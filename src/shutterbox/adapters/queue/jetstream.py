@@ -31,7 +31,7 @@ from urllib.parse import parse_qs, urlparse
 from shutterbox.adapters.queue.republishing import republish_lost
 from shutterbox.clock import utcnow
 from shutterbox.domain.jobs import Done, Fail, Lane, Outcome, Postpone, Retry
-from shutterbox.domain.resilience import BreakerState, CircuitBreaker, DependencyDown
+from shutterbox.domain.resilience import CircuitBreaker, DependencyDown, guarded, is_open
 from shutterbox.ports import Job, JobStore
 
 log = logging.getLogger(__name__)
@@ -115,17 +115,8 @@ class JetStreamDelivery:
             self._nc, self._js = nc, js
             return js
 
-    def _call(self) -> contextlib.AbstractContextManager[None]:
-        """One call to the server, through its breaker if it has one: any error counts."""
-        if self.breaker is None:
-            return contextlib.nullcontext()
-        return self.breaker.guard(lambda _error: True)
-
-    def _open(self) -> bool:
-        return self.breaker is not None and self.breaker.state == BreakerState.OPEN
-
     async def check(self) -> None:
-        with self._call():
+        with guarded(self.breaker):
             async with asyncio.timeout(self.timeout_seconds):
                 js = await self.jetstream()
                 await js.stream_info(self.stream)
@@ -133,7 +124,7 @@ class JetStreamDelivery:
     async def dispatch(self, job_ids: list[int], lane: Lane = Lane.NEW) -> None:
         subject = self.bulk_subject if lane == Lane.BULK else self.subject
         try:
-            with self._call():
+            with guarded(self.breaker):
                 async with asyncio.timeout(self.timeout_seconds * max(1, len(job_ids))):
                     js = await self.jetstream()
                     for job_id in job_ids:
@@ -156,7 +147,7 @@ class JetStreamDelivery:
         none while the breaker is open (the jobs wait in the table)."""
         import nats.errors
 
-        if self._open():
+        if is_open(self.breaker):
             return None
         for durable, timeout in ((CONSUMER, 0.05), (BULK_CONSUMER, self.fetch_timeout)):
             subscription = await self._subscription(worker_id, durable)
@@ -217,7 +208,7 @@ class JetStreamDelivery:
 
     async def wait_for_work(self, timeout: float) -> None:
         # claim's fetch already waited for a message, unless the breaker kept it from asking
-        await asyncio.sleep(timeout if self._open() else 0)
+        await asyncio.sleep(timeout if is_open(self.breaker) else 0)
 
     async def sweep(self) -> int:
         """Republish jobs that are due but have had no delivery for a while."""

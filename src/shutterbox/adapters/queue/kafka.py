@@ -40,7 +40,6 @@ a worker process that died go to the others; 10 s by default, at least what the 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -52,7 +51,7 @@ from shutterbox.adapters.queue.kafka_settings import KafkaSettings
 from shutterbox.adapters.queue.republishing import republish_lost
 from shutterbox.clock import utcnow
 from shutterbox.domain.jobs import Done, Fail, Lane, Outcome, Postpone, Retry
-from shutterbox.domain.resilience import BreakerState, CircuitBreaker, DependencyDown
+from shutterbox.domain.resilience import CircuitBreaker, DependencyDown, guarded, is_open
 from shutterbox.ports import Job, JobStore
 
 log = logging.getLogger(__name__)
@@ -130,15 +129,6 @@ class KafkaDelivery:
 
     # Connecting ---------------------------------------------------------------------------
 
-    def _call(self) -> contextlib.AbstractContextManager[None]:
-        """One call to the brokers, through their breaker if there is one: any error counts."""
-        if self.breaker is None:
-            return contextlib.nullcontext()
-        return self.breaker.guard(lambda _error: True)
-
-    def _open(self) -> bool:
-        return self.breaker is not None and self.breaker.state == BreakerState.OPEN
-
     async def _ensure_topics(self) -> None:
         await kafka_clients.ensure_topics(self.settings, self.timeout_seconds)
         self._topics_ready = True
@@ -158,7 +148,7 @@ class KafkaDelivery:
         """The lane's consumer, connected within the deadline, through the breaker (held
         under the lane's lock); it goes on joining its group in the background."""
         if lane.consumer is None:
-            with self._call():
+            with guarded(self.breaker):
                 async with asyncio.timeout(self.timeout_seconds):
                     if not self._topics_ready:
                         await self._ensure_topics()
@@ -182,7 +172,7 @@ class KafkaDelivery:
                         await asyncio.sleep(0.05)
 
     async def check(self) -> None:
-        with self._call():
+        with guarded(self.breaker):
             async with asyncio.timeout(self.timeout_seconds):
                 await kafka_clients.broker_answers(await self.producer())
 
@@ -198,7 +188,7 @@ class KafkaDelivery:
             log.warning("could not read jobs %s (%s); the sweeper will", job_ids, error)
             return
         try:
-            with self._call():
+            with guarded(self.breaker):
                 async with asyncio.timeout(self.timeout_seconds * max(1, len(job_ids))):
                     await self._publish(topic, job_ids, keys)
         except DependencyDown:  # the breaker is open: the sweeper publishes them later
@@ -253,7 +243,7 @@ class KafkaDelivery:
     async def claim(self, worker_id: str, lease_seconds: float) -> Job | None:
         """A job from the new-work topic if one is waiting there, else a bulk one; none
         while the breaker is open (the jobs wait in the table)."""
-        if self._open():
+        if is_open(self.breaker):
             return None
         waits = ((Lane.NEW, NEW_WORK_WAIT_SECONDS), (Lane.BULK, self.fetch_timeout))
         for lane, timeout in waits:
@@ -311,7 +301,7 @@ class KafkaDelivery:
             return
         partition.unsettled.discard(delivery.offset)
         upto = min(partition.unsettled) if partition.unsettled else partition.next_offset
-        if upto <= partition.committed or self._open():
+        if upto <= partition.committed or is_open(self.breaker):
             return  # while the breaker is open, a later settlement commits this one too
         # The client retries a commit the broker cannot take (a broker that lost the topic)
         # without end; a worker must not wait on it: the message is then only delivered again.
@@ -340,7 +330,7 @@ class KafkaDelivery:
 
     async def wait_for_work(self, timeout: float) -> None:
         # claim's fetch already waited for a message, unless the breaker kept it from asking
-        await asyncio.sleep(timeout if self._open() else 0)
+        await asyncio.sleep(timeout if is_open(self.breaker) else 0)
 
     async def sweep(self) -> int:
         """Republish jobs that are due but have had no delivery for a while."""
