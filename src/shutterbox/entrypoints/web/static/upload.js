@@ -412,7 +412,8 @@ function start() {
       setState(row, "ready", row.duplicate ? "Ready (you had uploaded this photo before)" : "Ready");
     } else if (update.status === "failed") {
       setState(row, "failed", "Failed: " + (update.failure_reason || "the photo could not be processed"));
-    } else if (update.status === "processing") {
+    } else if (update.status === "processing" && row.state !== "processing") {
+      // A row already processing keeps what it says (such as how long a busy server takes).
       setState(row, "processing");
     }
   }
