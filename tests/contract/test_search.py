@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 import pytest
 from alembic import command
 
+from shutterbox.adapters.db import lean_reads
 from shutterbox.adapters.db.engine import open_database
 from shutterbox.adapters.db.metadata import SqlMetadata
 from shutterbox.adapters.db.migrate import alembic_config, upgrade_to_head
@@ -27,7 +28,16 @@ T0 = datetime(2024, 5, 1, 12, 0, 0)
 _serial = itertools.count()
 
 
-@pytest.fixture(params=["sqlite", "postgresql", "postgresql-short-walks", "memory"])
+@pytest.fixture(
+    params=[
+        "sqlite",
+        "postgresql",
+        "postgresql-short-walks",
+        "postgresql-gathered",
+        "postgresql-direct",
+        "memory",
+    ]
+)
 async def metadata(
     request: pytest.FixtureRequest, tmp_path, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[Metadata]:
@@ -43,6 +53,12 @@ async def metadata(
         # rare rank is among a million rows
         monkeypatch.setattr(search_postgres, "WALK_ROWS", 2)
         monkeypatch.setattr(search_postgres, "MORE_ROWS", 3)
+    if request.param == "postgresql-gathered":
+        # Every rank gathered at once, as statistics that bound it below a walk's cost say
+        monkeypatch.setattr(search_postgres, "first_walk", lambda bound, rows, need: None)
+    if request.param == "postgresql-direct":
+        # Every statement straight on asyncpg from its first run (``lean_reads``)
+        monkeypatch.setattr(lean_reads, "DIRECT_AT_FIRST_SIGHT", True)
     db = open_database(url)
     await upgrade_to_head(db)
     try:
@@ -84,7 +100,7 @@ async def _image(
 async def _find(
     metadata: Metadata, words: str, viewer: User | None = None, *, limit: int = 100
 ) -> list[tuple[str, int]]:
-    async with metadata.read() as tx:
+    async with metadata.quick_read() as tx:  # as the search service reads
         hits = await tx.search.images(
             parse_query(words), viewer_id=viewer.id if viewer else None, after=None, limit=limit
         )
@@ -226,13 +242,43 @@ async def test_pages_match_the_reference_for_mixed_details(metadata: Metadata):
             ), words
 
 
+async def test_a_spread_word_index_is_merged_in_steps_and_finds_the_same(metadata: Metadata):
+    """Each image written on its own leaves SQLite's word indexes in many pieces (FTS5
+    segments); merged a step at a time, they are one piece and every page is unchanged.
+    Elsewhere no index is spread."""
+    ann = await _user(metadata, "ann")
+    rng = random.Random(11)
+    for n in range(60):
+        fields = {"tags": rng.sample(WORDS, 2), "caption": " ".join(rng.sample(WORDS, 2))}
+        await _image(metadata, ann, minutes=n // 2, id=f"piece{n:03d}", **fields)
+    queries = ["sun", "sea su", "night", "ann"]
+    before = {words: await _pages(metadata, words, None) for words in queries}
+    async with metadata.quick_read() as tx:
+        spread = await tx.search.spread_indexes()
+    if not isinstance(metadata, SqlMetadata) or not metadata.db.is_sqlite:
+        assert spread == []
+        return
+    assert "image_search_index" in spread
+    for index in spread:
+        steps, more = 0, True
+        while more:
+            async with metadata.write() as tx:
+                more = await tx.search.merge_step(index, 2, first=steps == 0)
+            steps += 1
+        assert steps > 1  # two pages a step: the merge took several
+    async with metadata.quick_read() as tx:
+        assert await tx.search.spread_indexes() == []
+    assert {words: await _pages(metadata, words, None) for words in queries} == before
+    assert all(before.values())
+
+
 async def _pages(
     metadata: Metadata, words: str, viewer: User | None, size: int = 3
 ) -> list[tuple[str, int]]:
     seen: list[tuple[str, int]] = []
     after: SearchPosition | None = None
     while True:
-        async with metadata.read() as tx:
+        async with metadata.quick_read() as tx:
             hits = await tx.search.images(
                 parse_query(words), viewer_id=viewer.id if viewer else None, after=after, limit=size
             )

@@ -44,6 +44,7 @@ def run_rules() -> None:
     table.add_row("trashed images purged", str(report.trash_purged))
     table.add_row("failed uploads purged", str(report.failed_purged))
     table.add_row("abandoned direct uploads cleared", str(report.direct_uploads_cleared))
+    table.add_row("search index merge steps", str(report.search_index_merge_steps))
     console = Console()
     console.print(table)
     for problem in report.problems:

@@ -327,12 +327,6 @@ class Metadata(Protocol):
         a page of a list): the adapter may run them without leaving the event loop."""
         ...
 
-    def search_read(self) -> AbstractAsyncContextManager[Transaction]:
-        """The read of one search page: ``quick_read`` where the adapter's search is a few
-        bounded statements, ``read`` where it needs a transaction of its own (PostgreSQL's
-        sets planner settings for its transaction)."""
-        ...
-
     def write(self) -> AbstractAsyncContextManager[WriteTransaction]: ...
     async def write_together(self, work: Callable[[WriteTransaction], Awaitable[T]]) -> T:
         """``work`` in a write transaction the adapter may share with other writes arriving

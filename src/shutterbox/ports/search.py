@@ -38,3 +38,13 @@ class SearchRepository(Protocol):
         """Usernames of open accounts that start with ``prefix``, by name (so an exact
         match comes first): one range of the username index."""
         ...
+
+    async def spread_indexes(self) -> list[str]:
+        """The word indexes spread over enough pieces to be worth merging into one (SQLite's
+        FTS5 segments: ``search_upkeep``); none where indexes keep no pieces."""
+        ...
+
+    async def merge_step(self, index: str, pages: int, *, first: bool) -> bool:
+        """About ``pages`` pages of merging ``index`` into one piece (``first``: the step
+        that starts it); True while work remains."""
+        ...

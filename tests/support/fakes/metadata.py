@@ -603,9 +603,6 @@ class FakeMetadata:
     def quick_read(self) -> AbstractAsyncContextManager[FakeTransaction]:
         return self.read()
 
-    def search_read(self) -> AbstractAsyncContextManager[FakeTransaction]:
-        return self.read()
-
     async def write_together(self, work: Callable[[FakeTransaction], Awaitable[T]]) -> T:
         async with self.write() as tx:
             return await work(tx)

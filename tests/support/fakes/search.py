@@ -67,3 +67,9 @@ class FakeSearch:
             and self.s.password_hashes.get(user.id) != CLOSED_ACCOUNT_HASH
         ]
         return sorted(found)[:limit]
+
+    async def spread_indexes(self) -> list[str]:
+        return []  # the fake's search reads the images themselves: no index to keep
+
+    async def merge_step(self, index: str, pages: int, *, first: bool) -> bool:
+        raise ValueError(f"not a word index: {index}")

@@ -152,7 +152,7 @@ def open_database(
         bounds = deadline_arguments(deadlines.statement_seconds, deadlines.connect_seconds)
     engine = create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **bounds)
     quick = create_async_engine(
-        url, isolation_level="AUTOCOMMIT", pool_size=5, max_overflow=15, **bounds
+        url, isolation_level="AUTOCOMMIT", pool_size=5, max_overflow=15, **_no_parallel(bounds)
     )
     _ping_when_idle(quick.sync_engine)
     for pooled in (engine, quick):
@@ -166,6 +166,17 @@ def open_database(
         quick_reader=quick,
         connect_timeout_seconds=deadlines.connect_seconds if deadlines else 60.0,
     )
+
+
+def _no_parallel(arguments: dict[str, Any]) -> dict[str, Any]:
+    """``arguments`` for connections whose statements are bounded reads (a page): without
+    parallel workers, whose start costs more than such a statement (a search's gathering
+    of a rare word's rows would otherwise start some)."""
+    connect = dict(arguments.get("connect_args", {}))
+    connect["server_settings"] = connect.get("server_settings", {}) | {
+        "max_parallel_workers_per_gather": "0"
+    }
+    return arguments | {"connect_args": connect}
 
 
 IDLE_BEFORE_PING_SECONDS = 5.0

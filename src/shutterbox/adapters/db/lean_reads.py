@@ -184,6 +184,10 @@ class LeanConnection:
         self.dialect = connection.dialect
         self._driver = driver
 
+    @property
+    def engine(self) -> Any:
+        return self.connection.engine
+
     async def execute(self, statement: Any, parameters: Any = None) -> Any:
         compiled = _compiled_for(statement, self.dialect)
         if compiled is not None:

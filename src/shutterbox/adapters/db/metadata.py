@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import asynccontextmanager
 from typing import TypeVar, cast
 
 from sqlalchemy import text
@@ -125,11 +125,6 @@ class SqlMetadata:
             return
         async with self.read() as tx:
             yield tx
-
-    def search_read(self) -> AbstractAsyncContextManager[SqlTransaction]:
-        """SQLite's search is a few bounded FTS5 reads (``search_ranks``): a quick read.
-        PostgreSQL's sets planner settings for its transaction (``search_postgres``)."""
-        return self.quick_read() if self.db.inline_reader is not None else self.read()
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[SqlTransaction]:

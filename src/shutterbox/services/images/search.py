@@ -73,7 +73,7 @@ async def search(
         raise InvalidInput(str(exc)) from exc
     after = decode_search_cursor(cursor, query)
     prefix = username_prefix(raw_query) if after is None else None
-    async with services.metadata.search_read() as tx:
+    async with services.metadata.quick_read() as tx:
         hits = await tx.search.images(
             query, viewer_id=viewer.id if viewer else None, after=after, limit=limit + 1
         )

@@ -1,6 +1,7 @@
 """Lifecycle rules, applied in one pass: originals move to colder storage classes as they
 age, restored copies are dropped when their days are up, the trash is emptied of images
-past the retention, failed uploads and abandoned direct uploads are removed.
+past the retention, failed uploads and abandoned direct uploads are removed, and the
+search's word indexes are merged when they are spread over many pieces.
 
 Every step is idempotent and works in batches, so a pass can be cut short and run again.
 """
@@ -18,7 +19,7 @@ from shutterbox.domain.jobs import JobKind, Lane
 from shutterbox.domain.storage import StorageClass
 from shutterbox.ports import Job
 from shutterbox.services.context import Services
-from shutterbox.services.images import deletion, direct_uploads
+from shutterbox.services.images import deletion, direct_uploads, search_upkeep
 from shutterbox.services.job_handler import JobHandler
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ class LifecycleReport:
     trash_purged: int = 0
     failed_purged: int = 0
     direct_uploads_cleared: int = 0
+    search_index_merge_steps: int = 0
     problems: list[str] = field(default_factory=list)
 
 
@@ -53,6 +55,7 @@ async def run_lifecycle(services: Services) -> LifecycleReport:
     await _purge_trash(services, report)
     await _purge_failed(services, now, report)
     report.direct_uploads_cleared = await direct_uploads.clean_up_abandoned(services)
+    report.search_index_merge_steps = await search_upkeep.merge_spread_indexes(services.metadata)
     return report
 
 

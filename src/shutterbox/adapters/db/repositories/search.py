@@ -18,9 +18,9 @@ from typing import Any
 from sqlalchemy import Integer, String, bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from shutterbox.adapters.db.repositories import search_postgres, search_ranks
+from shutterbox.adapters.db.repositories import search_postgres, search_ranks, search_upkeep
 from shutterbox.adapters.db.repositories.images import SqlImages
-from shutterbox.adapters.db.tables import images, users
+from shutterbox.adapters.db.tables import users
 from shutterbox.domain.images import Image, Visibility
 from shutterbox.domain.search import SearchPosition, SearchQuery
 from shutterbox.domain.users import CLOSED_ACCOUNT_HASH
@@ -57,12 +57,7 @@ class SqlSearch:
                 self.conn, query, viewer_id=viewer_id, after=after, limit=limit
             )
             scores = {hit.image_id: hit.score for hit in found_hits}
-            listed = []
-            if scores:
-                versions = await self.conn.execute(
-                    select(images.c.id, images.c.version).where(images.c.id.in_(list(scores)))
-                )
-                listed = [(str(image_id), int(version)) for image_id, version in versions]
+            listed = [(hit.image_id, hit.version) for hit in found_hits]
         else:
             scores, listed = await self._sqlite_page(query, viewer_id, after, limit)
         found = await self.found_images._listed_images(
@@ -97,6 +92,12 @@ class SqlSearch:
         rows = (await self.conn.execute(statement, parameters)).all()
         scores = {image_id: int(score) for image_id, _, score in rows}
         return scores, [(image_id, version) for image_id, version, _ in rows]
+
+    async def spread_indexes(self) -> list[str]:
+        return await search_upkeep.spread_indexes(self.conn)
+
+    async def merge_step(self, index: str, pages: int, *, first: bool) -> bool:
+        return await search_upkeep.merge_step(self.conn, index, pages, first=first)
 
     async def usernames(self, prefix: str, *, limit: int) -> list[str]:
         if self.conn.dialect.name == "postgresql":
