@@ -17,7 +17,7 @@ from shutterbox.adapters.db import lean_reads
 from shutterbox.adapters.db.engine import open_database
 from shutterbox.adapters.db.metadata import SqlMetadata
 from shutterbox.adapters.db.migrate import alembic_config, upgrade_to_head
-from shutterbox.adapters.db.repositories import search_postgres
+from shutterbox.adapters.db.repositories import search_postgres, search_ranks
 from shutterbox.domain.images import Image, Status, Variant, Visibility
 from shutterbox.domain.search import SearchPosition, parse_query
 from shutterbox.domain.users import User
@@ -31,6 +31,7 @@ _serial = itertools.count()
 @pytest.fixture(
     params=[
         "sqlite",
+        "sqlite-read-exactly",
         "postgresql",
         "postgresql-short-walks",
         "postgresql-gathered",
@@ -44,10 +45,14 @@ async def metadata(
     if request.param == "memory":
         yield FakeMetadata()
         return
-    if request.param == "sqlite":
+    if request.param.startswith("sqlite"):
         url = f"sqlite+aiosqlite:///{tmp_path / 'search.db'}"
     else:
         url = request.getfixturevalue("postgres_url")
+    if request.param == "sqlite-read-exactly":
+        # No rows read past the page: every full page is read again exactly, as a page whose
+        # last microsecond goes on past the first read is
+        monkeypatch.setattr(search_ranks, "SLACK", 0)
     if request.param == "postgresql-short-walks":
         # Walks of a row or two: every rank is walked, walked further and gathered, as a
         # rare rank is among a million rows

@@ -65,7 +65,8 @@ class LifecycleSettings(BaseModel):
     lifecycle_interval_seconds: PositiveSeconds = Field(
         default=3600.0,
         description="How often workers apply the lifecycle rules (class transitions, trash "
-        "and failed-upload expiry, restored copies that ran out).",
+        "and failed-upload expiry, restored copies that ran out) and merge SQLite's search "
+        "index when it is spread over many pieces.",
     )
 
     @model_validator(mode="after")

@@ -79,19 +79,22 @@ class SqlSearch:
         ranks = search_ranks.ranks_from(after.score if after else None, present)
         if not ranks:
             return {}, []
-        parameters: dict[str, Any] = {"limit": limit}
+        parameters: dict[str, Any] = {"limit": limit, "fetch": limit + search_ranks.SLACK}
         parameters |= {
             f"rank_{score}": search_ranks.sqlite_rank_match(query, score, present, viewer_id)
             for score in ranks
         }
         if after is not None:
             parameters |= {"at": after.created_at, "after_id": after.image_id}
-        statement = search_ranks.page_statement(
-            ranks, after.score if after is not None and after.score in ranks else None
-        )
-        rows = (await self.conn.execute(statement, parameters)).all()
-        scores = {image_id: int(score) for image_id, _, score in rows}
-        return scores, [(image_id, version) for image_id, version, _ in rows]
+        after_score = after.score if after is not None and after.score in ranks else None
+        once = search_ranks.page_once_statement(ranks, after_score)
+        read = [tuple(row) for row in (await self.conn.execute(once, parameters)).all()]
+        page = search_ranks.page_of(read, ranks, limit)
+        if page is None:  # the page's last microsecond goes on: read it exactly
+            exact = search_ranks.page_statement(ranks, after_score)
+            page = [tuple(row) for row in (await self.conn.execute(exact, parameters)).all()]
+        scores = {image_id: int(score) for image_id, _, score in page}
+        return scores, [(image_id, version) for image_id, version, _ in page]
 
     async def spread_indexes(self) -> list[str]:
         return await search_upkeep.spread_indexes(self.conn)

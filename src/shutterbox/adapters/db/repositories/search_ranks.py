@@ -119,6 +119,68 @@ _SQLITE_RANK = """SELECT * FROM (
     ORDER BY s.created_at DESC, s.image_id DESC LIMIT :limit
 )"""
 
+# One read of each rank instead: the rows in rowid order, SLACK past the page, put in order
+# here. Exact unless the page's last microsecond goes on past what was read (``page_of``).
+SLACK = 4
+_SQLITE_RANK_ONCE = """SELECT * FROM (
+    SELECT s.image_id AS image_id, {score} AS score, image_search_index.rowid AS doc_id
+    FROM image_search_index JOIN image_search AS s ON s.doc_id = image_search_index.rowid
+    WHERE image_search_index MATCH :rank_{score} {after}
+    ORDER BY image_search_index.rowid DESC LIMIT :fetch
+)"""
+_PAGE_ONCE = """
+SELECT hits.image_id, i.version, hits.score, hits.doc_id
+FROM ({ranks} LIMIT :fetch) AS hits JOIN images AS i ON i.id = hits.image_id
+"""
+_MICROSECOND = 1024  # the rowids of one microsecond (migration 0015)
+
+
+@cache
+def page_once_statement(ranks: tuple[int, ...], after_score: int | None) -> TextClause:
+    """``page_statement``, each rank read once (parameter ``fetch``: the page plus SLACK)."""
+    arms = [
+        _SQLITE_RANK_ONCE.format(score=score, after=_SQLITE_AFTER if score == after_score else "")
+        for score in ranks
+    ]
+    statement = text(_PAGE_ONCE.format(ranks="\nUNION ALL\n".join(arms)))
+    if after_score is None:
+        return statement
+    return statement.bindparams(
+        bindparam("at", type_=image_search.c.created_at.type),
+        bindparam("after_id", type_=String),
+        bindparam("fetch", type_=Integer),
+    )
+
+
+def page_of(
+    rows: list[tuple[str, int, int, int]], ranks: tuple[int, ...], limit: int
+) -> list[tuple[str, int, int]] | None:
+    """The page's (image id, version, score)s from ``page_once_statement``'s rows (id,
+    version, score, rowid), best rank first and each newest first, ties by id; None when
+    the read stopped inside the microsecond of the page's last row of the rank it stopped
+    in (rows of it may be missing): ``page_statement`` then reads it exactly."""
+    by_rank: dict[int, list[tuple[str, int, int, int]]] = {score: [] for score in ranks}
+    for row in rows:
+        by_rank[row[2]].append(row)
+    page: list[tuple[str, int, int, int]] = []
+    for score in ranks:
+        found = by_rank[score]
+        if len(rows) >= limit + SLACK and found and found is _last_read(by_rank, ranks):
+            needed = limit - len(page)
+            in_order = sorted((row[3] for row in found), reverse=True)
+            if needed > 0 and in_order[needed - 1] // _MICROSECOND <= in_order[-1] // _MICROSECOND:
+                return None
+        page += sorted(found, key=lambda row: (row[3] // _MICROSECOND, row[0]), reverse=True)
+    return [(image_id, version, score) for image_id, version, score, _ in page[:limit]]
+
+
+def _last_read(
+    by_rank: dict[int, list[tuple[str, int, int, int]]], ranks: tuple[int, ...]
+) -> list[tuple[str, int, int, int]]:
+    """The rows of the last rank that has any: the only one the read can have cut short."""
+    return next(by_rank[score] for score in reversed(ranks) if by_rank[score])
+
+
 # --- The page ---------------------------------------------------------------------------------
 
 _PAGE = """
