@@ -5,7 +5,7 @@ makes, edits, orders and deletes albums and makes share links."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
 from shutterbox.domain.albums import MAX_DESCRIPTION_CHARS, MAX_TITLE_CHARS
@@ -13,13 +13,14 @@ from shutterbox.domain.errors import InvalidInput, NotFound
 from shutterbox.entrypoints.api.album_presenters import album_public
 from shutterbox.entrypoints.api.presenters import image_public
 from shutterbox.entrypoints.http.lifespan import app_state
+from shutterbox.entrypoints.http.routing import Router
 from shutterbox.entrypoints.web.cards import card
 from shutterbox.entrypoints.web.image_pages import media_origins
 from shutterbox.entrypoints.web.rendering import page_viewer, render
 from shutterbox.services.albums import albums, entries
 from shutterbox.services.context import Services
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 PAGE_SIZE = 24
 
 

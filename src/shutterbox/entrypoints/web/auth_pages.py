@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.responses import Response
 
@@ -22,11 +22,12 @@ from shutterbox.domain.errors import Conflict, InvalidInput, RateLimited, Unauth
 from shutterbox.domain.users import MIN_PASSWORD_CHARS
 from shutterbox.entrypoints.http.lifespan import app_state
 from shutterbox.entrypoints.http.middleware import rate_limiting, same_origin
+from shutterbox.entrypoints.http.routing import Router
 from shutterbox.entrypoints.web.rendering import render
 from shutterbox.services.context import Services
 from shutterbox.services.people import accounts, sessions
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 CROSS_SITE = (
     "This form was sent from another site, so it was not accepted. "

@@ -10,18 +10,19 @@ handed out is a 400; nobody by that name, a 404; ``/home`` without a session, a 
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse
 from starlette.responses import Response
 
 from shutterbox.domain.errors import NotFound
 from shutterbox.domain.users import User
+from shutterbox.entrypoints.http.routing import Router
 from shutterbox.entrypoints.web import feeds
 from shutterbox.entrypoints.web.cards import EAGER_CARDS
 from shutterbox.entrypoints.web.rendering import fragment, page_viewer
 from shutterbox.services.people import follows
 
-router = APIRouter(prefix=feeds.FRAGMENTS_PREFIX, include_in_schema=False)
+router = Router(prefix=feeds.FRAGMENTS_PREFIX, include_in_schema=False)
 
 NEXT_CURSOR = "X-Next-Cursor"
 

@@ -15,19 +15,20 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.responses import Response
 
 from shutterbox.domain.errors import NotFound
 from shutterbox.domain.moderation import ReportReason
 from shutterbox.domain.users import User
+from shutterbox.entrypoints.http.routing import Router
 from shutterbox.entrypoints.web import feeds
 from shutterbox.entrypoints.web.cards import Card, date_label
 from shutterbox.entrypoints.web.rendering import page_viewer, render
 from shutterbox.services.people import blocks, follows
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 
 @dataclass(frozen=True)

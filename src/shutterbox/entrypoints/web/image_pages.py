@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse
 
 from shutterbox.domain.errors import InvalidInput
@@ -26,6 +26,7 @@ from shutterbox.domain.social import MAX_COMMENT_CHARS
 from shutterbox.entrypoints.api.presenters import image_public
 from shutterbox.entrypoints.api.schemas import Camera, ImagePublic
 from shutterbox.entrypoints.http.lifespan import app_state
+from shutterbox.entrypoints.http.routing import Router
 from shutterbox.entrypoints.web.cards import Source, image_alt, picture_sources, srcset
 from shutterbox.entrypoints.web.rendering import page_viewer, render
 from shutterbox.services.context import Services
@@ -34,7 +35,7 @@ from shutterbox.services.moderation import actions
 from shutterbox.services.people import blocks
 from shutterbox.services.social import comments, likes
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 # How wide the picture is drawn (see the image page's section of app.css): the whole width
 # of a phone, the left column of the two-column layout on a wide screen.

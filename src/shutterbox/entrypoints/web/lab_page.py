@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse
 from starlette.datastructures import QueryParams
 
 from shutterbox.domain import cost
 from shutterbox.domain.images import VARIANTS_BY_SIZE
+from shutterbox.entrypoints.http.routing import Router
 from shutterbox.entrypoints.web.rendering import render
 
 
@@ -130,7 +131,7 @@ class LabInputs:
         )
 
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 
 @router.get("/lab", response_class=HTMLResponse)

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from shutterbox.domain.moderation import ReportStatus
 from shutterbox.entrypoints.http.lifespan import app_state
+from shutterbox.entrypoints.http.routing import Router
 from shutterbox.entrypoints.web.rendering import page_viewer, render
 from shutterbox.services.context import Services
 from shutterbox.services.moderation import reports
 
-router = APIRouter()
+router = Router()
 SHOWN = 50
 
 

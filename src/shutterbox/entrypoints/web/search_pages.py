@@ -7,18 +7,19 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse
 from starlette.responses import Response
 
 from shutterbox.domain.errors import InvalidInput
 from shutterbox.entrypoints.api.presenters import image_public
+from shutterbox.entrypoints.http.routing import Router
 from shutterbox.entrypoints.web import feeds
 from shutterbox.entrypoints.web.cards import card
 from shutterbox.entrypoints.web.rendering import page_viewer, render
 from shutterbox.services.images import search
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 
 @router.get("/search", response_class=HTMLResponse)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from shutterbox.domain.errors import (
@@ -26,13 +26,14 @@ from shutterbox.entrypoints.api.share_cookies import set_unlocked
 from shutterbox.entrypoints.http.lifespan import app_state
 from shutterbox.entrypoints.http.middleware import same_origin
 from shutterbox.entrypoints.http.middleware.rate_limiting import client_address
+from shutterbox.entrypoints.http.routing import Router
 from shutterbox.entrypoints.web.cards import card, image_alt
 from shutterbox.entrypoints.web.image_pages import camera_line, media_origins, picture_of, when
 from shutterbox.entrypoints.web.rendering import render
 from shutterbox.services.albums import shared_view
 from shutterbox.services.context import Services
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 PAGE_SIZE = 24
 
 

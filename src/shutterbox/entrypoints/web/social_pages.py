@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.responses import Response
 
@@ -19,13 +19,14 @@ from shutterbox.domain.social import Notification, NotificationKind
 from shutterbox.domain.users import User
 from shutterbox.entrypoints.http.lifespan import app_state
 from shutterbox.entrypoints.http.middleware import same_origin
+from shutterbox.entrypoints.http.routing import Router
 from shutterbox.entrypoints.web.auth_pages import CROSS_SITE, FormField
 from shutterbox.entrypoints.web.rendering import page_viewer, render
 from shutterbox.services.context import Services
 from shutterbox.services.people import sessions
 from shutterbox.services.social import comments, likes, notifications
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 NOTIFICATIONS_PER_PAGE = 30
 _WORDS = {

@@ -8,18 +8,19 @@ logged in are sent to the login page, which brings them back here.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.responses import Response
 
 from shutterbox.domain.formats import ACCEPTED_NAMES
 from shutterbox.domain.images import MAX_ALT_TEXT_CHARS
 from shutterbox.entrypoints.http.lifespan import app_state
+from shutterbox.entrypoints.http.routing import Router
 from shutterbox.entrypoints.web.image_pages import media_origins
 from shutterbox.entrypoints.web.rendering import page_viewer, render
 from shutterbox.services.context import Services
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 LOGIN_FIRST = "/login?next=/upload"
 

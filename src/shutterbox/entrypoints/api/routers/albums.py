@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Response, status
+from fastapi import Path, Response, status
 from fastapi.responses import JSONResponse
 
 from shutterbox.entrypoints.api.album_presenters import album_json, album_public
@@ -19,10 +19,11 @@ from shutterbox.entrypoints.api.deps import CurrentUser, OptionalUser, ServicesD
 from shutterbox.entrypoints.api.presenters import page_response
 from shutterbox.entrypoints.api.routers.feed import Cursor, Limit
 from shutterbox.entrypoints.api.schemas import ErrorBody, ImagePage
+from shutterbox.entrypoints.http.routing import Router
 from shutterbox.services.albums import albums, entries
 from shutterbox.services.social import likes
 
-router = APIRouter(prefix="/api/v1", tags=["albums"])
+router = Router(prefix="/api/v1", tags=["albums"])
 
 AlbumId = Annotated[str, Path(max_length=64)]
 ImageId = Annotated[str, Path(max_length=64)]

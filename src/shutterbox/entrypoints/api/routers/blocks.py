@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Response, status
+from fastapi import Response, status
 
 from shutterbox.entrypoints.api.deps import CurrentUser, ServicesDep
 from shutterbox.entrypoints.api.routers.feed import Limit
 from shutterbox.entrypoints.api.routers.social import PeopleCursor, UserRef, UserRefPage
 from shutterbox.entrypoints.api.schemas import ErrorBody
+from shutterbox.entrypoints.http.routing import Router
 from shutterbox.services.people import blocks
 
-router = APIRouter(prefix="/api/v1", tags=["people"])
+router = Router(prefix="/api/v1", tags=["people"])
 
 _ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorBody} for code in (401, 404, 422)}
 

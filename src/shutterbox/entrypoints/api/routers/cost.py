@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from shutterbox.clock import utcnow
@@ -20,9 +20,10 @@ from shutterbox.entrypoints.cost_json import (
     estimate_body,
     price_sheet_body,
 )
+from shutterbox.entrypoints.http.routing import Router
 from shutterbox.services.billing import costs, egress
 
-router = APIRouter(prefix="/api/v1", tags=["cost"])
+router = Router(prefix="/api/v1", tags=["cost"])
 
 
 class PriceSheetUnavailable(ShutterboxError):

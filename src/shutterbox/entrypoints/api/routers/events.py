@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 
-from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
@@ -13,12 +12,13 @@ from shutterbox.entrypoints.api.deps import CurrentUser, ServicesDep, StateDep
 from shutterbox.entrypoints.api.routers.notifications import notification_json
 from shutterbox.entrypoints.api.schemas import ErrorBody
 from shutterbox.entrypoints.http.middleware.stream_closing import StreamCloser
+from shutterbox.entrypoints.http.routing import Router
 from shutterbox.services.context import Services
 from shutterbox.services.images import events
 from shutterbox.services.images.event_hub import EventHub, StreamSlot
 from shutterbox.services.social.live import NewNotification
 
-router = APIRouter(prefix="/api/v1", tags=["images"])
+router = Router(prefix="/api/v1", tags=["images"])
 
 RETRY_MILLISECONDS = 2000
 _STREAM_HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}

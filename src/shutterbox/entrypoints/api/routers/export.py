@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import Header, Query, Request, Response
 from starlette.responses import StreamingResponse
 
 from shutterbox.domain import export_archive
@@ -12,10 +12,11 @@ from shutterbox.entrypoints.api.conditional import parse_single_range
 from shutterbox.entrypoints.api.deps import CurrentUser, ServicesDep
 from shutterbox.entrypoints.api.schemas import ErrorBody
 from shutterbox.entrypoints.http.middleware.egress_metering import MeteredRoute
+from shutterbox.entrypoints.http.routing import Router
 from shutterbox.services.people import export
 
 # The archive's bytes count into the process's egress meter, as media answers do.
-router = APIRouter(prefix="/api/v1", tags=["users"], route_class=MeteredRoute)
+router = Router(prefix="/api/v1", tags=["users"], route_class=MeteredRoute)
 
 _RESPONSES: dict[int | str, dict[str, object]] = {
     200: {"description": "The archive (application/x-tar)"},

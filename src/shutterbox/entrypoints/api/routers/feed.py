@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from starlette.responses import Response
 
 from shutterbox.domain.users import User
 from shutterbox.entrypoints.api.deps import CurrentUser, OptionalUser, ServicesDep
 from shutterbox.entrypoints.api.presenters import page_response
 from shutterbox.entrypoints.api.schemas import ErrorBody, ImagePage
+from shutterbox.entrypoints.http.routing import Router
 from shutterbox.services.context import Services
 from shutterbox.services.images import feed
 from shutterbox.services.social import likes
 
-router = APIRouter(prefix="/api/v1", tags=["feed"])
+router = Router(prefix="/api/v1", tags=["feed"])
 
 Limit = Annotated[int, Query(ge=1, le=100, description="Items per page.")]
 Cursor = Annotated[

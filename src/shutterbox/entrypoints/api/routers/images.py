@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Request, Response, status
+from fastapi import Header, Request, Response, status
 
 from shutterbox.domain.details import details_from_form
 from shutterbox.domain.errors import NotFound, ShutterboxError
@@ -20,12 +20,13 @@ from shutterbox.entrypoints.api.schemas import (
 )
 from shutterbox.entrypoints.api.upload_stream import read_upload
 from shutterbox.entrypoints.http.middleware import rate_limiting
+from shutterbox.entrypoints.http.routing import Router
 from shutterbox.services import metrics
 from shutterbox.services.images import backlog, deletion, editing, lookup, uploads
 from shutterbox.services.people import blocks
 from shutterbox.services.social import likes
 
-router = APIRouter(prefix="/api/v1/images", tags=["images"])
+router = Router(prefix="/api/v1/images", tags=["images"])
 
 _UPLOAD_FORM: dict[str, Any] = {
     "requestBody": {

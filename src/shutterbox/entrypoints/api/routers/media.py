@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import Header, Query, Request, Response
 from starlette.responses import JSONResponse, StreamingResponse
 
 from shutterbox.clock import utcnow
@@ -24,6 +24,7 @@ from shutterbox.entrypoints.api.conditional import http_date, not_modified, pars
 from shutterbox.entrypoints.api.deps import ServicesDep, request_user
 from shutterbox.entrypoints.api.local_files import local_file_response
 from shutterbox.entrypoints.http.middleware.egress_metering import MeteredRoute
+from shutterbox.entrypoints.http.routing import Router
 from shutterbox.ports import BlobStore
 from shutterbox.ports.metadata import VariantFiles
 from shutterbox.services.albums import shared_view
@@ -33,7 +34,7 @@ from shutterbox.services.images import lookup
 from shutterbox.services.storage import originals, restores
 
 # The body bytes the media answers send count into the process's egress meter.
-router = APIRouter(tags=["media"], route_class=MeteredRoute)
+router = Router(tags=["media"], route_class=MeteredRoute)
 
 _FILENAME = re.compile(
     rf"^(?P<name>[a-z]+)-(?P<hash>[0-9a-f]{{{HASH_CHARS}}})(\.(?P<ext>[a-z0-9]+))?$"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import Query, Response, status
 from pydantic import BaseModel, Field
 
 from shutterbox.domain.errors import NotFound
@@ -21,10 +21,11 @@ from shutterbox.domain.moderation import (
 from shutterbox.entrypoints.api.deps import AdminUser, CurrentUser, ServicesDep
 from shutterbox.entrypoints.api.routers.feed import Cursor, Limit
 from shutterbox.entrypoints.api.schemas import ErrorBody, Timestamp
+from shutterbox.entrypoints.http.routing import Router
 from shutterbox.services.images import lookup
 from shutterbox.services.moderation import actions, reports
 
-router = APIRouter(prefix="/api/v1", tags=["moderation"])
+router = Router(prefix="/api/v1", tags=["moderation"])
 
 
 class ReportCreate(BaseModel):

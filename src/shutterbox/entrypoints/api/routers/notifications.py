@@ -5,16 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Response, status
+from fastapi import Response, status
 from pydantic import BaseModel, Field
 
 from shutterbox.domain.social import Notification
 from shutterbox.entrypoints.api.deps import CurrentUser, ServicesDep
 from shutterbox.entrypoints.api.routers.feed import Cursor, Limit
 from shutterbox.entrypoints.api.schemas import ErrorBody, Timestamp
+from shutterbox.entrypoints.http.routing import Router
 from shutterbox.services.social import notifications
 
-router = APIRouter(prefix="/api/v1/notifications", tags=["notifications"])
+router = Router(prefix="/api/v1/notifications", tags=["notifications"])
 
 
 class NotificationPublic(BaseModel):

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import contextlib
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from shutterbox.entrypoints.api.deps import ServicesDep
 from shutterbox.entrypoints.api.schemas import Health
+from shutterbox.entrypoints.http.routing import Router
 from shutterbox.services import metrics
 
-router = APIRouter(tags=["operations"])
+router = Router(tags=["operations"])
 
 
 @router.get("/healthz", response_model=Health)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import Query, Response, status
 from pydantic import BaseModel, Field
 
 from shutterbox.domain.social import MAX_COMMENT_CHARS, Comment
@@ -12,9 +12,10 @@ from shutterbox.domain.users import User
 from shutterbox.entrypoints.api.deps import CurrentUser, OptionalUser, ServicesDep
 from shutterbox.entrypoints.api.routers.feed import Cursor
 from shutterbox.entrypoints.api.schemas import ErrorBody, Timestamp
+from shutterbox.entrypoints.http.routing import Router
 from shutterbox.services.social import comments, likes
 
-router = APIRouter(prefix="/api/v1", tags=["likes and comments"])
+router = Router(prefix="/api/v1", tags=["likes and comments"])
 
 
 class LikesPublic(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from pydantic import BaseModel, Field
 from pydantic_core import to_json
 from starlette.responses import Response
@@ -15,10 +15,11 @@ from shutterbox.entrypoints.api.presenters import page_response
 from shutterbox.entrypoints.api.routers.feed import Cursor, Limit
 from shutterbox.entrypoints.api.routers.social import UserRef
 from shutterbox.entrypoints.api.schemas import ErrorBody, ImagePublic
+from shutterbox.entrypoints.http.routing import Router
 from shutterbox.services.images import search
 from shutterbox.services.social import likes
 
-router = APIRouter(prefix="/api/v1", tags=["search"])
+router = Router(prefix="/api/v1", tags=["search"])
 
 
 class SearchResults(BaseModel):

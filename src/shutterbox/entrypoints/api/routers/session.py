@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import Request, Response, status
 from pydantic import BaseModel, Field
 
 from shutterbox.domain.errors import Forbidden, Unauthorized
 from shutterbox.entrypoints.api.deps import ServicesDep
 from shutterbox.entrypoints.api.schemas import ErrorBody
 from shutterbox.entrypoints.http.middleware import rate_limiting, same_origin
+from shutterbox.entrypoints.http.routing import Router
 from shutterbox.services.people import sessions
 
-router = APIRouter(prefix="/api/v1", tags=["users"])
+router = Router(prefix="/api/v1", tags=["users"])
 
 
 class SessionCreate(BaseModel):

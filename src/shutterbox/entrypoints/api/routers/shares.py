@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request, Response, status
+from fastapi import Path, Request, Response, status
 from fastapi.responses import JSONResponse
 
 from shutterbox.entrypoints.api.album_presenters import share_public, shared_json
@@ -20,9 +20,10 @@ from shutterbox.entrypoints.api.routers.feed import Cursor, Limit
 from shutterbox.entrypoints.api.schemas import ErrorBody
 from shutterbox.entrypoints.api.share_cookies import set_unlocked
 from shutterbox.entrypoints.http.middleware.rate_limiting import client_address
+from shutterbox.entrypoints.http.routing import Router
 from shutterbox.services.albums import shared_view, shares
 
-router = APIRouter(prefix="/api/v1", tags=["shares"])
+router = Router(prefix="/api/v1", tags=["shares"])
 
 Token = Annotated[str, Path(max_length=100)]
 NO_STORE = {"Cache-Control": "private, no-store"}

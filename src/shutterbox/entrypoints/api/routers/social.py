@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import Query, Response, status
 from pydantic import BaseModel, Field
 
 from shutterbox.entrypoints.api.deps import CurrentUser, OptionalUser, ServicesDep
 from shutterbox.entrypoints.api.routers.feed import Limit
 from shutterbox.entrypoints.api.schemas import ErrorBody, Timestamp
+from shutterbox.entrypoints.http.routing import Router
 from shutterbox.services.people import follows
 
-router = APIRouter(prefix="/api/v1", tags=["people"])
+router = Router(prefix="/api/v1", tags=["people"])
 
 
 class UserProfile(BaseModel):

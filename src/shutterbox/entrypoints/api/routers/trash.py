@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from pydantic import BaseModel, Field
 
 from shutterbox.entrypoints.api.deps import CurrentUser, ServicesDep
 from shutterbox.entrypoints.api.presenters import image_public
 from shutterbox.entrypoints.api.schemas import ErrorBody, ImagePublic, Timestamp
+from shutterbox.entrypoints.http.routing import Router
 from shutterbox.services.social import likes
 from shutterbox.services.storage import trash
 
-router = APIRouter(prefix="/api/v1", tags=["trash"])
+router = Router(prefix="/api/v1", tags=["trash"])
 
 
 class TrashedImage(BaseModel):

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Request, Response
+from fastapi import Header, Request, Response
 from pydantic import BaseModel, Field
 from starlette.requests import ClientDisconnect
 
@@ -29,6 +29,7 @@ from shutterbox.entrypoints.api.schemas import (
     UploadedImage,
 )
 from shutterbox.entrypoints.http.middleware import rate_limiting
+from shutterbox.entrypoints.http.routing import Router
 from shutterbox.services.context import Services
 from shutterbox.services.images import backlog, resumable
 from shutterbox.services.images.resumable import ResumableUpload
@@ -44,7 +45,7 @@ class VersionUnsupported(ShutterboxError):
     code = "tus_version"
 
 
-router = APIRouter(prefix=PREFIX, tags=["uploads"])
+router = Router(prefix=PREFIX, tags=["uploads"])
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 410, 412, 413, 415, 422, 429)

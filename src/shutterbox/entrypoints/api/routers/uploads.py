@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import Query, Request, Response, status
 from pydantic import BaseModel, Field
 from starlette.requests import ClientDisconnect
 
@@ -15,11 +15,12 @@ from shutterbox.entrypoints.api.deps import CurrentUser, ServicesDep
 from shutterbox.entrypoints.api.presenters import image_public
 from shutterbox.entrypoints.api.schemas import ErrorBody, ImagePublic, Timestamp
 from shutterbox.entrypoints.http.middleware import rate_limiting
+from shutterbox.entrypoints.http.routing import Router
 from shutterbox.services.images import direct_uploads, uploads
 from shutterbox.services.images.multipart_uploads import MultipartTicket, part_count
 from shutterbox.services.images.staging import Stager
 
-router = APIRouter(prefix="/api/v1/uploads", tags=["uploads"])
+router = Router(prefix="/api/v1/uploads", tags=["uploads"])
 
 
 class UploadCreate(BaseModel):

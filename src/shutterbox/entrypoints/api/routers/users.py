@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import Depends, Request, Response, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field
 
@@ -12,9 +12,10 @@ from shutterbox.domain.errors import Unauthorized
 from shutterbox.entrypoints.api.deps import CurrentUser, ServicesDep
 from shutterbox.entrypoints.api.schemas import ErrorBody, Token, UserCreate, UserPublic
 from shutterbox.entrypoints.http.middleware import rate_limiting
+from shutterbox.entrypoints.http.routing import Router
 from shutterbox.services.people import account_deletion, accounts, quotas
 
-router = APIRouter(prefix="/api/v1", tags=["users"])
+router = Router(prefix="/api/v1", tags=["users"])
 
 
 @router.post(
