@@ -20,7 +20,8 @@ from shutterbox.adapters.db.repositories.search_statistics import (
     frequencies_from,
     word_frequencies,
 )
-from shutterbox.domain.images import Image, Status, Variant, Visibility
+from shutterbox.domain.images import Status, Variant
+from tests.support.images import make_image
 
 T0 = datetime(2024, 5, 1, 12, 0, 0)
 
@@ -89,18 +90,7 @@ async def test_an_analysed_database_bounds_a_rare_word_and_not_a_common_one(post
                 {"at": T0},
             )
         metadata = SqlMetadata(db)
-        base = Image(
-            id="",
-            owner_id=1,
-            owner_username="ann",
-            status=Status.PROCESSING,
-            visibility=Visibility.PUBLIC,
-            created_at=T0,
-            original_key="",
-            original_media_type="image/jpeg",
-            original_bytes=1,
-            original_sha256="0" * 64,
-        )
+        base = make_image(id="", owner_username="ann", status=Status.PROCESSING, created_at=T0)
         thumb = Variant("thumb", "variants/x.jpg", "image/jpeg", 9, 9, 99, "ab" * 32)
         async with metadata.write() as tx:
             for n in range(400):

@@ -9,7 +9,7 @@ import asyncio
 
 from shutterbox.ports.metadata import Metadata
 
-MERGE_PAGES = 500  # pages of merging per step: tens of milliseconds of writing
+MERGE_PAGES = 200  # pages of merging per step: about a tenth of a second of writing at most
 
 
 async def merge_spread_indexes(metadata: Metadata) -> int:

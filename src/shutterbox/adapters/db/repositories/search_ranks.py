@@ -138,18 +138,7 @@ _MICROSECOND = 1024  # the rowids of one microsecond (migration 0015)
 @cache
 def page_once_statement(ranks: tuple[int, ...], after_score: int | None) -> TextClause:
     """``page_statement``, each rank read once (parameter ``fetch``: the page plus SLACK)."""
-    arms = [
-        _SQLITE_RANK_ONCE.format(score=score, after=_SQLITE_AFTER if score == after_score else "")
-        for score in ranks
-    ]
-    statement = text(_PAGE_ONCE.format(ranks="\nUNION ALL\n".join(arms)))
-    if after_score is None:
-        return statement
-    return statement.bindparams(
-        bindparam("at", type_=image_search.c.created_at.type),
-        bindparam("after_id", type_=String),
-        bindparam("fetch", type_=Integer),
-    )
+    return _union(_SQLITE_RANK_ONCE, _PAGE_ONCE, ranks, after_score, "fetch")
 
 
 def page_of(
@@ -194,15 +183,23 @@ def page_statement(ranks: tuple[int, ...], after_score: int | None) -> TextClaus
     """The SQLite page over ``ranks`` (best first, each its own match parameter
     ``rank_<score>``); the rank ``after_score`` continues after the cursor (parameters
     ``at`` and ``after_id``)."""
-    arms = []
-    for score in ranks:
-        after = _SQLITE_AFTER if score == after_score else ""
-        arms.append(_SQLITE_RANK.format(score=score, after=after))
-    statement = text(_PAGE.format(ranks="\nUNION ALL\n".join(arms)))
+    return _union(_SQLITE_RANK, _PAGE, ranks, after_score, "limit")
+
+
+def _union(
+    rank: str, page: str, ranks: tuple[int, ...], after_score: int | None, count: str
+) -> TextClause:
+    """``page`` over the arms ``rank`` of ``ranks``, in order; ``count`` names the parameter
+    that bounds them."""
+    arms = [
+        rank.format(score=score, after=_SQLITE_AFTER if score == after_score else "")
+        for score in ranks
+    ]
+    statement = text(page.format(ranks="\nUNION ALL\n".join(arms)))
     if after_score is None:
         return statement
     return statement.bindparams(
         bindparam("at", type_=image_search.c.created_at.type),
         bindparam("after_id", type_=String),
-        bindparam("limit", type_=Integer),
+        bindparam(count, type_=Integer),
     )
