@@ -277,7 +277,6 @@ def first_walk(bound: float, rows: float, need: int) -> int | None:
 
 async def read_rank(
     conn: AsyncConnection,
-    vocabulary: Vocabulary,
     score: int,
     parameters: dict[str, Any],
     start: tuple[datetime, str] | None,
@@ -332,7 +331,7 @@ async def search_page(
         need = limit - len(hits)
         bound = frequencies.rank_bound(groups_of(score), forms)
         walk_rows = first_walk(bound, frequencies.rows, need)
-        found = await read_rank(conn, vocabulary, score, parameters, start, need, words, walk_rows)
+        found = await read_rank(conn, score, parameters, start, need, words, walk_rows)
         hits += [Hit(image_id, at, version, score) for image_id, at, version in found]
         if len(hits) >= limit:
             break
