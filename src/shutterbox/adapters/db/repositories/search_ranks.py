@@ -10,8 +10,10 @@ of its groups, a word in each of its groups, no word in any other group.
 SQLite: the FTS5 index ``image_search_index`` has rowids in (created_at, image_id) order
 (migration 0015), so a rank is its match expression read ``ORDER BY rowid DESC`` with a
 ``LIMIT``; who may see a row is part of the expression (its ``access`` column), so nothing
-is read and thrown away. The rows of one microsecond share a range of rowids and are put in
-id order by a second read down to the start of the page's last microsecond. Before the
+is read and thrown away. The rows of one microsecond share a range of rowids, so a rank is
+read once, ``SLACK`` rows past the page, and its rows put in (microsecond, id) order here
+(``page_of``); only when the page's last microsecond may go on past what was read is the
+page read again exactly, each rank down to the start of that microsecond. Before the
 page, one look-up per field group (its own FTS5 index) says whether the group holds any
 word of the query at all: the ranks that need a group that holds none are not asked for,
 and a group that holds none is no condition.
