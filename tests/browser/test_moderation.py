@@ -51,7 +51,9 @@ def test_a_reported_photo_is_removed_from_the_moderation_page(
     admin = make_admin()
     me = httpx.get(f"{web_server.url}/api/v1/users/me", headers=admin).json()
     admin_page, _ = logged_in_page(account=Account(me["username"], PASSWORD, admin), viewport=PHONE)
-    admin_page.page.goto("/admin/moderation")
+    admin_page.page.goto("/")
+    admin_page.testid("moderation-link").click()  # the header leads admins to the queue
+    expect(admin_page.testid("moderation-queue")).to_be_visible()
     row = admin_page.page.locator(f'[data-testid="report-row"][data-subject-id="{photo["id"]}"]')
     expect(row).to_contain_text("an advert")
     expect(row).to_contain_text("spam")
@@ -81,4 +83,5 @@ def test_the_moderation_page_is_for_admins_only(
     response = page.page.goto("/admin/moderation")
     assert response is not None and response.status == 403
     expect(page.testid("moderation-queue")).to_have_count(0)
+    expect(page.testid("moderation-link")).to_have_count(0)  # nor a way there in the header
     page.assert_clean()
