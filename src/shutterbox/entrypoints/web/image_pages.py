@@ -145,13 +145,11 @@ async def read_image_page(
     public = image_public(image, viewer, services.media_urls, liked=liked)
     hold = await actions.hold_for_owner(services, viewer, image)
     try:
-        _seen, shown = await comments.comments_page(
-            services, viewer, image_id, COMMENTS_SHOWN, comments_after
+        shown = await comments.comments_of_shown_image(
+            services, image, COMMENTS_SHOWN, comments_after
         )
     except InvalidInput:  # a cursor made by hand: the first comments instead
-        _seen, shown = await comments.comments_page(
-            services, viewer, image_id, COMMENTS_SHOWN, None
-        )
+        shown = await comments.comments_of_shown_image(services, image, COMMENTS_SHOWN, None)
     return await render(
         request,
         "image.html",

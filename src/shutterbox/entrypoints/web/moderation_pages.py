@@ -27,5 +27,9 @@ async def read_moderation_page(request: Request) -> Response:
     services: Services = app_state(request.app).services
     queue = await reports.queue(services, viewer, ReportStatus.OPEN, SHOWN, None)
     audit = await reports.audit(services, viewer, SHOWN, None)
-    context = {"active": "moderation", "reports": queue.items, "audit": audit.items}
+    context: dict[str, object] = {
+        "active": "moderation",
+        "reports": queue.items,
+        "audit": audit.items,
+    }
     return await render(request, "moderation.html", context)

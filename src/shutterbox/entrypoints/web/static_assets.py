@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import parse_qs
@@ -43,9 +44,20 @@ def fingerprint(path: str | os.PathLike[str]) -> str:
     return _fingerprint(os.fspath(path), stat.st_mtime_ns, stat.st_size)
 
 
+# A page links several files: each file's fingerprint is looked at again (its stat) at most
+# this often, not for every link of every page.
+RECHECK_SECONDS = 1.0
+_known: dict[str, tuple[float, str]] = {}  # name: (when looked at, fingerprint)
+
+
 def static_url(name: str, root_path: str = "") -> str:
     """The URL of a file under ``static/``, fingerprinted so that it can be cached for a year."""
-    return f"{root_path}{STATIC_PREFIX}/{name}?v={fingerprint(STATIC_DIR / name)}"
+    now = time.monotonic()
+    known = _known.get(name)
+    if known is None or now - known[0] > RECHECK_SECONDS:
+        known = (now, fingerprint(STATIC_DIR / name))
+        _known[name] = known
+    return f"{root_path}{STATIC_PREFIX}/{name}?v={known[1]}"
 
 
 class AssetFiles(StaticFiles):

@@ -70,10 +70,26 @@ async def comments_page(
     async with services.metadata.quick_read() as tx:  # index seeks
         image = await _image_seen_by(tx, image_id, viewer)
         found = await tx.comments.page(image_id, after=position, limit=limit + 1)
+    return image, _page(found, limit)
+
+
+async def comments_of_shown_image(
+    services: Services, image: Image, limit: int, cursor: str | None
+) -> CommentPage:
+    """The comments of an image the caller has already found the viewer may see (as
+    ``lookup.find_image``, ``Image.visible_to`` and ``blocks.hides_image`` tell), oldest
+    first: the image is not read again."""
+    position = decode_cursor(cursor)
+    async with services.metadata.quick_read() as tx:
+        found = await tx.comments.page(image.id, after=position, limit=limit + 1)
+    return _page(found, limit)
+
+
+def _page(found: list[Comment], limit: int) -> CommentPage:
     more = len(found) > limit
     found = found[:limit]
     last = found[-1] if more and found else None
-    return image, CommentPage(found, encode_position(last.created_at, last.id) if last else None)
+    return CommentPage(found, encode_position(last.created_at, last.id) if last else None)
 
 
 async def delete_comment(services: Services, user: User, comment_id: str) -> None:
