@@ -27,9 +27,5 @@ async def read_moderation_page(request: Request) -> Response:
     services: Services = app_state(request.app).services
     queue = await reports.queue(services, viewer, ReportStatus.OPEN, SHOWN, None)
     audit = await reports.audit(services, viewer, SHOWN, None)
-    context: dict[str, object] = {
-        "active": "moderation",
-        "reports": queue.items,
-        "audit": audit.items,
-    }
-    return await render(request, "moderation.html", context)
+    shown = {"active": "moderation", "reports": queue.items, "audit": audit.items}
+    return await render(request, "moderation.html", shown)
