@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from shutterbox.services.moderation import actions
 from tests.api.moderation_world import Moderated, moderated_world, thumb_path
 
 
@@ -144,6 +145,22 @@ def test_suspending_a_user_stops_their_logins_and_hides_their_images_until_unsus
     own = world.client.get(f"/api/v1/images/{private['id']}", headers=alice).json()
     assert own["visibility"] == "private"
     assert world.admin_post("/api/v1/admin/users/alice/unsuspend", reason="x").status_code == 409
+
+
+def test_an_account_with_more_images_than_a_step_is_held_and_given_back_whole(
+    world: Moderated, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(actions, "IMAGES_PER_STEP", 2)  # 5 images: three steps each way
+    photos = [world.photo(world.alice, visibility="public", tags="sea") for _ in range(5)]
+    world.edge.purged.clear()
+    assert world.admin_post("/api/v1/admin/users/alice/suspend", reason="spam").is_success
+    for photo in photos:
+        assert not any(_everywhere(world, photo["id"], world.bob).values())
+        assert thumb_path(photo) in world.edge.purged
+    assert world.admin_post("/api/v1/admin/users/alice/unsuspend", reason="ok").is_success
+    for photo in photos:
+        assert _everywhere(world, photo["id"], world.bob)["feed"]
+        assert world.client.get(thumb_path(photo)).status_code == 200
 
 
 def test_resolving_reports_acts_on_the_subject_and_is_audited(world: Moderated) -> None:

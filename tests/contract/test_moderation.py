@@ -162,3 +162,67 @@ async def test_blocks_both_ways(metadata: Metadata) -> None:  # noqa: F811
         await tx.blocks.remove(alice, bob)
     async with metadata.read() as tx:
         assert await tx.blocks.hidden_from(bob) == set()
+
+
+async def test_a_suspension_holds_public_images_in_steps_and_gives_them_back(
+    metadata: Metadata,  # noqa: F811
+) -> None:
+    alice, bob, _carol, _dave = await _people(metadata)
+    for n in range(5):
+        await _image(metadata, alice, f"pub{n}")
+    await _image(metadata, alice, "private")
+    await _image(metadata, alice, "hidden")
+    await _image(metadata, alice, "trashed")
+    await _image(metadata, bob, "bobs")
+    async with metadata.write() as tx:
+        private = await tx.images.get("private")
+        assert private is not None
+        await tx.images.update_details(private, {"visibility": "private"})
+        await tx.images.mark_deleted("trashed", T0)
+        await tx.moderation.put_hold(ImageHold("hidden", alice, "public", "spam", False, T0))
+        await tx.images.set_visibility_of(["hidden"], Visibility.PRIVATE)
+        await tx.moderation.suspend(Suspension(alice, "spam", "boss", T0))
+    steps: list[list[str]] = []
+    while not steps or len(steps[-1]) == 2:
+        async with metadata.write() as tx:
+            held = await tx.moderation.hold_public_images(alice, T0, 2)
+            made_private = await tx.images.set_visibility_of(held, Visibility.PRIVATE)
+        assert sorted(i.id for i in made_private) == sorted(held)
+        assert all(i.visibility == Visibility.PRIVATE for i in made_private)
+        steps.append(held)
+    assert [len(step) for step in steps] == [2, 2, 1]
+    assert sorted(i for step in steps for i in step) == [f"pub{n}" for n in range(5)]
+    async with metadata.read() as tx:
+        holds = {h.image_id: h for h in await tx.moderation.holds_of_owner(alice)}
+        bobs = await tx.images.get("bobs")
+    assert set(holds) == {*(f"pub{n}" for n in range(5)), "hidden"}
+    assert holds["pub0"] == ImageHold("pub0", alice, "public", None, True, T0)
+    assert holds["hidden"].by_suspension and holds["hidden"].reason == "spam"
+    assert bobs is not None and bobs.visibility == Visibility.PUBLIC  # another owner's
+
+    async with metadata.write() as tx:  # nothing left to hold; the trash and private stay
+        assert await tx.moderation.hold_public_images(alice, T0, 2) == []
+        assert await tx.images.set_visibility_of([], Visibility.PRIVATE) == []
+        # already private, or in the trash: nothing changes
+        assert await tx.images.set_visibility_of(["private", "trashed"], Visibility.PRIVATE) == []
+
+    released: list[ImageHold] = []
+    while not released or len(released) % 3 == 0:
+        async with metadata.write() as tx:
+            step = await tx.moderation.release_suspension_holds(alice, 3)
+            shown = await tx.images.set_visibility_of([h.image_id for h in step], Visibility.PUBLIC)
+        assert len(shown) == len(step)
+        released += step
+        if not step:
+            break
+    assert sorted(h.image_id for h in released) == [f"pub{n}" for n in range(5)]
+    async with metadata.write() as tx:
+        await tx.moderation.unsuspend(alice)
+    async with metadata.read() as tx:
+        remaining = await tx.moderation.holds_of_owner(alice)
+        hidden = await tx.images.get("hidden")
+        pub0 = await tx.images.get("pub0")
+    # the moderators' hold stays, theirs alone; the suspension's went with their images back
+    assert remaining == [ImageHold("hidden", alice, "public", "spam", False, T0)]
+    assert hidden is not None and hidden.visibility == Visibility.PRIVATE
+    assert pub0 is not None and pub0.visibility == Visibility.PUBLIC

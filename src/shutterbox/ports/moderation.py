@@ -62,10 +62,27 @@ class ModerationRepository(Protocol):
     async def drop_hold(self, image_id: str) -> None: ...
     async def suspension(self, user_id: int) -> Suspension | None: ...
     async def suspend(self, suspension: Suspension) -> None:
-        """Record the suspension and remove every token (session) of the user."""
+        """Record the suspension, remove every token (session) of the user, and make the
+        holds already on their images the suspension's too."""
         ...
 
-    async def unsuspend(self, user_id: int) -> None: ...
+    async def hold_public_images(self, owner_id: int, at: datetime, limit: int) -> list[str]:
+        """Hold, for the owner's suspension, up to ``limit`` of their undeleted public images
+        that no hold is on yet (to be given back as public); their ids. Making them private
+        is the caller's part, in the same transaction."""
+        ...
+
+    async def release_suspension_holds(self, owner_id: int, limit: int) -> list[ImageHold]:
+        """Remove up to ``limit`` of the owner's holds that are the suspension's alone (no
+        moderator hid the image); the holds removed, whose images get their
+        ``visibility_before`` back from the caller."""
+        ...
+
+    async def unsuspend(self, user_id: int) -> None:
+        """End the suspension; the moderators' holds on the user's images stay, as theirs
+        alone (release the suspension's own holds first)."""
+        ...
+
     async def record(
         self,
         actor_name: str,

@@ -165,6 +165,18 @@ class FakeImages:
     async def remove(self, image_id: str) -> None:
         self.s.images.pop(image_id, None)
 
+    async def set_visibility_of(
+        self, image_ids: Sequence[str], visibility: Visibility
+    ) -> list[Image]:
+        changed = []
+        for image_id in image_ids:
+            stored = self.s.images.get(image_id)
+            if stored is None or stored.deleted_at is not None or stored.visibility == visibility:
+                continue
+            stored.visibility = visibility
+            changed.append(self._out(stored))
+        return changed
+
     async def ids_of_owner(self, owner_id: int) -> list[str]:
         return [i.id for i in self.s.images.values() if i.owner_id == owner_id]
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from shutterbox.domain.images import Visibility
 from shutterbox.domain.moderation import (
     AuditAction,
     AuditEntry,
@@ -193,8 +194,41 @@ class FakeModeration:
             if held.user_id == suspension.user_id:
                 del self.s.tokens[token]
 
+        for image_id, held in self.m.holds.items():
+            if held.owner_id == suspension.user_id:
+                self.m.holds[image_id] = replace(held, by_suspension=True)
+
+    async def hold_public_images(self, owner_id: int, at: datetime, limit: int) -> list[str]:
+        unheld = [
+            image.id
+            for image in self.s.images.values()
+            if image.owner_id == owner_id
+            and image.visibility == Visibility.PUBLIC
+            and image.deleted_at is None
+            and image.id not in self.m.holds
+        ][:limit]
+        for image_id in unheld:
+            self.m.holds[image_id] = ImageHold(
+                image_id, owner_id, Visibility.PUBLIC.value, None, True, at
+            )
+        return unheld
+
+    async def release_suspension_holds(self, owner_id: int, limit: int) -> list[ImageHold]:
+        self.m.forget_missing(self.s)
+        released = [
+            held
+            for held in self.m.holds.values()
+            if held.owner_id == owner_id and held.by_suspension and held.reason is None
+        ][:limit]
+        for held in released:
+            del self.m.holds[held.image_id]
+        return released
+
     async def unsuspend(self, user_id: int) -> None:
         self.m.suspensions.pop(user_id, None)
+        for image_id, held in self.m.holds.items():
+            if held.owner_id == user_id and held.reason is not None:
+                self.m.holds[image_id] = replace(held, by_suspension=False)
 
     async def record(
         self,

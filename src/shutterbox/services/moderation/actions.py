@@ -6,7 +6,9 @@ A hidden image is made private while a hold on it lasts (``image_holds``): every
 search rows (kept by triggers on the visibility), the home timelines and the media URLs
 already follow that rule, and its public URLs are purged from the edges at once. The hold
 keeps the visibility to give back. A suspension holds every public image of the account the
-same way, removes its tokens (sessions too) and refuses its logins until it ends."""
+same way, removes its tokens (sessions too) and refuses its logins until it ends; its
+images are held (and given back) a step of ``IMAGES_PER_STEP`` at a time, each step a few
+set-based statements."""
 
 from __future__ import annotations
 
@@ -129,64 +131,62 @@ async def _account(tx: WriteTransaction, username: str) -> User:
     return user
 
 
+# A suspension holds (and an unsuspension gives back) an account's images this many to a
+# transaction: a writer is never kept waiting behind one account's thousands of images.
+IMAGES_PER_STEP = 500
+
+
 async def suspend_user(services: Services, admin: User, username: str, reason: str | None) -> None:
-    """Suspend the account: its tokens and sessions end, it cannot log in, and its public
-    images are held from everyone else until it is unsuspended."""
+    """Suspend the account: its tokens and sessions end and it cannot log in, at once; then
+    its public images are held from everyone else, a step at a time, until it is
+    unsuspended. Suspending an account again holds any public image a step left out."""
     check_admin(admin)
     why = _reason(reason)
     now = utcnow()
-    hidden: list[Image] = []
     async with services.metadata.write() as tx:
         user = await _account(tx, username)
         if user.id == admin.id:
             raise InvalidInput("you cannot suspend yourself")
         await tx.moderation.suspend(Suspension(user.id, why, admin.username, now))
-        for image_id in await tx.images.ids_of_owner(user.id):
-            image = await tx.images.get(image_id)
-            if image is None or image.deleted_at is not None:
-                continue
-            held = await tx.moderation.hold(image_id)
-            if held is not None:
-                await tx.moderation.put_hold(replace(held, by_suspension=True))
-            elif image.visibility == Visibility.PUBLIC:
-                hold = ImageHold(image_id, user.id, image.visibility.value, None, True, now)
-                await tx.moderation.put_hold(hold)
-                await _set_visibility(tx, image, Visibility.PRIVATE.value)
-                hidden.append(image)
         await tx.moderation.record(
             admin.username, AuditAction.SUSPEND, SubjectKind.USER, user.username, why, now
         )
-    await _purge(services, hidden)
+    while True:
+        async with services.metadata.write() as tx:
+            held = await tx.moderation.hold_public_images(user.id, now, IMAGES_PER_STEP)
+            hidden = await tx.images.set_visibility_of(held, Visibility.PRIVATE)
+        await _purge(services, hidden)
+        if len(held) < IMAGES_PER_STEP:
+            return
 
 
 async def unsuspend_user(
     services: Services, admin: User, username: str, reason: str | None
 ) -> None:
-    """End the suspension: the account may log in again and its images held only by the
-    suspension get their visibility back (those hidden by moderators stay hidden)."""
+    """End the suspension: the images held only by it get their visibility back, a step at a
+    time (those hidden by moderators stay hidden), then the account may log in again."""
     check_admin(admin)
     why = _reason(reason)
     now = utcnow()
-    shown: list[Image] = []
-    async with services.metadata.write() as tx:
+    async with services.metadata.read() as tx:
         user = await _account(tx, username)
         if await tx.moderation.suspension(user.id) is None:
             raise Conflict(f"{user.username} is not suspended")
-        for held in await tx.moderation.holds_of_owner(user.id):
-            if not held.by_suspension:
-                continue
-            if held.hidden_by_moderators:
-                await tx.moderation.put_hold(replace(held, by_suspension=False))
-                continue
-            await tx.moderation.drop_hold(held.image_id)
-            image = await tx.images.get(held.image_id)
-            if image is not None and await _set_visibility(tx, image, held.visibility_before):
-                shown.append(image)
+    while True:
+        async with services.metadata.write() as tx:
+            released = await tx.moderation.release_suspension_holds(user.id, IMAGES_PER_STEP)
+            shown: list[Image] = []
+            for before in {held.visibility_before for held in released}:
+                ids = [held.image_id for held in released if held.visibility_before == before]
+                shown += await tx.images.set_visibility_of(ids, Visibility(before))
+        await _purge(services, shown)
+        if len(released) < IMAGES_PER_STEP:
+            break
+    async with services.metadata.write() as tx:
         await tx.moderation.unsuspend(user.id)
         await tx.moderation.record(
             admin.username, AuditAction.UNSUSPEND, SubjectKind.USER, user.username, why, now
         )
-    await _purge(services, shown)
 
 
 async def hold_for_owner(services: Services, viewer: User | None, image: Image) -> ImageHold | None:

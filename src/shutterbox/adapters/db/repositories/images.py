@@ -214,6 +214,28 @@ class SqlImages(ImageUpkeep):
         )
         await timeline.refresh_image(self.conn, image_id)
 
+    async def set_visibility_of(
+        self, image_ids: Sequence[str], visibility: Visibility
+    ) -> list[Image]:
+        if not image_ids:
+            return []
+        changed = await self.conn.execute(
+            update(images)
+            .where(
+                images.c.id.in_(list(image_ids)),
+                images.c.deleted_at.is_(None),
+                images.c.visibility != visibility.value,
+            )
+            .values(visibility=visibility.value)
+            .returning(images.c.id)
+        )
+        ids = [str(image_id) for image_id in changed.scalars().all()]
+        if not ids:
+            return []
+        await timeline.refresh_images(self.conn, ids)
+        rows = (await self.conn.execute(IMAGES_BY_ID, {"image_ids": ids})).all()
+        return await self._attach_variants(rows)
+
     async def ids_of_owner(self, owner_id: int) -> list[str]:
         found = await self.conn.execute(select(images.c.id).where(images.c.owner_id == owner_id))
         return [str(image_id) for image_id in found.scalars().all()]

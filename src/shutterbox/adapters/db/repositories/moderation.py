@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, tuple_, update
+from sqlalchemy import delete, exists, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shutterbox.adapters.db.dialect import upsert
@@ -18,6 +18,7 @@ from shutterbox.adapters.db.tables import (
     suspensions,
     users,
 )
+from shutterbox.domain.images import Visibility
 from shutterbox.domain.moderation import (
     AuditAction,
     AuditEntry,
@@ -233,9 +234,60 @@ class SqlModeration:
         await self.conn.execute(
             delete(api_tokens).where(api_tokens.c.user_id == suspension.user_id)
         )
+        await self.conn.execute(
+            update(image_holds)
+            .where(image_holds.c.owner_id == suspension.user_id)
+            .values(by_suspension=True)
+        )
+
+    async def hold_public_images(self, owner_id: int, at: datetime, limit: int) -> list[str]:
+        unheld = (
+            select(images.c.id)
+            .where(
+                images.c.owner_id == owner_id,
+                images.c.visibility == Visibility.PUBLIC.value,
+                images.c.deleted_at.is_(None),
+                ~exists().where(image_holds.c.image_id == images.c.id),
+            )
+            .limit(limit)
+        )
+        ids = [str(image_id) for image_id in (await self.conn.execute(unheld)).scalars()]
+        if ids:
+            held = {
+                "owner_id": owner_id,
+                "visibility_before": Visibility.PUBLIC.value,
+                "reason": None,
+                "by_suspension": True,
+                "created_at": at,
+            }
+            await self.conn.execute(
+                image_holds.insert(), [{"image_id": image_id, **held} for image_id in ids]
+            )
+        return ids
+
+    async def release_suspension_holds(self, owner_id: int, limit: int) -> list[ImageHold]:
+        query = (
+            select(image_holds)
+            .where(
+                image_holds.c.owner_id == owner_id,
+                image_holds.c.by_suspension.is_(True),
+                image_holds.c.reason.is_(None),
+            )
+            .limit(limit)
+        )
+        released = [_hold(row) for row in await self.conn.execute(query)]
+        if released:
+            ids = [hold.image_id for hold in released]
+            await self.conn.execute(delete(image_holds).where(image_holds.c.image_id.in_(ids)))
+        return released
 
     async def unsuspend(self, user_id: int) -> None:
         await self.conn.execute(delete(suspensions).where(suspensions.c.user_id == user_id))
+        await self.conn.execute(
+            update(image_holds)
+            .where(image_holds.c.owner_id == user_id, image_holds.c.reason.is_not(None))
+            .values(by_suspension=False)
+        )
 
     async def record(
         self,

@@ -18,6 +18,7 @@ current state, so a row that outlived its image can hide nothing and show nothin
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Select, and_, delete, literal, select
@@ -48,9 +49,17 @@ def _followers_rows() -> Select[Any]:
 
 async def refresh_image(conn: AsyncConnection, image_id: str) -> None:
     """Make the image's rows match its current status, visibility and followers."""
-    await conn.execute(delete(home_timeline).where(home_timeline.c.image_id == image_id))
+    await refresh_images(conn, [image_id])
+
+
+async def refresh_images(conn: AsyncConnection, image_ids: Sequence[str]) -> None:
+    """``refresh_image`` for many images at once (a few statements, not a few per image)."""
+    if not image_ids:
+        return
+    ids = list(image_ids)
+    await conn.execute(delete(home_timeline).where(home_timeline.c.image_id.in_(ids)))
     for rows in (_own_rows(), _followers_rows()):
-        query = rows.where(images.c.id == image_id)
+        query = rows.where(images.c.id.in_(ids))
         await conn.execute(home_timeline.insert().from_select(_COLUMNS, query))
 
 
