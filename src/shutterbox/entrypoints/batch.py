@@ -37,8 +37,12 @@ class ReprocessReport:
     total: int = 0
     resumed: bool = False
     ready: int = 0
-    failed: dict[str, str] = field(default_factory=dict)
+    failed_count: int = 0
+    failed: dict[str, str] = field(default_factory=dict)  # the latest FAILURES_SHOWN of them
     waiting: int = 0  # jobs left in the queue when the command stopped watching
+
+
+FAILURES_SHOWN = 100  # failed images a reprocess lists with their reasons
 
 
 async def reprocess(
@@ -80,11 +84,9 @@ async def reprocess(
         if pool is not None:
             await pool.stop()
     await services.queue.finish_batch(started.batch.id)
-    for row in await lookup.states(services, started.images):
-        if row.status == Status.READY.value:
-            report.ready += 1
-        elif row.status == Status.FAILED.value:
-            report.failed[row.id] = row.failure_reason or "failed"
+    ended = await reprocessing.outcome(services, started, FAILURES_SHOWN)
+    report.ready, report.failed_count = ended.ready, ended.failed
+    report.failed = {row.id: row.failure_reason or "failed" for row in ended.failures}
     return report
 
 

@@ -218,10 +218,12 @@ def reprocess(
     if not wait:
         typer.echo(f"{report.waiting} jobs waiting for workers")
         return
-    typer.echo(f"{report.ready} ready, {len(report.failed)} failed")
+    typer.echo(f"{report.ready} ready, {report.failed_count} failed")
     for image_id, reason in report.failed.items():
         typer.echo(f"  {image_id}: {reason}")
-    if report.failed:
+    if report.failed_count > len(report.failed):
+        typer.echo(f"  … and {report.failed_count - len(report.failed)} more")
+    if report.failed_count:
         raise typer.Exit(1)
 
 

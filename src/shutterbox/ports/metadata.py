@@ -158,7 +158,20 @@ class ImageRepository(Protocol):
         *,
         failed_only: bool,
         processed_before: datetime | None = None,
-    ) -> list[str]: ...
+        after: str | None = None,
+        limit: int | None = None,
+    ) -> list[str]:
+        """Undeleted images in id order: those of ``ids`` that exist (every one when None),
+        or every failed one when ``failed_only``; not those processed since
+        ``processed_before``; from after the id ``after``, at most ``limit`` (a page of a
+        walk over every image)."""
+        ...
+
+    async def failed_since(self, moment: datetime, limit: int) -> tuple[int, list[ImageState]]:
+        """Undeleted images whose processing failed since ``moment``: how many, and up to
+        ``limit`` of them, the latest first."""
+        ...
+
     async def states(self, ids: Sequence[str]) -> list[ImageState]: ...
     async def changing(
         self, owner_id: int, created_since: datetime, watched: Sequence[str]

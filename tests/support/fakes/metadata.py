@@ -277,15 +277,31 @@ class FakeImages:
         *,
         failed_only: bool,
         processed_before: datetime | None = None,
+        after: str | None = None,
+        limit: int | None = None,
     ) -> list[str]:
         live = [i for i in self.s.images.values() if i.deleted_at is None]
+        if after is not None:
+            live = [i for i in live if i.id > after]
         if processed_before is not None:
             live = [i for i in live if i.processed_at is None or i.processed_at < processed_before]
         if failed_only:
             live = [i for i in live if i.status == Status.FAILED]
         elif ids is not None:
             live = [i for i in live if i.id in set(ids)]
-        return [i.id for i in sorted(live, key=lambda i: i.created_at)]
+        return sorted(i.id for i in live)[:limit]
+
+    async def failed_since(self, moment: datetime, limit: int) -> tuple[int, list[ImageState]]:
+        failed = [
+            i
+            for i in self.s.images.values()
+            if i.deleted_at is None
+            and i.status == Status.FAILED
+            and i.processed_at is not None
+            and i.processed_at >= moment
+        ]
+        failed.sort(key=lambda i: i.processed_at or moment, reverse=True)
+        return len(failed), [_state(i) for i in failed[:limit]]
 
     async def states(self, ids: Sequence[str]) -> list[ImageState]:
         return [_state(self.s.images[i]) for i in dict.fromkeys(ids) if i in self.s.images]

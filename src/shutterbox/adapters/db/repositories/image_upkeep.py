@@ -156,11 +156,12 @@ class ImageUpkeep:
         *,
         failed_only: bool,
         processed_before: datetime | None = None,
+        after: str | None = None,
+        limit: int | None = None,
     ) -> list[str]:
-        """Undeleted images, oldest first: those of ``ids`` (every one when None), or every
-        failed one when ``failed_only``; only those not processed since ``processed_before``
-        when given."""
         query = select(images.c.id).where(images.c.deleted_at.is_(None))
+        if after is not None:
+            query = query.where(images.c.id > after)
         if processed_before is not None:
             query = query.where(
                 or_(images.c.processed_at.is_(None), images.c.processed_at < processed_before)
@@ -169,7 +170,23 @@ class ImageUpkeep:
             query = query.where(images.c.status == Status.FAILED.value)
         elif ids is not None:
             query = query.where(images.c.id.in_(list(ids)))
-        return list((await self.conn.execute(query.order_by(images.c.created_at))).scalars())
+        query = query.order_by(images.c.id).limit(limit)  # the primary key's order
+        return list((await self.conn.execute(query)).scalars())
+
+    async def failed_since(self, moment: datetime, limit: int) -> tuple[int, list[ImageState]]:
+        failed = and_(
+            images.c.processed_at >= moment,  # one range of an index
+            images.c.status == Status.FAILED.value,
+            images.c.deleted_at.is_(None),
+        )
+        count = await self.conn.scalar(select(func.count()).select_from(images).where(failed))
+        query = (
+            select(*_STATE_COLUMNS)
+            .where(failed)
+            .order_by(images.c.processed_at.desc())
+            .limit(limit)
+        )
+        return int(count or 0), [_state(row) for row in (await self.conn.execute(query)).all()]
 
     async def states(self, ids: Sequence[str]) -> list[ImageState]:
         query = select(*_STATE_COLUMNS).where(images.c.id.in_(list(ids)))
