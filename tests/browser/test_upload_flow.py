@@ -277,7 +277,10 @@ def test_upload_three_then_edit_delete_undo_and_delete(
     expect(photo).to_have_attribute("alt", "Boats moored in a harbour under an orange sky")
     expect(photo).to_have_attribute("width", "1600")
     expect(photo).to_have_attribute("height", "1200")
-    assert photo.evaluate("img => img.complete && img.naturalWidth > 0")
+    page.page.wait_for_function(  # loaded, from the source the browser chose
+        "img => img.complete && img.naturalWidth > 0 && img.currentSrc !== ''",
+        arg=photo.element_handle(),
+    )
     current = photo.evaluate("img => img.currentSrc")
     assert re.search(rf"/media/{image_id}/(medium|full)-[0-9a-f]+\.webp$", current), current
     webp = page.page.locator('picture source[type="image/webp"]')
@@ -494,6 +497,9 @@ def test_upload_on_a_phone(
     assert page.page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     box = page.testid("photo").bounding_box()
     assert box is not None and box["width"] <= PHONE["width"]
+    page.page.wait_for_function(  # the browser chooses its source soon after, not at once
+        "img => img.currentSrc !== ''", arg=page.testid("photo").element_handle()
+    )
     current = page.testid("photo").evaluate("img => img.currentSrc")
     assert re.search(r"/(medium|full)-[0-9a-f]+\.webp$", current), current  # not the thumbnail
     page.page.screenshot(path=screenshots / "image-phone.png", full_page=True)
