@@ -233,6 +233,7 @@ function start() {
 
   const retry = byId("retry-processing");
   if (retry) {
+    retry.disabled = false; // rendered disabled: it does nothing until this script runs
     retry.addEventListener("click", async () => {
       retry.disabled = true;
       const status = byId("pending-status");
