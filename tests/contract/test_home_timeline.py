@@ -1,6 +1,7 @@
 """The home feed on SQL is a materialised timeline (fan-out on write); the in-memory fake
 computes it by fan-out on read, straight from its definition. Here both live through the
-same random history of uploads, follows, unfollows, edits, deletes, restores and purges, and
+same random history of uploads, follows, unfollows, edits, deletes (one image, or every image
+of an owner), visibility changes of many images at once, restores and purges, and
 after every step every home reads the same on SQLite and PostgreSQL as on the fake."""
 
 from __future__ import annotations
@@ -49,6 +50,11 @@ class Change:
             await tx.images.restore_deleted(image.id, at - timedelta(days=1))
         elif self.action == "purge":
             await tx.images.remove(image.id)
+        elif self.action == "close":  # every image of a closed account at once
+            await tx.images.mark_deleted_of_owner(image.owner_id, at)
+        elif self.action == "visibility_of_many":  # a suspension's step, or its end
+            owned = await tx.images.ids_of_owner(image.owner_id)
+            await tx.images.set_visibility_of(owned, self.visibility)
 
 
 @dataclass
@@ -102,7 +108,7 @@ async def test_every_home_matches_its_definition_through_a_random_history(sql: M
     actions = ["upload"] * 3 + ["follow"] * 2 + ["unfollow", "visibility", "delete", "restore"]
     for step in range(160):
         clock += timedelta(seconds=rng.choice([1, 1, 60]))  # ties in created_at happen too
-        action = rng.choice([*actions, "purge", "fail"])
+        action = rng.choice([*actions, "purge", "fail", "close", "visibility_of_many"])
         a, b = rng.sample(users, 2)
         if action in ("upload", "fail") or not images:
             action = "fail" if action == "fail" else "upload"

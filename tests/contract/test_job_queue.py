@@ -19,6 +19,7 @@ import pytest
 
 from shutterbox.adapters.db.engine import Database, open_database
 from shutterbox.adapters.db.migrate import upgrade_to_head
+from shutterbox.adapters.db.repositories import job_adds
 from shutterbox.adapters.db.repositories.jobs import DatabaseJobStore
 from shutterbox.adapters.queue import ComposedJobQueue, DatabasePolling
 from shutterbox.adapters.queue.jetstream import JetStreamDelivery
@@ -516,3 +517,26 @@ async def test_a_worker_takes_back_a_job_whose_claim_answer_it_lost(store: JobSt
     assert again is not None and again.id == job_id and again.attempts == 2
     await store.complete(again, "w")
     assert await store.claim("w", 30) is None
+
+
+async def test_many_jobs_are_added_at_once_replacing_their_subjects_jobs(
+    store: JobStore, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(job_adds, "IDS_PER_STATEMENT", 2)  # 5 subjects: three statements each
+    earlier = await _add(store, JobKind.RECLAIM_IMAGE, "s1")
+    other_kind = await _add(store, JobKind.PROCESS_IMAGE, "s2")
+    subjects = [f"s{n}" for n in range(5)]
+    async with _db(store).writer.begin() as conn:
+        added = await store.add_many(
+            conn, JobKind.RECLAIM_IMAGE, [*subjects, "s1"], {"with_account": True}, Lane.BULK
+        )
+    assert len(added) == 5 and earlier not in added  # one job a subject, the earlier replaced
+    taken = []
+    while (job := await store.claim("w", 30)) is not None:
+        taken.append((job.kind, job.image_id, job.lane, job.payload))
+        await store.complete(job, "w")
+    assert taken[0] == ("process_image", "s2", Lane.NEW, {"n": 1})  # another kind's: untouched
+    assert sorted(taken[1:]) == [
+        ("reclaim_image", s, Lane.BULK, {"with_account": True}) for s in subjects
+    ]
+    assert other_kind not in added

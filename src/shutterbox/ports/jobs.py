@@ -74,6 +74,16 @@ class JobStore(BatchStore, Protocol):
         """Add (or replace) the job of this kind for this subject inside the caller's
         transaction; returns its id."""
 
+    async def add_many(
+        self,
+        tx: WriteTransaction,
+        kind: JobKind,
+        image_ids: Sequence[str],
+        payload: dict[str, Any],
+        lane: Lane,
+    ) -> list[int]:
+        """``add`` for many subjects in a few statements; their ids."""
+
     async def add_batch(
         self,
         tx: WriteTransaction,
@@ -184,6 +194,17 @@ class JobQueue(BatchStore, Protocol):
         batch_id: str,
     ) -> list[int]:
         """``JobStore.add_batch``: bulk-lane jobs, to ``dispatch`` after the commit."""
+
+    async def enqueue_many(
+        self,
+        tx: WriteTransaction,
+        kind: JobKind,
+        image_ids: Sequence[str],
+        payload: dict[str, Any],
+        lane: Lane,
+    ) -> list[int]:
+        """``enqueue`` for many subjects at once (``JobStore.add_many``), to ``dispatch``
+        after the commit."""
 
     async def dispatch(self, job_ids: list[int], lane: Lane = Lane.NEW) -> None:
         """Deliver committed jobs of ``lane`` to the workers (wake them, publish them)."""

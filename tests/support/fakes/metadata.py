@@ -165,6 +165,11 @@ class FakeImages:
     async def remove(self, image_id: str) -> None:
         self.s.images.pop(image_id, None)
 
+    async def mark_deleted_of_owner(self, owner_id: int, when: datetime) -> None:
+        for image in self.s.images.values():
+            if image.owner_id == owner_id and image.deleted_at is None:
+                image.deleted_at = when
+
     async def set_visibility_of(
         self, image_ids: Sequence[str], visibility: Visibility
     ) -> list[Image]:

@@ -42,6 +42,16 @@ class ComposedJobQueue:
     ) -> list[int]:
         return await self.store.add_batch(tx, kind, image_ids, payload, batch_id)
 
+    async def enqueue_many(
+        self,
+        tx: WriteTransaction,
+        kind: JobKind,
+        image_ids: Sequence[str],
+        payload: dict[str, Any],
+        lane: Lane,
+    ) -> list[int]:
+        return await self.store.add_many(tx, kind, image_ids, payload, lane)
+
     async def open_batch(self, kind: JobKind, selection: str, *, resume: bool = True) -> Batch:
         return await self.store.open_batch(kind, selection, resume=resume)
 

@@ -14,7 +14,7 @@ import logging
 from typing import Any
 
 from shutterbox.adapters.db.engine import Database
-from shutterbox.adapters.db.repositories.jobs import NOTIFY_CHANNEL
+from shutterbox.adapters.db.repositories.job_adds import NOTIFY_CHANNEL
 from shutterbox.domain.jobs import Lane, Outcome
 from shutterbox.ports import Job, JobStore
 

@@ -39,8 +39,7 @@ async def close_account(services: Services, user_id: int) -> None:
     now = utcnow()
     async with services.metadata.write() as tx:
         image_ids = await tx.images.ids_of_owner(user_id)
-        for image_id in image_ids:
-            await tx.images.mark_deleted(image_id, now)
+        await tx.images.mark_deleted_of_owner(user_id, now)  # one statement, however many
         await tx.users.close(user_id)
         await tx.follows.forget(user_id)
         await tx.shares.forget_owner(user_id)
@@ -48,12 +47,9 @@ async def close_account(services: Services, user_id: int) -> None:
         await tx.likes.forget_user(user_id)  # the counts of others' images go down with them
         await tx.comments.forget_user(user_id)
         await tx.notifications.forget_user(user_id)
-        jobs = [
-            await services.queue.enqueue(
-                tx, JobKind.RECLAIM_IMAGE, image_id, WITH_ACCOUNT, lane=Lane.BULK
-            )
-            for image_id in image_ids
-        ]
+        jobs = await services.queue.enqueue_many(
+            tx, JobKind.RECLAIM_IMAGE, image_ids, WITH_ACCOUNT, Lane.BULK
+        )
         if not image_ids:
             await tx.users.remove_closed(user_id)
     await services.queue.dispatch(jobs, Lane.BULK)

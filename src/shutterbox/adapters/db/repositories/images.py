@@ -214,6 +214,14 @@ class SqlImages(ImageUpkeep):
         )
         await timeline.refresh_image(self.conn, image_id)
 
+    async def mark_deleted_of_owner(self, owner_id: int, when: datetime) -> None:
+        await self.conn.execute(
+            update(images)
+            .where(images.c.owner_id == owner_id, images.c.deleted_at.is_(None))
+            .values(deleted_at=when)
+        )
+        await timeline.forget_owner(self.conn, owner_id)
+
     async def set_visibility_of(
         self, image_ids: Sequence[str], visibility: Visibility
     ) -> list[Image]:

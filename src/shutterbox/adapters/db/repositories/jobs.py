@@ -30,11 +30,11 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shutterbox.adapters.db.engine import Database
+from shutterbox.adapters.db.repositories.job_adds import NOTIFY_CHANNEL, JobAdds
 from shutterbox.adapters.db.repositories.job_batches import (
     FAILED,
     QUEUED,
     RUNNING,
-    JobBatches,
 )
 from shutterbox.adapters.db.repositories.job_batches import (
     connection_of as _connection,
@@ -45,7 +45,6 @@ from shutterbox.domain.jobs import JobKind, Lane
 from shutterbox.ports import Job
 from shutterbox.ports.metadata import WriteTransaction
 
-NOTIFY_CHANNEL = "shutterbox_jobs"
 # Built once: every upload adds a job.
 _DELETE_JOB = delete(jobs).where(
     jobs.c.kind == bindparam("kind"), jobs.c.image_id == bindparam("image_id")
@@ -94,7 +93,7 @@ def _mine(job: Job, worker_id: str) -> ColumnElement[bool]:
     return and_(jobs.c.id == job.id, jobs.c.worker_id == worker_id, jobs.c.state == RUNNING)
 
 
-class DatabaseJobStore(JobBatches):
+class DatabaseJobStore(JobAdds):
     """The jobs table of ``db``."""
 
     def __init__(self, db: Database) -> None:
@@ -135,60 +134,6 @@ class DatabaseJobStore(JobBatches):
                 text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL}
             )
         return int(cast(int, job_id))
-
-    async def add_batch(
-        self,
-        tx: WriteTransaction,
-        kind: JobKind,
-        image_ids: Sequence[str],
-        payload: dict[str, Any],
-        batch_id: str,
-    ) -> list[int]:
-        """Add a job of this kind in the bulk lane for each image that has none waiting or
-        running (those are left as they are: they will do the work anyway)."""
-        connection = _connection(tx)
-        taken = set(
-            (
-                await connection.execute(
-                    select(jobs.c.image_id).where(
-                        jobs.c.kind == kind,
-                        jobs.c.image_id.in_(list(image_ids)),
-                        jobs.c.state.in_([QUEUED, RUNNING]),
-                    )
-                )
-            ).scalars()
-        )
-        wanted = [i for i in image_ids if i not in taken]
-        if not wanted:
-            return []
-        await connection.execute(  # a failed job of the same kind makes way
-            delete(jobs).where(jobs.c.kind == kind, jobs.c.image_id.in_(wanted))
-        )
-        now = utcnow()
-        rows = [
-            {
-                "kind": str(kind),
-                "image_id": image_id,
-                "payload": payload,
-                "state": QUEUED,
-                "attempts": 0,
-                "run_at": now,
-                "created_at": now,
-                "updated_at": now,
-                "lane": int(Lane.BULK),
-                "batch_id": batch_id,
-            }
-            for image_id in wanted
-        ]
-        await connection.execute(jobs.insert(), rows)
-        ids = await connection.execute(
-            select(jobs.c.id).where(jobs.c.kind == kind, jobs.c.image_id.in_(wanted))
-        )
-        if self.postgres:
-            await connection.execute(
-                text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL}
-            )
-        return sorted(ids.scalars())
 
     async def scheduled(self, tx: WriteTransaction, kind: JobKind, image_id: str) -> bool:
         row = await _connection(tx).scalar(

@@ -63,6 +63,11 @@ async def refresh_images(conn: AsyncConnection, image_ids: Sequence[str]) -> Non
         await conn.execute(home_timeline.insert().from_select(_COLUMNS, query))
 
 
+async def forget_owner(conn: AsyncConnection, owner_id: int) -> None:
+    """Every home's rows of the owner's images (all of them deleted: a closed account)."""
+    await conn.execute(delete(home_timeline).where(home_timeline.c.owner_id == owner_id))
+
+
 async def add_followee(conn: AsyncConnection, follower_id: int, followee_id: int) -> None:
     """Back-fill a new follow: the followee's public ready images, into the follower's home."""
     query = select(literal(follower_id), images.c.created_at, images.c.id, images.c.owner_id).where(
