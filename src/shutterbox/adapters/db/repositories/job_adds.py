@@ -24,6 +24,21 @@ NOTIFY_CHANNEL = "shutterbox_jobs"
 IDS_PER_STATEMENT = 1_000  # subjects named in one statement (parameters are bounded)
 
 
+def _queued(kind: JobKind, payload: dict[str, Any], lane: Lane) -> dict[str, Any]:
+    """A new job row, due now (its subject to be added)."""
+    now = utcnow()
+    return {
+        "kind": str(kind),
+        "payload": payload,
+        "state": QUEUED,
+        "attempts": 0,
+        "run_at": now,
+        "created_at": now,
+        "updated_at": now,
+        "lane": int(lane),
+    }
+
+
 class JobAdds(JobBatches):
     postgres: bool
 
@@ -36,18 +51,8 @@ class JobAdds(JobBatches):
         lane: Lane,
     ) -> list[int]:
         connection = connection_of(tx)
-        now = utcnow()
         wanted = list(dict.fromkeys(image_ids))
-        row = {
-            "kind": str(kind),
-            "payload": payload,
-            "state": QUEUED,
-            "attempts": 0,
-            "run_at": now,
-            "created_at": now,
-            "updated_at": now,
-            "lane": int(lane),
-        }
+        row = _queued(kind, payload, lane)
         added: list[int] = []
         for start in range(0, len(wanted), IDS_PER_STATEMENT):
             part = wanted[start : start + IDS_PER_STATEMENT]
@@ -89,23 +94,8 @@ class JobAdds(JobBatches):
         await connection.execute(  # a failed job of the same kind makes way
             delete(jobs).where(jobs.c.kind == kind, jobs.c.image_id.in_(wanted))
         )
-        now = utcnow()
-        rows = [
-            {
-                "kind": str(kind),
-                "image_id": image_id,
-                "payload": payload,
-                "state": QUEUED,
-                "attempts": 0,
-                "run_at": now,
-                "created_at": now,
-                "updated_at": now,
-                "lane": int(Lane.BULK),
-                "batch_id": batch_id,
-            }
-            for image_id in wanted
-        ]
-        await connection.execute(jobs.insert(), rows)
+        row = {**_queued(kind, payload, Lane.BULK), "batch_id": batch_id}
+        await connection.execute(jobs.insert(), [{**row, "image_id": i} for i in wanted])
         ids = await connection.execute(
             select(jobs.c.id).where(jobs.c.kind == kind, jobs.c.image_id.in_(wanted))
         )
