@@ -1,5 +1,5 @@
 """`python -m shutterbox`: the same command as `shutterbox`."""
 
-from shutterbox.entrypoints.cli import app
+from shutterbox.entrypoints.cli import main
 
-app()
+main()

@@ -129,6 +129,7 @@ def scrub(data_dir: Path, *args: str, **env: str) -> tuple[int, dict[str, Any]]:
         text=True,
         timeout=120,
     )
+    assert result.returncode >= 0, f"killed by signal {-result.returncode}: {result.stderr[-3000:]}"
     assert result.stdout, result.stderr[-3000:]
     return result.returncode, json.loads(result.stdout)
 

@@ -22,6 +22,7 @@ from shutterbox.entrypoints.cli_export import export as export_command
 from shutterbox.entrypoints.cli_lifecycle import lifecycle_app
 from shutterbox.entrypoints.cli_migrate import migrate_storage as migrate_storage_command
 from shutterbox.entrypoints.cli_scrub import scrub as scrub_command
+from shutterbox.entrypoints.process_exit import run_then_exit
 
 BAD_SETTINGS_EXIT = 2  # as for a bad command-line option
 
@@ -376,5 +377,10 @@ def unsuspend_user(username: str, reason: Reason) -> None:
     _moderate(username, reason, suspend=False)
 
 
+def main() -> None:
+    """The `shutterbox` command: run it, then end the process with its exit status."""
+    run_then_exit(app)
+
+
 if __name__ == "__main__":
-    app()
+    main()
