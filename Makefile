@@ -40,6 +40,7 @@ bench: install  ## benchmarks; results go to docs/benchmarks.md
 	$(BIN)/python -m bench.search
 	$(BIN)/python -m bench.resumable
 	$(BIN)/python -m bench.load
+	$(BIN)/python -m bench.migration_plan
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

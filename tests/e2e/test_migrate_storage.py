@@ -18,7 +18,7 @@ from typing import Any
 import httpx2 as httpx
 import pytest
 
-from shutterbox.services.storage.migration_record import record_path
+from shutterbox.adapters.migration_record import record_path, verified_keys
 from tests.imagegen import jpeg_bytes
 from tests.support.clients import register, wait_for_status
 from tests.support.ports import free_port
@@ -74,10 +74,7 @@ def _bucket_hashes(endpoint: S3Endpoint, bucket: str, prefix: str) -> dict[str, 
 
 
 def _verified_keys(data_dir: Path, target: str) -> int:
-    path = record_path(data_dir / "migrations", target)
-    if not path.exists():
-        return 0
-    return sum('"key"' in line for line in path.read_text().splitlines())
+    return verified_keys(record_path(data_dir / "migrations", target))
 
 
 def _switch_and_check(

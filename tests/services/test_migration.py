@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from shutterbox.adapters.blobs import open_storage
+from shutterbox.adapters.migration_record import SqliteMigrationRecord, record_path
 from shutterbox.bootstrap import bootstrap
 from shutterbox.domain.formats import JPEG
 from shutterbox.domain.images import Image
@@ -20,9 +21,8 @@ from shutterbox.domain.storage import StorageClass
 from shutterbox.services.context import Services
 from shutterbox.services.images import processing, uploads
 from shutterbox.services.people import accounts
-from shutterbox.services.storage import restores
+from shutterbox.services.storage import migration, restores
 from shutterbox.services.storage.migration import MigrationReport, Place, ProblemKind, migrate
-from shutterbox.services.storage.migration_record import MigrationRecord, record_path
 from tests.imagegen import jpeg_bytes
 from tests.support.settings import make_settings
 
@@ -34,9 +34,9 @@ async def services(tmp_path: Path) -> AsyncIterator[Services]:
     await built.close()
 
 
-async def _ready_image(services: Services) -> Image:
-    user = await accounts.register(services.metadata, "alice", "password123")
-    data = jpeg_bytes(1500, 1000)  # larger than the medium: all three sizes
+async def _ready_image(services: Services, username: str = "alice", width: int = 1500) -> Image:
+    user = await accounts.register(services.metadata, username, "password123")
+    data = jpeg_bytes(width, 1000)  # larger than the medium: all three sizes
     digest = hashlib.sha256(data).hexdigest()
     path = services.staging_dir / f"test-{digest[:12]}"
     path.write_bytes(data)
@@ -51,7 +51,7 @@ async def _ready_image(services: Services) -> Image:
 
 async def _migrate(services: Services, target: Place, url: str, **options: bool) -> MigrationReport:
     path = record_path(services.settings.data_dir / "migrations", url)
-    with MigrationRecord(path, url) as record:
+    with SqliteMigrationRecord(path, url) as record:
         return await migrate(services, target, record, services.staging_dir, jobs=2, **options)
 
 
@@ -111,3 +111,26 @@ async def test_the_record_spares_a_second_run_but_not_a_blob_the_target_lost(
     pruned = await _migrate(services, target, url, delete=True)
     assert (pruned.removed, pruned.copied) == (1, 0)
     assert await store.info("variants/stray.jpg") is None
+
+
+async def test_listings_and_blobs_to_copy_go_a_page_at_a_time(
+    services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(migration, "PAGE_SIZE", 3)  # 7 blobs an image: pages end anywhere
+    images = [await _ready_image(services, f"user{n}", 1500 + n) for n in range(3)]
+    url = (tmp_path / "target").as_uri()
+    store, tiers = open_storage(url, {}, tmp_path / "scratch")
+    target = Place(store, tiers)
+    for stray in ("variants/a-stray.jpg", "variants/z-stray.jpg", "originals/stray.jpg"):
+        await store.put_bytes(stray, b"not the source's")
+
+    done = await _migrate(services, target, url, delete=True)
+    assert (done.listed, done.copied, done.removed, done.problems) == (21, 21, 3, [])
+    keys = {
+        key
+        for image in images
+        for key in (image.original_key, *(v.key for v in image.all_variants()))
+    }
+    assert {info.key async for info in store.list("")} == keys
+    for key in keys:
+        assert await store.get_bytes(key) == await services.store.get_bytes(key)

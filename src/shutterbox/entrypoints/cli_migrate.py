@@ -53,10 +53,10 @@ def migrate_storage(
     2: the command could not run."""
     from rich.console import Console
 
+    from shutterbox.adapters.migration_record import SqliteMigrationRecord, record_path
     from shutterbox.bootstrap import bootstrap
     from shutterbox.domain.errors import ShutterboxError
     from shutterbox.services.storage import migration
-    from shutterbox.services.storage.migration_record import MigrationRecord, record_path
 
     settings = Settings()
     progress = _progress_bar(Console(stderr=True))
@@ -69,7 +69,7 @@ def migrate_storage(
             await _reachable(services.store, "the installation's store")
             await _reachable(target.store, to)
             path = record_path(settings.data_dir / "migrations", to)
-            with MigrationRecord(path, to) as record, progress:
+            with SqliteMigrationRecord(path, to) as record, progress:
                 task = progress.add_task("copying", total=None, blobs="")
 
                 def on_progress(done: int, total: int, done_bytes: int, total_bytes: int) -> None:

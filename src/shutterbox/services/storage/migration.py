@@ -8,7 +8,9 @@ its image row (``original_sha256``), and a source copy that does not match is re
 copied. Originals keep their storage class where the target has classes; one in an archive
 class is written readable, checked, then moved into that class. An archived original with
 no readable copy cannot be copied: it is reported (``restore_archived`` asks for its
-restore). Each verified blob goes into the ``MigrationRecord`` at once, so the same
+restore). Both stores' listings and the originals' rows go into the ``MigrationRecord``,
+which compares them and hands back the blobs to copy a page at a time: nothing is held
+for every blob at once. Each verified blob goes into the record at once, so the same
 migration run again, after a kill or while the service keeps writing, copies only what is
 new or changed; ``delete`` removes from the target what the source no longer has. Nothing in
 the source is ever written.
@@ -31,13 +33,13 @@ from shutterbox.domain.errors import InvalidInput
 from shutterbox.domain.images import Status
 from shutterbox.domain.storage import StorageClass
 from shutterbox.ports import BlobArchived, BlobInfo, BlobStore, StorageTiers
+from shutterbox.ports.migration import CopiedBlob, MigrationRecord, Original, Unverified
 from shutterbox.ports.scrub import ImageBlobs, ScrubQueries
 from shutterbox.services.context import Services
 from shutterbox.services.storage import restores
 from shutterbox.services.storage.blob_hashes import blob_sha256, download_with_sha256
-from shutterbox.services.storage.migration_record import CopiedBlob, MigrationRecord
 
-PAGE_SIZE = 500  # image rows read at once
+PAGE_SIZE = 500  # image rows, listed blobs or blobs to copy handled at once
 
 
 @dataclass(frozen=True)
@@ -87,15 +89,6 @@ def _quiet(done: int, total: int, done_bytes: int, total_bytes: int) -> None:
     """No progress shown."""
 
 
-@dataclass(frozen=True)
-class Original:
-    """What an image's row says of its original: the truth a source copy is checked against."""
-
-    image_id: str
-    size: int
-    sha256: str
-
-
 def check_target(source_url: str, target_url: str) -> None:
     """``InvalidInput`` when the target is the source, or lies inside it or around it (the
     one's listing would hold the other's blobs)."""
@@ -131,62 +124,73 @@ async def migrate(
     source = Place(services.store, services.tiers)
     report = MigrationReport()
     _remove_scratch_files(scratch_dir, record)  # left by a run that was killed
-    in_target = {info.key: info.size async for info in target.store.list("")}
-    in_source = {info.key: info async for info in source.store.list("")}
-    originals = await _originals(services.metadata.scrub_queries(), source.store, in_source, report)
-    report.listed = len(in_source)
-    to_copy = []
-    for key, info in sorted(in_source.items()):
-        truth = originals.get(key)
-        sha256 = truth.sha256 if truth is not None else ""
-        modified = info.last_modified.isoformat()
-        if record.is_verified(key, info.size, in_target.get(key), modified=modified, sha256=sha256):
-            report.already += 1
-        else:
-            to_copy.append(info)
-    copier = _Copier(
-        services, source, target, record, scratch_dir, originals, report, restore_archived
-    )
-    total_bytes = sum(info.size for info in to_copy)
+    record.start_listing()
+    await _list(target.store, record.list_target)
+    await _list(source.store, record.list_source)
+    await _name_originals(services.metadata.scrub_queries(), source.store, record, report)
+    report.listed = record.source_count()
+    count, total_bytes = record.unverified_totals()
+    report.already = report.listed - count
+    copier = _Copier(services, source, target, record, scratch_dir, report, restore_archived)
     done = [0, 0]
-    progress(0, len(to_copy), 0, total_bytes)
-    pending = iter(to_copy)
+    progress(0, count, 0, total_bytes)
+    copiers = max(1, jobs)
+    pending: asyncio.Queue[Unverified | None] = asyncio.Queue(maxsize=PAGE_SIZE)
+
+    async def read_pages() -> None:
+        after = ""
+        while page := record.unverified(after, PAGE_SIZE):
+            after = page[-1].info.key
+            for blob in page:
+                await pending.put(blob)
+        for _ in range(copiers):
+            await pending.put(None)
 
     async def copy_in_turn() -> None:
-        for info in pending:  # shared by every copier: each blob is taken once
-            await copier.copy(info)
+        while (blob := await pending.get()) is not None:  # each blob is taken once
+            await copier.copy(blob)
             done[0] += 1
-            done[1] += info.size
-            progress(done[0], len(to_copy), done[1], total_bytes)
+            done[1] += blob.info.size
+            progress(done[0], count, done[1], total_bytes)
 
-    await asyncio.gather(*(copy_in_turn() for _ in range(max(1, jobs))))
+    async with asyncio.TaskGroup() as tasks:
+        tasks.create_task(read_pages())
+        for _ in range(copiers):
+            tasks.create_task(copy_in_turn())
     if delete:
-        await _remove_extra(source.store, target.store, record, in_target, in_source, report)
+        await _remove_extra(source.store, target.store, record, report)
     return report
 
 
-async def _originals(
-    rows: ScrubQueries,
-    store: BlobStore,
-    in_source: dict[str, BlobInfo],
-    report: MigrationReport,
-) -> dict[str, Original]:
-    """Every image's original by key, from the rows. A blob a row names that the listing
-    lacks is looked up: stored since the listing, it joins the blobs to copy; gone, it is
-    reported missing (after reading the row again)."""
-    originals: dict[str, Original] = {}
+async def _list(store: BlobStore, into: Callable[[list[BlobInfo]], None]) -> None:
+    """The store's listing into the record, a page at a time."""
+    page: list[BlobInfo] = []
+    async for info in store.list(""):
+        page.append(info)
+        if len(page) == PAGE_SIZE:
+            into(page)
+            page = []
+    into(page)
+
+
+async def _name_originals(
+    rows: ScrubQueries, store: BlobStore, record: MigrationRecord, report: MigrationReport
+) -> None:
+    """Every image's original by key, from the rows, into the record. A blob a row names that
+    the listing lacks is looked up: stored since the listing, it joins the blobs to copy;
+    gone, it is reported missing (after reading the row again)."""
     after = ""
     while page := await rows.images_after(after, PAGE_SIZE):
         after = page[-1].image.id
-        for found in page:
-            image = found.image
-            originals[image.original_key] = Original(
-                image.id, image.original_bytes, image.original_sha256
-            )
-            for key in _named_keys(found):
-                if key not in in_source:
-                    await _look_again(rows, store, image.id, key, in_source, report)
-    return originals
+        record.name_originals((found.image.original_key, _original(found)) for found in page)
+        named = {key: found.image.id for found in page for key in _named_keys(found)}
+        for key in record.unlisted(list(named)):
+            await _look_again(rows, store, named[key], key, record, report)
+
+
+def _original(found: ImageBlobs) -> Original:
+    image = found.image
+    return Original(image.id, image.original_bytes, image.original_sha256)
 
 
 def _named_keys(found: ImageBlobs) -> list[str]:
@@ -202,12 +206,12 @@ async def _look_again(
     store: BlobStore,
     image_id: str,
     key: str,
-    in_source: dict[str, BlobInfo],
+    record: MigrationRecord,
     report: MigrationReport,
 ) -> None:
     info = await store.info(key)
     if info is not None:
-        in_source[key] = info
+        record.list_source([info])
         return
     fresh = await rows.image(image_id)
     if fresh is not None and key in _named_keys(fresh):
@@ -224,20 +228,20 @@ class _Copier:
     target: Place
     record: MigrationRecord
     scratch_dir: Path
-    originals: dict[str, Original]
     report: MigrationReport
     restore_archived: bool
 
-    async def copy(self, info: BlobInfo) -> None:
+    async def copy(self, blob: Unverified) -> None:
         try:
-            await self._copy(info)
+            await self._copy(blob.info, blob.original)
         except Exception as error:  # reported at the end; the other blobs go on
             first_line = (str(error).strip().splitlines() or [""])[0]
-            self._problem(ProblemKind.FAILED, info.key, f"{type(error).__name__}: {first_line}")
+            self._problem(
+                ProblemKind.FAILED, blob.info.key, f"{type(error).__name__}: {first_line}"
+            )
 
-    async def _copy(self, info: BlobInfo) -> None:
+    async def _copy(self, info: BlobInfo, truth: Original | None) -> None:
         key = info.key
-        truth = self.originals.get(key)
         storage_class: StorageClass | None = StorageClass.STANDARD
         if truth is not None and self.source.tiers is not None:
             storage_class = await self.source.tiers.storage_class(key)
@@ -327,20 +331,18 @@ class _Copier:
 
 
 async def _remove_extra(
-    source: BlobStore,
-    target: BlobStore,
-    record: MigrationRecord,
-    in_target: dict[str, int],
-    in_source: dict[str, BlobInfo],
-    report: MigrationReport,
+    source: BlobStore, target: BlobStore, record: MigrationRecord, report: MigrationReport
 ) -> None:
     """Remove from the target the blobs the source no longer has (asked once more first)."""
-    for key in sorted(in_target.keys() - in_source.keys()):
-        if await source.info(key) is not None:  # stored since the listing
-            continue
-        await target.delete(key)
-        record.forget(key)
-        report.removed += 1
+    after = ""
+    while page := record.only_in_target(after, PAGE_SIZE):
+        after = page[-1]
+        for key in page:
+            if await source.info(key) is not None:  # stored since the listing
+                continue
+            await target.delete(key)
+            record.forget(key)
+            report.removed += 1
 
 
 @contextlib.contextmanager
