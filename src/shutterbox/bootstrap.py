@@ -49,12 +49,9 @@ async def bootstrap(settings: Settings | None = None, *, migrate: bool = True) -
         settings.store_retries,
     )
     storage_url = settings.resolved_storage_url()
+    store_breaker = breaker("store") if _is_remote_store(storage_url) else None
     store, tiers = open_storage(
-        storage_url,
-        settings.class_locations,
-        settings.staging_dir,
-        deadlines,
-        breaker("store") if _is_remote_store(storage_url) else None,
+        storage_url, settings.class_locations, settings.staging_dir, deadlines, store_breaker
     )
     queue_breaker = None if settings.queue_url.startswith("db:") else breaker("queue")
     queue = open_job_queue(settings.queue_url, db, settings, queue_breaker)
@@ -104,7 +101,7 @@ async def bootstrap(settings: Settings | None = None, *, migrate: bool = True) -
         staging_dir=staging,
         imaging=imaging_pool,
         tiers=tiers,
-        multipart=open_multipart_uploads(storage_url, deadlines),
+        multipart=open_multipart_uploads(storage_url, deadlines, store_breaker),
         event_feed=event_feed,
         rate_limiter=limiter_from(settings, _rate_counters(settings, db)),
         egress_meter=EgressMeter(),

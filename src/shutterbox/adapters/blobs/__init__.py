@@ -87,7 +87,7 @@ def open_storage(
     scheme = urlparse(url).scheme
     store = open_blob_store(url, deadlines, breaker)
     if scheme in ("s3", "s3a"):
-        return store, S3StorageTiers(url, deadlines)
+        return store, S3StorageTiers(url, deadlines, breaker)
     if scheme not in ("file", "memory"):
         return store, None
     locations: dict[StorageClass, BlobStore] = {StorageClass.STANDARD: store}
@@ -113,9 +113,10 @@ def _default_location(url: str, storage_class: StorageClass) -> str:
 
 
 def open_multipart_uploads(
-    url: str, deadlines: StoreDeadlines | None = None
+    url: str, deadlines: StoreDeadlines | None = None, breaker: CircuitBreaker | None = None
 ) -> MultipartUploads | None:
-    """Multipart uploads straight to the bucket, where the store has them (S3)."""
+    """Multipart uploads straight to the bucket, where the store has them (S3), through the
+    store's ``breaker``."""
     if urlparse(url).scheme in ("s3", "s3a"):
-        return S3MultipartUploads(url, deadlines)
+        return S3MultipartUploads(url, deadlines, breaker)
     return None

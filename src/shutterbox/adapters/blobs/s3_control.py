@@ -1,24 +1,44 @@
 """boto3 for what obstore does not speak: the control-plane calls on an S3 bucket (storage
 classes, restores, lifecycle rules, multipart uploads). Credentials, region and endpoint come
-from the same standard AWS_* variables obstore reads."""
+from the same standard AWS_* variables obstore reads.
+
+A call the endpoint did not answer (refused or cut connection, deadline passed) or answered
+with a server error (5xx) raises ``Unavailable``: the request that needed it is answered 503
+with Retry-After, never 500. Such failures count against the store's circuit breaker, the
+same one as its data-plane calls (it is the same endpoint), and an open breaker refuses a
+call at once."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Callable
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlparse
 
 import anyio
 
 from shutterbox.adapters.blobs.deadlines import StoreDeadlines
+from shutterbox.domain.errors import Unavailable
+from shutterbox.domain.resilience import CircuitBreaker
+
+T = TypeVar("T")
+
+UNREACHABLE = "temporarily unavailable: the storage cannot be reached; try again shortly"
 
 
 class S3Control:
     """The bucket and key prefix of an ``s3://bucket[/prefix]`` URL, and a boto3 client."""
 
-    def __init__(self, url: str, deadlines: StoreDeadlines | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        deadlines: StoreDeadlines | None = None,
+        breaker: CircuitBreaker | None = None,
+    ) -> None:
         self.deadlines = deadlines or StoreDeadlines()
+        self.breaker = breaker
         parsed = urlparse(url)
         self.bucket = parsed.netloc
         self.prefix = parsed.path.strip("/")
@@ -41,4 +61,32 @@ class S3Control:
 
     async def _call(self, operation: str, **params: Any) -> Any:
         method = getattr(self.client, operation)
-        return await anyio.to_thread.run_sync(lambda: method(**params))
+        return await self._run(lambda: method(**params))
+
+    async def _run(self, calls: Callable[[], T]) -> T:
+        """``calls`` (a function making boto3 calls) in a thread, as one call to the store."""
+        with self._guard():
+            try:
+                return await anyio.to_thread.run_sync(calls)
+            except Exception as error:
+                if is_outage(error):
+                    raise Unavailable(UNREACHABLE) from error
+                raise
+
+    def _guard(self) -> contextlib.AbstractContextManager[None]:
+        if self.breaker is None:
+            return contextlib.nullcontext()
+        return self.breaker.guard(lambda error: isinstance(error, Unavailable))
+
+
+def is_outage(error: BaseException) -> bool:
+    """Whether boto3's ``error`` says the endpoint did not answer, or failed (a 5xx), rather
+    than refused the call (a missing key, an object in the wrong state, a bad request)."""
+    from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
+
+    if isinstance(error, ConnectionError | HTTPClientError):
+        return True
+    if isinstance(error, ClientError):
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+        return int(status) >= 500
+    return False

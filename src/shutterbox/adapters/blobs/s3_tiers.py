@@ -14,8 +14,6 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
-import anyio
-
 from shutterbox.adapters.blobs.s3_control import S3Control
 from shutterbox.domain.storage import StorageClass
 from shutterbox.ports import BlobArchived, RestoreStatus
@@ -58,7 +56,7 @@ class S3StorageTiers(S3Control):
                 )
 
         try:
-            await anyio.to_thread.run_sync(put)
+            await self._run(put)
         finally:
             path.unlink(missing_ok=True)
 
