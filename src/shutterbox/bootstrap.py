@@ -103,16 +103,23 @@ async def bootstrap(settings: Settings | None = None, *, migrate: bool = True) -
         tiers=tiers,
         multipart=open_multipart_uploads(storage_url, deadlines, store_breaker),
         event_feed=event_feed,
-        rate_limiter=limiter_from(settings, _rate_counters(settings, db)),
+        rate_limiter=limiter_from(settings, _rate_counters(settings, db, breaker)),
         egress_meter=EgressMeter(),
         breakers=breakers,
     )
 
 
-def _rate_counters(settings: Settings, db: Database) -> RateCounters:
+def _rate_counters(
+    settings: Settings, db: Database, breaker: Callable[[str], CircuitBreaker]
+) -> RateCounters:
     """Where the rate limits count: in memory for one process on the embedded default, else
-    where every process and node sees the same counts (``SHUTTERBOX_RATE_LIMIT_URL``)."""
-    return open_rate_counters(settings.resolved_rate_limit_url(settings.api_processes), db)
+    where every process and node sees the same counts (``SHUTTERBOX_RATE_LIMIT_URL``); Redis,
+    another server, gets its deadline and its breaker."""
+    url = settings.resolved_rate_limit_url(settings.api_processes)
+    if url.split("://", 1)[0].lower() not in ("redis", "rediss"):
+        return open_rate_counters(url, db)
+    timeout = settings.rate_limit_timeout_seconds
+    return open_rate_counters(url, db, timeout, breaker("rate_limit"))
 
 
 async def _database(

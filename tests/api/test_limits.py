@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -13,13 +11,14 @@ import pytest
 from fastapi.testclient import TestClient
 
 from shutterbox.adapters.rate_counters import MemoryRateCounters
-from shutterbox.clock import travel, utcnow
+from shutterbox.clock import travel
 from shutterbox.domain.errors import RateLimited
 from shutterbox.entrypoints.http.app import create_app
 from shutterbox.services.people.limits import Rate, RateLimiter, parse_rate
 from tests.imagegen import jpeg_bytes
 from tests.support.clients import register, upload
 from tests.support.settings import make_settings
+from tests.support.windows import window_start
 
 PASSWORD = "correct horse"
 
@@ -36,15 +35,6 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
 def _token(client: TestClient, username: str, password: str) -> int:
     response = client.post("/api/v1/auth/token", data={"username": username, "password": password})
     return response.status_code
-
-
-@contextmanager
-def window_start() -> Iterator[None]:
-    """Move the clock to a second past the start of a minute, so that a test's hits all fall
-    in one fixed window (and ``travel`` within it moves on from there)."""
-    now = utcnow().timestamp()
-    with travel(timedelta(seconds=math.ceil(now / 60) * 60 - now + 1)):
-        yield
 
 
 def _assert_limited(response: Any) -> None:

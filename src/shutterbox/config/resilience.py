@@ -62,6 +62,13 @@ class ResilienceSettings(BaseModel):
         description="Retries of a PURGE that failed, after a short jittered backoff (a purge "
         "may run twice); what stays unconfirmed is left to a job.",
     )
+    rate_limit_timeout_seconds: PositiveSeconds = Field(
+        default=1.0,
+        description="Longest wait for Redis, where SHUTTERBOX_RATE_LIMIT_URL=redis:// keeps the "
+        "rate limits, to accept a connection or answer one hit (not retried). While Redis "
+        "cannot be reached requests go on without being counted: a warning is logged and "
+        "shutterbox_rate_limits_unchecked_total counts them.",
+    )
     breaker_failures: int = Field(
         default=5,
         ge=1,

@@ -3,7 +3,8 @@
 One process may keep them in its memory; several API nodes (or ``serve --api-processes N``)
 must keep them where all of them count together (the database, Redis), or a client spread
 over N nodes would get N times its limit. ``tests/contract/test_rate_counters.py`` holds every
-adapter to the same behaviour."""
+adapter to the same behaviour. Counters on a server of their own (Redis) raise ``Unavailable``
+when it cannot be reached or does not answer in time."""
 
 from __future__ import annotations
 

@@ -39,6 +39,12 @@ JOB_RETRIES = Counter("shutterbox_job_retries_total", "Jobs put back for a later
 PURGE_FAILURES = Counter(
     "shutterbox_purge_failures_total", "Edge cache purges that were not confirmed."
 )
+RATE_LIMITS_UNCHECKED = Counter(
+    "shutterbox_rate_limits_unchecked_total",
+    "Requests let through without being counted: the rate-limit counters (Redis) could not "
+    "be reached.",
+    ["kind"],
+)
 BREAKER_STATE = Gauge(
     "shutterbox_breaker_state",
     "Circuit breaker of each dependency: 0 closed, 1 half-open (a trial call), 2 open.",

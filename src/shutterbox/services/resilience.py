@@ -13,7 +13,7 @@ from shutterbox.services import metrics
 
 T = TypeVar("T")
 
-DEPENDENCIES = ("database", "store", "replica", "queue", "edge")
+DEPENDENCIES = ("database", "store", "replica", "queue", "edge", "rate_limit")
 
 
 def _record(breaker: CircuitBreaker) -> None:

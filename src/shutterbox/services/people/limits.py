@@ -7,6 +7,12 @@ the metadata database or Redis when several processes or nodes answer (``bootstr
 them by ``SHUTTERBOX_RATE_LIMIT_URL``). The windows follow ``shutterbox.clock.utcnow`` so that
 tests can move time.
 
+Counters on a server of their own (Redis) may be unreachable: the limiter then lets the
+request through uncounted rather than refuse it, since a limit is a guard and not what the
+request is for. A warning is logged when that starts and a line when counting works again;
+``shutterbox_rate_limits_unchecked_total`` counts the hits let through. The counters' breaker
+keeps each of those requests from waiting for the deadline.
+
 The limiter is built once by ``bootstrap`` (``Services.rate_limiter``); what is HTTP about
 limiting (the client's address, the 429 answer) is in
 ``shutterbox.entrypoints.http.middleware.rate_limiting``.
@@ -14,13 +20,15 @@ limiting (the client's address, the 429 answer) is in
 
 from __future__ import annotations
 
+import logging
 import math
 
 from shutterbox.clock import utcnow
 from shutterbox.config import Settings
-from shutterbox.domain.errors import RateLimited
+from shutterbox.domain.errors import RateLimited, Unavailable
 from shutterbox.domain.rates import Rate, parse_rate
 from shutterbox.ports.rate_limits import RateCounters
+from shutterbox.services import metrics
 
 __all__ = ["Rate", "RateLimiter", "limiter_from", "parse_rate"]
 
@@ -28,6 +36,8 @@ LOGIN = "login"
 UPLOAD = "upload"
 COMMENT = "comment"
 REPORT = "report"
+
+log = logging.getLogger(__name__)
 
 
 def _now() -> float:
@@ -43,6 +53,7 @@ class RateLimiter:
             raise ValueError("rates need counters to count in")
         self.rates = rates
         self.counters = counters
+        self.counting = True  # false while the counters cannot be reached
 
     async def hit(self, kind: str, key: str, message: str) -> None:
         """Count one hit; over the limit raise RateLimited (nothing is counted then)."""
@@ -52,7 +63,13 @@ class RateLimiter:
         now = _now()
         window = rate.window(now)
         ends_at = rate.window_end(window)
-        if not await self.counters.take(f"{kind}:{key}", window, rate.count, ends_at):
+        try:
+            counted = await self.counters.take(f"{kind}:{key}", window, rate.count, ends_at)
+        except Unavailable as down:
+            self._not_counting(kind, down)
+            return
+        self._counting()
+        if not counted:
             retry_after = max(1, math.ceil(ends_at - now))
             raise RateLimited(f"{message} ({rate}): try again in {retry_after} s", retry_after)
 
@@ -61,7 +78,23 @@ class RateLimiter:
         rate = self.rates.get(kind)
         if rate is None or self.counters is None:
             return
-        await self.counters.give_back(f"{kind}:{key}", rate.window(_now()))
+        try:
+            await self.counters.give_back(f"{kind}:{key}", rate.window(_now()))
+        except Unavailable as down:
+            self._not_counting(kind, down)
+            return
+        self._counting()
+
+    def _not_counting(self, kind: str, down: Unavailable) -> None:
+        metrics.RATE_LIMITS_UNCHECKED.labels(kind).inc()
+        if self.counting:
+            self.counting = False
+            log.warning("rate limits are not counted until their counters answer: %s", down)
+
+    def _counting(self) -> None:
+        if not self.counting:
+            self.counting = True
+            log.info("rate limits are counted again")
 
     async def close(self) -> None:
         if self.counters is not None:
