@@ -143,12 +143,24 @@ class CircuitBreaker:
                 self.on_change(self)
 
 
-def guarded(breaker: CircuitBreaker | None) -> AbstractContextManager[None]:
-    """One call to a server whose every error counts against it, through ``breaker`` if
-    there is one (the queue deliveries' calls to their brokers)."""
+def _every_error(_error: BaseException) -> bool:
+    return True
+
+
+def guarded(
+    breaker: CircuitBreaker | None, counts: Counts = _every_error
+) -> AbstractContextManager[None]:
+    """One call to a server, through ``breaker`` if there is one; an error counts against it
+    when ``counts`` says so (by default every error: the queue deliveries' calls to their
+    brokers)."""
     if breaker is None:
         return nullcontext()
-    return breaker.guard(lambda _error: True)
+    return breaker.guard(counts)
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """For adapters that turn a dependency's outages into ``Unavailable`` themselves."""
+    return isinstance(error, Unavailable)
 
 
 def is_open(breaker: CircuitBreaker | None) -> bool:

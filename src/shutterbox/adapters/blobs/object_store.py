@@ -23,7 +23,7 @@ from obstore.exceptions import (
 from obstore.exceptions import BaseError as ObjectStoreError
 from obstore.store import AzureStore, GCSStore, S3Store
 
-from shutterbox.domain.resilience import CircuitBreaker
+from shutterbox.domain.resilience import CircuitBreaker, guarded
 from shutterbox.ports import BlobInfo
 
 
@@ -44,9 +44,7 @@ class ObjectBlobStore:
 
     def _call(self) -> contextlib.AbstractContextManager[None]:
         """One call to the store, through its breaker if it has one."""
-        if self.breaker is None:
-            return contextlib.nullcontext()
-        return self.breaker.guard(is_outage)
+        return guarded(self.breaker, is_outage)
 
     async def put_file(self, key: str, path: Path) -> None:
         try:

@@ -10,7 +10,6 @@ call at once."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import Callable
 from functools import cached_property
@@ -21,7 +20,7 @@ import anyio
 
 from shutterbox.adapters.blobs.deadlines import StoreDeadlines
 from shutterbox.domain.errors import Unavailable
-from shutterbox.domain.resilience import CircuitBreaker
+from shutterbox.domain.resilience import CircuitBreaker, guarded, is_unavailable
 
 T = TypeVar("T")
 
@@ -65,18 +64,13 @@ class S3Control:
 
     async def _run(self, calls: Callable[[], T]) -> T:
         """``calls`` (a function making boto3 calls) in a thread, as one call to the store."""
-        with self._guard():
+        with guarded(self.breaker, is_unavailable):
             try:
                 return await anyio.to_thread.run_sync(calls)
             except Exception as error:
                 if is_outage(error):
                     raise Unavailable(UNREACHABLE) from error
                 raise
-
-    def _guard(self) -> contextlib.AbstractContextManager[None]:
-        if self.breaker is None:
-            return contextlib.nullcontext()
-        return self.breaker.guard(lambda error: isinstance(error, Unavailable))
 
 
 def is_outage(error: BaseException) -> bool:

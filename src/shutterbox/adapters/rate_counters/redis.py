@@ -12,7 +12,6 @@ answer in time raises ``Unavailable`` and counts against the ``rate_limit`` brea
 
 from __future__ import annotations
 
-import contextlib
 import time
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -24,7 +23,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from shutterbox.domain.errors import Unavailable
-from shutterbox.domain.resilience import CircuitBreaker
+from shutterbox.domain.resilience import CircuitBreaker, guarded, is_unavailable
 
 PREFIX = "shutterbox:rate:"
 
@@ -77,16 +76,11 @@ class RedisRateCounters:
         await self._run(self._give_back, [self._key(key, window)], [])
 
     async def _run(self, script: Any, keys: list[str], args: list[object]) -> Any:
-        with self._guard():
+        with guarded(self.breaker, is_unavailable):
             try:
                 return await script(keys=keys, args=args)
             except (RedisConnectionError, RedisTimeoutError, OSError) as error:
                 raise Unavailable(UNREACHABLE) from error
-
-    def _guard(self) -> contextlib.AbstractContextManager[None]:
-        if self.breaker is None:
-            return contextlib.nullcontext()
-        return self.breaker.guard(lambda error: isinstance(error, Unavailable))
 
     async def close(self) -> None:
         await self.client.aclose()
