@@ -20,13 +20,13 @@ from urllib.parse import urlparse
 import httpx2 as httpx
 import pytest
 
+from tests.faults.conftest import ProxiedBucket
 from tests.support.clients import register, wait_for_status
 from tests.support.faults import TcpProxy, assert_scrub_clean, assert_unavailable, upload_noisy
 from tests.support.server import ServerProcess
 from tests.support.servers import (
     NATS_URL,
     KafkaBroker,
-    S3Endpoint,
     free_port,
     postgres_database,
     require_nats,
@@ -96,54 +96,47 @@ def assert_refused_by_breaker(response: httpx.Response, dependency: str) -> None
 
 
 def test_a_store_that_stops_answering_opens_its_breaker_and_recovers(
-    server_factory: Callable[..., ServerProcess], proxies: Callable[..., TcpProxy]
+    server_factory: Callable[..., ServerProcess], proxied_bucket: ProxiedBucket
 ) -> None:
-    endpoint = S3Endpoint()
-    endpoint.start()
-    try:
-        bucket = endpoint.create_bucket()
-        proxy = proxies("127.0.0.1", endpoint.port)
-        env = {
-            **endpoint.env,
-            **FAST,
-            "AWS_ENDPOINT_URL": f"http://127.0.0.1:{proxy.port}",
-            "SHUTTERBOX_STORAGE_URL": f"s3://{bucket}/black-hole",
-            "SHUTTERBOX_STORE_TIMEOUT_SECONDS": "1",
-            "SHUTTERBOX_STORE_RETRIES": "1",
-        }
-        server = server_factory(**env)
-        server.start()
-        # a generous timeout: a request that hung would fail the test
-        with httpx.Client(base_url=server.url, timeout=60) as client:
-            auth = register(client, "alice")
-            before = upload_noisy(client, auth, 1)
-            assert before.status_code == 201, before.text
-            shown = wait_for_status(client, before.json()["id"], auth)
-            assert shown["status"] == "ready"
-            original = urlparse(shown["original"]["url"])
-            original_path = f"{original.path}?{original.query}"  # signed: the owner's own
-            assert client.get(original_path).status_code == 200
+    proxy = proxied_bucket.proxy
+    env = {
+        **proxied_bucket.env,
+        **FAST,
+        "SHUTTERBOX_STORAGE_URL": f"s3://{proxied_bucket.bucket}/black-hole",
+        "SHUTTERBOX_STORE_TIMEOUT_SECONDS": "1",
+        "SHUTTERBOX_STORE_RETRIES": "1",
+    }
+    server = server_factory(**env)
+    server.start()
+    # a generous timeout: a request that hung would fail the test
+    with httpx.Client(base_url=server.url, timeout=60) as client:
+        auth = register(client, "alice")
+        before = upload_noisy(client, auth, 1)
+        assert before.status_code == 201, before.text
+        shown = wait_for_status(client, before.json()["id"], auth)
+        assert shown["status"] == "ready"
+        original = urlparse(shown["original"]["url"])
+        original_path = f"{original.path}?{original.query}"  # signed: the owner's own
+        assert client.get(original_path).status_code == 200
 
-            proxy.black_hole()
-            for seed in (2, 3):  # each waits for the store's deadline, then 503
-                assert_unavailable(upload_noisy(client, auth, seed))
-            assert_opens(client, "store")
-            assert_refused_by_breaker(upload_noisy(client, auth, 4), "store")
-            assert_refused_by_breaker(client.get(original_path), "store")
-            assert client.get("/healthz").status_code == 200
+        proxy.black_hole()
+        for seed in (2, 3):  # each waits for the store's deadline, then 503
+            assert_unavailable(upload_noisy(client, auth, seed))
+        assert_opens(client, "store")
+        assert_refused_by_breaker(upload_noisy(client, auth, 4), "store")
+        assert_refused_by_breaker(client.get(original_path), "store")
+        assert client.get("/healthz").status_code == 200
 
-            proxy.forward()
-            assert_closes(client, "store")
-            after = upload_noisy(client, auth, 5)
-            assert after.status_code == 201, after.text
-            assert wait_for_status(client, after.json()["id"], auth)["status"] == "ready"
-            mine = client.get("/api/v1/users/alice/images", headers=auth).json()["items"]
-            assert {i["id"] for i in mine} == {before.json()["id"], after.json()["id"]}
-            assert client.get(original_path).content  # the bytes of before, still there
-        server.stop()
-        assert_scrub_clean(server.data_dir, **env)
-    finally:
-        endpoint.stop()
+        proxy.forward()
+        assert_closes(client, "store")
+        after = upload_noisy(client, auth, 5)
+        assert after.status_code == 201, after.text
+        assert wait_for_status(client, after.json()["id"], auth)["status"] == "ready"
+        mine = client.get("/api/v1/users/alice/images", headers=auth).json()["items"]
+        assert {i["id"] for i in mine} == {before.json()["id"], after.json()["id"]}
+        assert client.get(original_path).content  # the bytes of before, still there
+    server.stop()
+    assert_scrub_clean(server.data_dir, **env)
 
 
 def test_a_database_that_stops_answering_opens_its_breaker_and_recovers(
